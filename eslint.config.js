@@ -1,0 +1,105 @@
+// ESLint flat config: typescript-eslint strictTypeChecked plus the dependency rule of STYLE.md §1.
+import js from '@eslint/js';
+import tseslint from 'typescript-eslint';
+
+/** Builds a no-restricted-imports rule that bans the given module patterns with a reason. */
+const ban = (patterns) => ['error', { patterns: patterns.map(([group, message]) => ({ group, message })) }];
+
+const NOT_DOMAIN = [
+  '**/reconciler/**',
+  '**/sources/**',
+  '**/xui/**',
+  '**/db/**',
+  '**/bot/**',
+  '**/webhooks/**',
+  '**/metrics/**',
+  '**/config/**',
+  '**/shared/**',
+  '**/cli/**',
+];
+
+export default tseslint.config(
+  { ignores: ['node_modules', 'dist', '.tools', 'coverage', 'bin', 'scratch', 'eslint.config.js'] },
+  js.configs.recommended,
+  ...tseslint.configs.strictTypeChecked,
+  {
+    languageOptions: {
+      parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname },
+    },
+    rules: {
+      curly: 'error',
+      '@typescript-eslint/no-floating-promises': 'error',
+      '@typescript-eslint/switch-exhaustiveness-check': 'error',
+      '@typescript-eslint/consistent-type-imports': 'error',
+      '@typescript-eslint/restrict-template-expressions': ['error', { allowNumber: true }],
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+    },
+  },
+  {
+    files: ['src/domain/**/*.ts'],
+    rules: {
+      'no-restricted-imports': ban([
+        [
+          ['node:*', 'pg', 'pg-listen', 'undici', 'grammy', 'prom-client', 'p-queue', 'pino'],
+          'domain is pure: no I/O, no packages',
+        ],
+        [NOT_DOMAIN, 'domain imports only domain'],
+      ]),
+    },
+  },
+  {
+    files: ['src/reconciler/**/*.ts'],
+    rules: {
+      'no-restricted-imports': ban([
+        [
+          ['pg', 'pg-listen', 'undici', 'grammy', 'prom-client', 'pino'],
+          'the reconciler talks to the world through ports',
+        ],
+        [
+          ['**/sources/**', '**/xui/**', '**/db/**', '**/bot/**', '**/webhooks/**', '**/metrics/**'],
+          'adapters depend on the reconciler, not the other way',
+        ],
+      ]),
+    },
+  },
+  {
+    files: ['src/bot/**/*.ts', 'src/webhooks/**/*.ts'],
+    rules: {
+      'no-restricted-imports': ban([
+        [
+          ['undici', 'pg-listen', '**/xui/**', '**/reconciler/**', '**/sources/**'],
+          'writers write rows; they never call a panel',
+        ],
+      ]),
+    },
+  },
+  {
+    files: ['src/xui/**/*.ts'],
+    rules: {
+      'no-restricted-imports': ban([
+        [
+          ['pg', 'pg-listen', 'grammy', '**/db/**', '**/bot/**', '**/webhooks/**', '**/sources/**'],
+          'xui knows panels, nothing about subscriptions',
+        ],
+      ]),
+    },
+  },
+  {
+    files: ['src/shared/**/*.ts', 'src/config/**/*.ts'],
+    rules: {
+      'no-restricted-imports': ban([
+        [
+          NOT_DOMAIN.filter((p) => p !== '**/shared/**' && p !== '**/config/**').concat(['**/domain/**']),
+          'leaf module',
+        ],
+      ]),
+    },
+  },
+  {
+    files: ['tests/**/*.ts', 'bench/**/*.ts'],
+    rules: {
+      '@typescript-eslint/no-non-null-assertion': 'off',
+      '@typescript-eslint/unbound-method': 'off',
+    },
+  },
+);

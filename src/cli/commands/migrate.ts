@@ -1,0 +1,35 @@
+import { createPool, migrate } from '../../db/index.ts';
+import type { Command } from '../command.ts';
+import { withDatabase } from '../database.ts';
+
+/** `keywarden migrate`: applies pending migrations to DATABASE_URL (or the embedded default). */
+export const migrateCommand: Command = {
+  name: 'migrate',
+  summary: 'apply pending database migrations (safe to run from several processes at once)',
+  usage: '',
+  flags: {},
+  run: async (context) =>
+    withDatabase(context, async (url) => {
+      const pool = createPool({ connectionString: url, max: 1 }, (error) => {
+        context.logger.error({ err: error }, 'database connection error');
+      });
+      try {
+        const client = await pool.connect();
+        try {
+          const report = await migrate(client);
+          for (const step of report.applied) {
+            context.logger.info({ version: step.version, name: step.name }, 'migration applied');
+          }
+          context.logger.info(
+            { version: report.currentVersion, applied: report.applied.length },
+            'schema up to date',
+          );
+        } finally {
+          client.release();
+        }
+      } finally {
+        await pool.end();
+      }
+      return 0;
+    }),
+};

@@ -1,0 +1,5 @@
+import type { Command } from './command.ts';
+import { migrateCommand } from './commands/migrate.ts';
+
+/** Every `keywarden` command, in the order `--help` lists them. */
+export const COMMANDS: readonly Command[] = [migrateCommand];

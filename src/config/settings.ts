@@ -1,0 +1,314 @@
+/**
+ * Every setting keywarden reads from the environment, in one table: variable, parser, default, doc.
+ * The Config type is derived from this table, so a setting is declared exactly once. `.env.example`
+ * and the README's configuration table list the same variables (a test keeps them in step).
+ */
+import { parseDurationMs } from '../shared/duration.ts';
+
+/** Parses one raw environment value; returns the value or a description of the expected form. */
+type Parser<T> = (raw: string) => { ok: true; value: T } | { ok: false; expected: string };
+
+/** One environment variable. */
+export interface Setting<T> {
+  readonly env: string;
+  readonly parse: Parser<T>;
+  /** Raw default, parsed like a user value; undefined means the setting is optional (value undefined). */
+  readonly default?: string;
+  /** Required settings stop start-up when missing. */
+  readonly required?: boolean;
+  /** Secrets are never printed (config dumps show `[set]`). */
+  readonly secret?: boolean;
+  readonly doc: string;
+}
+
+const okv = <T>(value: T): { ok: true; value: T } => ({ ok: true, value });
+const bad = (expected: string): { ok: false; expected: string } => ({ ok: false, expected });
+
+const duration: Parser<number> = (raw) => {
+  const ms = parseDurationMs(raw);
+  return ms === undefined ? bad('a duration with a unit, like 250ms, 90s, 5m, 24h or 30d') : okv(ms);
+};
+const positiveDuration: Parser<number> = (raw) => {
+  const parsed = duration(raw);
+  return parsed.ok && parsed.value <= 0 ? bad('a duration greater than zero, like 90s or 5m') : parsed;
+};
+const integer =
+  (min: number, max: number): Parser<number> =>
+  (raw) => {
+    const value = Number(raw);
+    return /^-?\d+$/.test(raw.trim()) && value >= min && value <= max
+      ? okv(value)
+      : bad(`a whole number from ${min} to ${max}`);
+  };
+const oneOf =
+  <const T extends string>(...values: readonly T[]): Parser<T> =>
+  (raw) =>
+    (values as readonly string[]).includes(raw) ? okv(raw as T) : bad(`one of ${values.join(', ')}`);
+const text: Parser<string> = (raw) => (raw.length > 0 ? okv(raw) : bad('a non-empty string'));
+const url: Parser<string> = (raw) => {
+  try {
+    const parsed = new URL(raw);
+    return okv(parsed.href);
+  } catch {
+    // Not a URL: say what we expected instead of the URL parser's message.
+    return bad('an absolute URL');
+  }
+};
+const postgresUrl: Parser<string> = (raw) =>
+  /^postgres(ql)?:\/\//.test(raw) ? okv(raw) : bad('a postgres:// or postgresql:// connection URL');
+const host: Parser<string> = (raw) =>
+  /^[A-Za-z0-9.:[\]-]+$/.test(raw) ? okv(raw) : bad('a host name or IP address');
+const components: Parser<ReadonlySet<'reconciler' | 'bot' | 'webhooks'>> = (raw) => {
+  const all = ['reconciler', 'bot', 'webhooks'] as const;
+  const parts = raw
+    .split(',')
+    .map((part) => part.trim())
+    .filter((part) => part.length > 0);
+  const unknown = parts.filter((part) => !(all as readonly string[]).includes(part));
+  return unknown.length > 0 || parts.length === 0
+    ? bad(`a comma-separated list of ${all.join(', ')}`)
+    : okv(new Set(parts as ReadonlyArray<(typeof all)[number]>));
+};
+const telegramIds: Parser<ReadonlySet<number>> = (raw) => {
+  const parts = raw
+    .split(',')
+    .map((part) => part.trim())
+    .filter((part) => part.length > 0);
+  return parts.every((part) => /^\d{1,16}$/.test(part))
+    ? okv(new Set(parts.map(Number)))
+    : bad('a comma-separated list of numeric Telegram user ids');
+};
+const cidrList: Parser<readonly string[]> = (raw) => {
+  const parts = raw
+    .split(',')
+    .map((part) => part.trim())
+    .filter((part) => part.length > 0);
+  return parts.every((part) => /^[0-9a-fA-F.:]+(\/\d{1,3})?$/.test(part))
+    ? okv(parts)
+    : bad('a comma-separated list of IP addresses or CIDR blocks');
+};
+
+const setting = <const D extends Setting<unknown>>(definition: D): D => definition;
+
+/** The settings table. Keys are the Config's field names. */
+export const SETTINGS = {
+  // — database and process
+  databaseUrl: setting({
+    env: 'DATABASE_URL',
+    parse: postgresUrl,
+    secret: true,
+    doc: 'PostgreSQL connection URL. Unset: `keywarden start` runs the demo on an embedded PostgreSQL.',
+  }),
+  databasePoolSize: setting({
+    env: 'KEYWARDEN_DB_POOL_SIZE',
+    parse: integer(1, 100),
+    default: '10',
+    doc: 'Connections in the main pool.',
+  }),
+  logLevel: setting({
+    env: 'KEYWARDEN_LOG_LEVEL',
+    parse: oneOf('trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'),
+    default: 'info',
+    doc: 'Log level.',
+  }),
+  logFormat: setting({
+    env: 'KEYWARDEN_LOG_FORMAT',
+    parse: oneOf('json', 'pretty'),
+    default: 'json',
+    doc: '`json` (one object a line, for log shippers) or `pretty` (one readable line an event).',
+  }),
+  components: setting({
+    env: 'KEYWARDEN_COMPONENTS',
+    parse: components,
+    default: 'reconciler,bot,webhooks',
+    doc: 'Which parts `keywarden run` starts, comma-separated: reconciler, bot, webhooks.',
+  }),
+  shutdownTimeoutMs: setting({
+    env: 'KEYWARDEN_SHUTDOWN_TIMEOUT',
+    parse: positiveDuration,
+    default: '15s',
+    doc: 'How long a graceful shutdown may take before the process exits anyway.',
+  }),
+  httpHost: setting({
+    env: 'KEYWARDEN_HTTP_HOST',
+    parse: host,
+    default: '0.0.0.0',
+    doc: 'Address of the metrics and health server.',
+  }),
+  httpPort: setting({
+    env: 'KEYWARDEN_HTTP_PORT',
+    parse: integer(0, 65535),
+    default: '9464',
+    doc: 'Port of `/metrics`, `/healthz`, `/readyz`; 0 picks a free port (the bound URL is logged).',
+  }),
+
+  // — reconciler
+  mode: setting({
+    env: 'KEYWARDEN_MODE',
+    parse: oneOf('enforce', 'observe'),
+    default: 'enforce',
+    doc: '`enforce` applies changes; `observe` plans and reports but writes nothing to any panel.',
+  }),
+  resyncIntervalMs: setting({
+    env: 'KEYWARDEN_RESYNC_INTERVAL',
+    parse: positiveDuration,
+    default: '5m',
+    doc: 'Period of the full resync of every panel (jittered by ±10 %).',
+  }),
+  graceMs: setting({
+    env: 'KEYWARDEN_GRACE',
+    parse: duration,
+    default: '0s',
+    doc: 'Access continues this long after a period ends (e.g. `24h`). 0: access ends exactly at the end.',
+  }),
+  expiryMarginMs: setting({
+    env: 'KEYWARDEN_EXPIRY_MARGIN',
+    parse: duration,
+    doc: "When set, enabled clients get the panel expiryTime = coverage end + this margin, so the panel's own job disables them even if keywarden is down. Unset: expiryTime 0 (never).",
+  }),
+  workers: setting({
+    env: 'KEYWARDEN_WORKERS',
+    parse: integer(1, 64),
+    default: '4',
+    doc: 'Reconcile requests processed at once.',
+  }),
+  valveMin: setting({
+    env: 'KEYWARDEN_VALVE_MIN',
+    parse: integer(0, 1_000_000),
+    default: '10',
+    doc: 'Safety valve: disables in one pass are held when they exceed max(this, VALVE_PERCENT % of enabled keys).',
+  }),
+  valvePercent: setting({
+    env: 'KEYWARDEN_VALVE_PERCENT',
+    parse: integer(0, 100),
+    default: '20',
+    doc: 'Safety valve percentage, per panel and globally.',
+  }),
+  leaseTimeoutMs: setting({
+    env: 'KEYWARDEN_LEASE_TIMEOUT',
+    parse: positiveDuration,
+    default: '10s',
+    doc: 'A replica that cannot confirm its panel locks for this long stops writing to those panels.',
+  }),
+
+  // — panels
+  panelTimeoutMs: setting({
+    env: 'KEYWARDEN_PANEL_TIMEOUT',
+    parse: positiveDuration,
+    default: '10s',
+    doc: 'Timeout of one HTTP call to a panel (connect, headers and body each).',
+  }),
+  panelConcurrency: setting({
+    env: 'KEYWARDEN_PANEL_CONCURRENCY',
+    parse: integer(1, 16),
+    default: '1',
+    doc: 'Writes in flight per panel. Keep 1 for 3x-ui before v3.1, which loses concurrent writes.',
+  }),
+  panelWritesPerSecond: setting({
+    env: 'KEYWARDEN_PANEL_WRITES_PER_SECOND',
+    parse: integer(0, 10_000),
+    default: '0',
+    doc: 'Cap on write calls per second per panel; 0 means no cap.',
+  }),
+
+  // — Telegram bot
+  telegramBotToken: setting({
+    env: 'TELEGRAM_BOT_TOKEN',
+    parse: text,
+    secret: true,
+    doc: 'Bot token from @BotFather. Unset: the bot part is off.',
+  }),
+  telegramApiRoot: setting({
+    env: 'KEYWARDEN_TELEGRAM_API_ROOT',
+    parse: url,
+    default: 'https://api.telegram.org',
+    doc: 'Bot API root, for a self-hosted telegram-bot-api server.',
+  }),
+  adminTelegramIds: setting({
+    env: 'KEYWARDEN_ADMIN_IDS',
+    parse: telegramIds,
+    default: '',
+    doc: 'Telegram user ids allowed to use the admin commands, comma-separated.',
+  }),
+
+  // — payment webhooks
+  webhookHost: setting({
+    env: 'KEYWARDEN_WEBHOOK_HOST',
+    parse: host,
+    default: '0.0.0.0',
+    doc: 'Address of the payment webhook server.',
+  }),
+  webhookPort: setting({
+    env: 'KEYWARDEN_WEBHOOK_PORT',
+    parse: integer(0, 65535),
+    default: '8080',
+    doc: 'Port of the payment webhook server; 0 picks a free port.',
+  }),
+  yookassaIpAllowlist: setting({
+    env: 'KEYWARDEN_YOOKASSA_ALLOWED_IPS',
+    parse: cidrList,
+    default:
+      '185.71.76.0/27,185.71.77.0/27,77.75.153.0/25,77.75.154.128/25,77.75.156.11,77.75.156.35,2a02:5180::/32',
+    doc: "Source addresses YooKassa notifications may come from (YooKassa's published list).",
+  }),
+  trustedProxyHeader: setting({
+    env: 'KEYWARDEN_TRUSTED_PROXY_HEADER',
+    parse: text,
+    doc: 'Header your reverse proxy sets to the client address (e.g. `x-real-ip`). Unset: the socket address is used.',
+  }),
+  yookassaShopId: setting({
+    env: 'KEYWARDEN_YOOKASSA_SHOP_ID',
+    parse: text,
+    doc: 'YooKassa shop id (enables re-fetching payments before granting).',
+  }),
+  yookassaSecretKey: setting({
+    env: 'KEYWARDEN_YOOKASSA_SECRET_KEY',
+    parse: text,
+    secret: true,
+    doc: 'YooKassa secret key.',
+  }),
+  yookassaApiRoot: setting({
+    env: 'KEYWARDEN_YOOKASSA_API_ROOT',
+    parse: url,
+    default: 'https://api.yookassa.ru/v3/',
+    doc: 'YooKassa API root.',
+  }),
+  cryptoPayToken: setting({
+    env: 'KEYWARDEN_CRYPTOPAY_TOKEN',
+    parse: text,
+    secret: true,
+    doc: 'Crypto Pay app token; enables the Crypto Pay webhook (signature keyed by its SHA-256).',
+  }),
+  genericWebhookSecret: setting({
+    env: 'KEYWARDEN_WEBHOOK_SECRET',
+    parse: text,
+    secret: true,
+    doc: 'Shared secret of the generic signed webhook (`X-Keywarden-Signature: sha256=<hex>`).',
+  }),
+
+  // — admin CLI
+  panelPassword: setting({
+    env: 'KEYWARDEN_PANEL_PASSWORD',
+    parse: text,
+    secret: true,
+    doc: '`keywarden panels add`: the panel password, instead of --password.',
+  }),
+  panelToken: setting({
+    env: 'KEYWARDEN_PANEL_TOKEN',
+    parse: text,
+    secret: true,
+    doc: '`keywarden panels add`: the panel API token, instead of --token.',
+  }),
+} as const;
+
+/** The parsed value type of one setting. */
+type ValueOf<S> = S extends { readonly parse: Parser<infer T> } ? T : never;
+/** Optional settings (no default, not required) may be undefined. */
+type FieldOf<S> = S extends { readonly default: string }
+  ? ValueOf<S>
+  : S extends { readonly required: true }
+    ? ValueOf<S>
+    : ValueOf<S> | undefined;
+
+/** The process configuration: parsed once at start, frozen. */
+export type Config = { readonly [K in keyof typeof SETTINGS]: FieldOf<(typeof SETTINGS)[K]> };

@@ -1,0 +1,10 @@
+export { createPool, withTransaction, type Pool, type PoolClient, type PoolOptions } from './pool.ts';
+export {
+  migrate,
+  loadMigrations,
+  SchemaTooNewError,
+  MIGRATIONS_DIR,
+  type Migration,
+  type MigrationReport,
+} from './migrate.ts';
+export { startEmbeddedPostgres, findFreePort, type EmbeddedPostgres } from './embedded.ts';

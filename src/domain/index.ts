@@ -1,0 +1,4 @@
+export * from './ids.ts';
+export * from './result.ts';
+export * from './entitlement.ts';
+export * from './observed.ts';

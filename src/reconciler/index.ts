@@ -1,0 +1,8 @@
+export type {
+  PanelConnection,
+  ManagedClientFields,
+  NewClient,
+  BulkResult,
+  PanelClient,
+  PanelClientFactory,
+} from './ports.ts';

@@ -1,0 +1,86 @@
+/**
+ * The ports the reconciler needs from the outside world. Adapters implement them: src/xui implements
+ * PanelClient, src/sources implements the snapshot reader. The reconciler imports nothing else.
+ */
+import type { ClientEmail, InboundId, PanelId } from '../domain/ids.ts';
+import type { ApiGeneration, ObservedClient, PanelObservation } from '../domain/observed.ts';
+
+/** How to reach one panel: a row of `panels`, secrets included (never logged). */
+export interface PanelConnection {
+  readonly id: PanelId;
+  readonly name: string;
+  /** Full URL including webBasePath, ending in `/`. */
+  readonly baseUrl: string;
+  readonly auth:
+    | { readonly kind: 'password'; readonly username: string; readonly password: string }
+    | { readonly kind: 'token'; readonly token: string };
+  /** Generation recorded by an earlier probe, if any; the client re-probes when it is wrong. */
+  readonly apiGeneration: ApiGeneration | undefined;
+  readonly tlsSkipVerify: boolean;
+  readonly caPem: string | undefined;
+}
+
+/** The client fields keywarden manages; everything else is preserved by read-modify-write. */
+export interface ManagedClientFields {
+  readonly enable: boolean;
+  /** ms since the epoch; 0 = never. */
+  readonly expiryTimeMs: number;
+  /** bytes; 0 = unlimited. */
+  readonly totalBytes: number;
+  /** Always 0 for managed clients, so the panel never revives a key (xui-api.md §8). */
+  readonly resetDays: number;
+  readonly flow: string;
+}
+
+/** A client to create: identity plus the managed fields. */
+export interface NewClient extends ManagedClientFields {
+  readonly email: ClientEmail;
+  readonly inboundId: InboundId;
+  /** Protocol of the inbound; decides which identity field the panel uses. */
+  readonly protocol: string;
+  /** UUID for vmess/vless. */
+  readonly uuid: string;
+  /** Password for trojan / key for shadowsocks / auth for hysteria. */
+  readonly secret: string;
+  readonly subId: string;
+  readonly tgId: number;
+  readonly comment: string;
+}
+
+/** Result of a bulk enable/disable: which emails changed, which the panel skipped and why. */
+export interface BulkResult {
+  readonly changed: ReadonlyArray<ClientEmail>;
+  readonly skipped: ReadonlyArray<{ readonly email: ClientEmail; readonly reason: string }>;
+  /** HTTP calls the operation took (for metrics and benchmarks). */
+  readonly calls: number;
+}
+
+/**
+ * One panel, as the reconciler sees it. Every method takes an AbortSignal and throws a PanelError
+ * (src/xui/errors.ts) on failure; a failed read never returns an empty result.
+ */
+export interface PanelClient {
+  readonly panelId: PanelId;
+  /** Probes (once, then cached) which API generation the panel speaks. */
+  detectGeneration(signal: AbortSignal): Promise<ApiGeneration>;
+  /** Reads every inbound and client of the panel, with effective enable state. */
+  observe(signal: AbortSignal): Promise<PanelObservation>;
+  /** Reads one client by email; null when the panel confirms it does not exist. */
+  getClient(email: ClientEmail, signal: AbortSignal): Promise<ObservedClient | null>;
+  /** Creates a client (G2 forces enable on create, so a disabled client is created then disabled). */
+  createClient(client: NewClient, signal: AbortSignal): Promise<void>;
+  /**
+   * Sets the managed fields of an existing client by read-modify-write of the full object (the panel
+   * zeroes omitted fields), then reads it back; resolves to the confirmed state.
+   */
+  updateClient(email: ClientEmail, fields: ManagedClientFields, signal: AbortSignal): Promise<ObservedClient>;
+  /** Enables or disables many clients: G2 bulk endpoints when present, else one call per client. */
+  setEnabled(emails: ReadonlyArray<ClientEmail>, enable: boolean, signal: AbortSignal): Promise<BulkResult>;
+  /** Deletes a client (admin use only; the reconciler never deletes). */
+  deleteClient(email: ClientEmail, signal: AbortSignal): Promise<void>;
+  /** Releases connections. */
+  close(): Promise<void>;
+}
+
+/** Creates a PanelClient for a connection (the composition root passes src/xui's factory). */
+export type PanelClientFactory = (connection: PanelConnection) => PanelClient;

@@ -1,0 +1,29 @@
+import { defineConfig } from 'vitest/config';
+
+// Four projects: unit (pure, no I/O), http (xui against MockAgent), integration (real PostgreSQL,
+// fake panels, fake Bot API) and contract (the panel contract suite against fakes and, when
+// configured, a real panel). `npm test` runs them all.
+export default defineConfig({
+  test: {
+    projects: [
+      { test: { name: 'unit', include: ['tests/unit/**/*.test.ts'] } },
+      { test: { name: 'http', include: ['tests/http/**/*.test.ts'] } },
+      {
+        test: {
+          name: 'integration',
+          include: ['tests/integration/**/*.test.ts'],
+          globalSetup: ['tests/support/global-database.ts'],
+          testTimeout: 30_000,
+          hookTimeout: 60_000,
+        },
+      },
+      {
+        test: {
+          name: 'contract',
+          include: ['tests/contract/**/*.test.ts'],
+          testTimeout: 30_000,
+        },
+      },
+    ],
+  },
+});
