@@ -1,0 +1,142 @@
+/**
+ * Every keywarden_* metric, declared once: name, type, help, labels (and buckets for histograms).
+ * src/metrics registers exactly these; the Grafana dashboard and the alert rules may use only these
+ * (a test checks both directions). Labels are bounded: never a user or key id (STYLE.md §2).
+ */
+
+export type MetricType = 'counter' | 'gauge' | 'histogram';
+
+export interface MetricDefinition {
+  readonly name: string;
+  readonly type: MetricType;
+  readonly help: string;
+  readonly labels: readonly string[];
+  readonly buckets?: readonly number[];
+}
+
+const LAG_BUCKETS = [0.25, 0.5, 1, 2, 5, 10, 30, 60, 120, 300, 900] as const;
+const DURATION_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30] as const;
+
+export const METRICS = {
+  reconcileRuns: {
+    name: 'keywarden_reconcile_runs_total',
+    type: 'counter',
+    help: 'Reconcile requests processed, by what triggered them and how they ended.',
+    labels: ['trigger', 'outcome'],
+  },
+  reconcileDuration: {
+    name: 'keywarden_reconcile_duration_seconds',
+    type: 'histogram',
+    help: 'Duration of one reconcile request (read, plan, apply).',
+    labels: ['trigger'],
+    buckets: DURATION_BUCKETS,
+  },
+  keys: {
+    name: 'keywarden_keys',
+    type: 'gauge',
+    help: 'Keys by panel, desired state and reason, as of the last full pass.',
+    labels: ['panel', 'desired', 'reason'],
+  },
+  drift: {
+    name: 'keywarden_drift',
+    type: 'gauge',
+    help: 'Differences between desired and observed state found by the last full pass, by kind.',
+    labels: ['panel', 'kind'],
+  },
+  actions: {
+    name: 'keywarden_actions_total',
+    type: 'counter',
+    help: 'Actions applied to panels (or held), by action and outcome.',
+    labels: ['panel', 'action', 'outcome'],
+  },
+  panelUp: {
+    name: 'keywarden_panel_up',
+    type: 'gauge',
+    help: '1 when the last read of the panel succeeded, else 0.',
+    labels: ['panel'],
+  },
+  panelRequestDuration: {
+    name: 'keywarden_panel_request_duration_seconds',
+    type: 'histogram',
+    help: 'Duration of HTTP calls to 3x-ui panels, by operation and outcome.',
+    labels: ['panel', 'op', 'outcome'],
+    buckets: DURATION_BUCKETS,
+  },
+  lastFullSync: {
+    name: 'keywarden_last_full_sync_timestamp_seconds',
+    type: 'gauge',
+    help: 'Unix time of the last successful full pass over the panel.',
+    labels: ['panel'],
+  },
+  valveHeld: {
+    name: 'keywarden_valve_held',
+    type: 'gauge',
+    help: 'Disables currently held by the safety valve, per panel (panel="*" for the global valve).',
+    labels: ['panel'],
+  },
+  queueDepth: {
+    name: 'keywarden_queue_depth',
+    type: 'gauge',
+    help: 'Reconcile requests waiting in the work queue.',
+    labels: [],
+  },
+  panelOwned: {
+    name: 'keywarden_panel_owned',
+    type: 'gauge',
+    help: '1 when this replica holds the panel lock and may write to the panel, else 0.',
+    labels: ['panel'],
+  },
+  notifications: {
+    name: 'keywarden_notifications_total',
+    type: 'counter',
+    help: 'PostgreSQL notifications received on the keywarden channel.',
+    labels: [],
+  },
+  nextBoundary: {
+    name: 'keywarden_next_boundary_timestamp_seconds',
+    type: 'gauge',
+    help: 'Unix time of the next moment any entitlement changes (the expiry timer is armed for it).',
+    labels: [],
+  },
+  expiryLag: {
+    name: 'keywarden_expiry_lag_seconds',
+    type: 'histogram',
+    help: 'Time from the end of entitlement to the confirmed disable of the key on its panel.',
+    labels: [],
+    buckets: LAG_BUCKETS,
+  },
+  activationLag: {
+    name: 'keywarden_activation_lag_seconds',
+    type: 'histogram',
+    help: 'Time from the commit of a period (or key) to the confirmed enable of the key on its panel.',
+    labels: [],
+    buckets: LAG_BUCKETS,
+  },
+  listenerConnected: {
+    name: 'keywarden_listener_connected',
+    type: 'gauge',
+    help: '1 while the NOTIFY listener is connected to PostgreSQL.',
+    labels: [],
+  },
+  payments: {
+    name: 'keywarden_payments_total',
+    type: 'counter',
+    help: 'Payment events handled, by provider and outcome (granted, duplicate, mismatch, refunded, rejected).',
+    labels: ['provider', 'outcome'],
+  },
+  webhookRequests: {
+    name: 'keywarden_webhook_requests_total',
+    type: 'counter',
+    help: 'HTTP requests to the payment webhook server, by provider and status code class.',
+    labels: ['provider', 'status'],
+  },
+  outboxMessages: {
+    name: 'keywarden_outbox_messages_total',
+    type: 'counter',
+    help: 'Bot outbox deliveries, by message kind and outcome (sent, retry, undeliverable).',
+    labels: ['kind', 'outcome'],
+  },
+} as const satisfies Record<string, MetricDefinition>;
+
+/** Every metric name keywarden exports (process metrics from prom-client's defaults come on top). */
+export const METRIC_NAMES: readonly string[] = Object.values(METRICS).map((metric) => metric.name);
