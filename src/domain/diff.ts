@@ -56,7 +56,7 @@ export interface PanelDiff {
 
 /** The identity the panel matches a client by, per protocol (xui-api.md §6.1). */
 function identityMatches(desired: DesiredKey, client: ObservedClient, protocol: string | undefined): boolean {
-  switch (protocol) {
+  switch (protocol ?? '') {
     case 'vmess':
     case 'vless':
       return client.uuid === undefined || client.uuid.toLowerCase() === desired.key.clientUuid.toLowerCase();
