@@ -8,3 +8,4 @@ export {
   type MigrationReport,
 } from './migrate.ts';
 export { startEmbeddedPostgres, findFreePort, type EmbeddedPostgres } from './embedded.ts';
+export * from './repositories/index.ts';

@@ -1,99 +1,65 @@
-/** Input builders with overrides for the pure core's tests and benchmarks. */
-import {
-  asClientEmail,
-  asInboundId,
-  asKeyId,
-  asPanelId,
-  asUserId,
-  type ClientEmail,
-  type KeyRecord,
-  type ObservedClient,
-  type ObservedInbound,
-  type PanelObservation,
-  type ReconcilePolicy,
-} from '../../src/domain/index.ts';
+/** Row builders for integration tests: insert realistic rows with overridable defaults. */
+import type pg from 'pg';
+import { asPanelId, asUserId, type PanelId, type UserId } from '../../src/domain/index.ts';
 
-/** A fixed moment for tests. */
-export const NOW = new Date('2026-06-01T12:00:00.000Z');
+let sequence = 0;
+const next = (): number => {
+  sequence += 1;
+  return sequence;
+};
 
-/** Default policy: no margin, valve 10 / 20 %. */
-export const POLICY: ReconcilePolicy = { expiryMarginMs: undefined, valveMin: 10, valvePercent: 20 };
-
-/** An entitled, live key on panel 1, inbound 1 (vless). */
-export function keyRecord(id: number, overrides: Partial<KeyRecord> = {}): KeyRecord {
-  return {
-    keyId: asKeyId(id),
-    userId: asUserId(id),
-    telegramId: 1000 + id,
-    panelId: asPanelId(1),
-    inboundId: asInboundId(1),
-    email: asClientEmail(`kw-${id}`),
-    clientUuid: `00000000-0000-4000-8000-${String(id).padStart(12, '0')}`,
-    secret: `secret-${id}`,
-    subId: `sub${id}`,
-    flow: '',
-    isRevoked: false,
-    isBanned: false,
-    isEntitled: true,
-    entitledUntil: new Date(NOW.getTime() + 86_400_000),
-    hasHadSubscription: true,
-    quotaBytes: null,
-    latestPeriodId: '1',
-    previousDesiredKind: null,
-    ...overrides,
-  };
+/** Inserts a user and returns its id. */
+export async function insertUser(
+  db: pg.Pool,
+  overrides: { telegramId?: number; username?: string } = {},
+): Promise<UserId> {
+  const { rows } = await db.query<{ id: string }>(
+    'insert into users (telegram_id, username) values ($1, $2) returning id',
+    [
+      overrides.telegramId ?? 10_000_000 + next() + Math.floor(Math.random() * 1_000_000),
+      overrides.username ?? null,
+    ],
+  );
+  return asUserId(rows[0]!.id);
 }
 
-/** A client matching `keyRecord(id)` in its enabled desired state. */
-export function observedClient(id: number, overrides: Partial<ObservedClient> = {}): ObservedClient {
-  return {
-    email: asClientEmail(`kw-${id}`),
-    inboundIds: [asInboundId(1)],
-    uuid: `00000000-0000-4000-8000-${String(id).padStart(12, '0')}`,
-    password: undefined,
-    auth: undefined,
-    isClientEnabled: true,
-    isTrafficEnabled: true,
-    isEffectivelyEnabled: true,
-    expiryTimeMs: 0,
-    totalBytes: 0,
-    upBytes: 0,
-    downBytes: 0,
-    resetDays: 0,
-    flow: '',
-    subId: `sub${id}`,
-    tgId: 1000 + id,
-    comment: '',
-    limitIp: 0,
-    ...overrides,
-  };
+/** Inserts a panel and returns its id. */
+export async function insertPanel(
+  db: pg.Pool,
+  overrides: { name?: string; baseUrl?: string; isEnabled?: boolean; suspended?: boolean } = {},
+): Promise<PanelId> {
+  const { rows } = await db.query<{ id: string }>(
+    `insert into panels (name, base_url, auth, is_enabled, suspended) values ($1, $2, $3, $4, $5) returning id`,
+    [
+      overrides.name ?? `panel-${next()}-${Math.floor(Math.random() * 1e6)}`,
+      overrides.baseUrl ?? 'http://127.0.0.1:2053/',
+      JSON.stringify({ kind: 'token', token: 'test-token' }),
+      overrides.isEnabled ?? true,
+      overrides.suspended ?? false,
+    ],
+  );
+  return asPanelId(rows[0]!.id);
 }
 
-/** Inbound 1 of panel 1, vless. */
-export function observedInbound(overrides: Partial<ObservedInbound> = {}): ObservedInbound {
-  return {
-    panelId: asPanelId(1),
-    id: asInboundId(1),
-    protocol: 'vless',
-    port: 443,
-    remark: 'vless-443',
-    listen: '',
-    isEnabled: true,
-    settings: {},
-    streamSettings: {},
-    ...overrides,
-  };
-}
-
-/** A G2 observation with the given clients on inbound 1. */
-export function observation(
-  clients: ReadonlyArray<ObservedClient>,
-  duplicates: ClientEmail[] = [],
-): PanelObservation {
-  return {
-    generation: 'g2',
-    inbounds: [observedInbound()],
-    clients: new Map(clients.map((client) => [client.email, client])),
-    duplicateEmails: duplicates,
-  };
+/** Inserts an observed inbound row. */
+export async function insertInbound(
+  db: pg.Pool,
+  panelId: PanelId,
+  inboundId: number,
+  overrides: { protocol?: string; settings?: object; streamSettings?: object; isEnabled?: boolean } = {},
+): Promise<void> {
+  await db.query(
+    `insert into inbounds (panel_id, inbound_id, protocol, port, remark, is_enabled, settings, stream_settings)
+     values ($1, $2, $3, $4, $5, $6, $7, $8)`,
+    [
+      panelId,
+      inboundId,
+      overrides.protocol ?? 'vless',
+      40_000 + inboundId,
+      `inbound-${inboundId}`,
+      overrides.isEnabled ?? true,
+      JSON.stringify(overrides.settings ?? {}),
+      JSON.stringify(overrides.streamSettings ?? { network: 'tcp', security: 'reality' }),
+    ],
+  );
 }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { computeDesired, type DesiredReason } from '../../../src/domain/index.ts';
-import { keyRecord, NOW, POLICY } from '../../support/builders.ts';
+import { keyRecord, NOW, POLICY } from '../../support/core-builders.ts';
 
 describe('computeDesired', () => {
   const cases: ReadonlyArray<{

@@ -13,7 +13,7 @@ import {
   type PanelRead,
   type Snapshot,
 } from '../../../src/domain/index.ts';
-import { keyRecord, NOW, observation, observedClient, POLICY } from '../../support/builders.ts';
+import { keyRecord, NOW, observation, observedClient, POLICY } from '../../support/core-builders.ts';
 
 const PANEL = asPanelId(1);
 
