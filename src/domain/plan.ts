@@ -59,6 +59,8 @@ export type PanelPlan =
       readonly diff: PanelDiff;
       readonly actions: ReadonlyArray<Action>;
       readonly held: ReadonlyArray<HeldAction>;
+      /** Fingerprint of a confirmed held plan whose disables this plan now carries out, else null. */
+      readonly releasedFingerprint: string | null;
     }
   | {
       /** The panel could not be read: nothing is done to it this pass (fail-open). */
@@ -149,7 +151,7 @@ export function planPanel(diff: PanelDiff): PanelPlan {
       isFlagOnly: observed.resetDays === 0,
     });
   }
-  return { kind: 'planned', panelId: diff.panelId, diff, actions, held: [] };
+  return { kind: 'planned', panelId: diff.panelId, diff, actions, held: [], releasedFingerprint: null };
 }
 
 /** The largest number of disables the valve lets through for `enabledCount` enabled keys. */
@@ -233,10 +235,16 @@ export function releaseConfirmed(plan: PanelPlan, confirmedFingerprints: Readonl
   if (plan.kind === 'unknown' || plan.held.length === 0) {
     return plan;
   }
-  if (!confirmedFingerprints.has(fingerprintHeld(plan.held))) {
+  const fingerprint = fingerprintHeld(plan.held);
+  if (!confirmedFingerprints.has(fingerprint)) {
     return plan;
   }
-  return { ...plan, actions: [...plan.actions, ...plan.held.map((entry) => entry.action)], held: [] };
+  return {
+    ...plan,
+    actions: [...plan.actions, ...plan.held.map((entry) => entry.action)],
+    held: [],
+    releasedFingerprint: fingerprint,
+  };
 }
 
 /** A short label of an action for tables and logs. */

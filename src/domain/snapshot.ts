@@ -31,6 +31,10 @@ export interface KeyRecord {
   readonly latestPeriodId: string | null;
   /** `key_state.desired.kind` written by the previous pass, if any (detects suspend/reactivate). */
   readonly previousDesiredKind: 'enabled' | 'disabled' | null;
+  /** While entitled: when the covering period became effective (later of its start and its commit). */
+  readonly entitledSince: Date | null;
+  /** While not entitled: the latest end (grace included) of a live period that ended by `now`. */
+  readonly lastEndedAt: Date | null;
 }
 
 /** One `panels` row as the reconciler needs it (connection secrets stay in the sources layer). */
@@ -50,4 +54,6 @@ export interface Snapshot {
   readonly keys: ReadonlyArray<KeyRecord>;
   /** The next moment any user's entitlement can change (arms the expiry timer); null if none. */
   readonly nextBoundaryAt: Date | null;
+  /** Fingerprints of held plans an admin confirmed and that are not yet resolved. */
+  readonly confirmedHolds: ReadonlySet<string>;
 }

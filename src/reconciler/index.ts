@@ -6,3 +6,11 @@ export type {
   PanelClient,
   PanelClientFactory,
 } from './ports.ts';
+export type * from './store.ts';
+export {
+  createWorkQueue,
+  type WorkQueue,
+  type WorkItem,
+  type Priority,
+  type WorkQueueOptions,
+} from './work-queue.ts';

@@ -40,6 +40,8 @@ export function keyRecord(id: number, overrides: Partial<KeyRecord> = {}): KeyRe
     quotaBytes: null,
     latestPeriodId: '1',
     previousDesiredKind: null,
+    entitledSince: new Date(NOW.getTime() - 86_400_000),
+    lastEndedAt: null,
     ...overrides,
   };
 }

@@ -23,6 +23,7 @@ function snapshot(keys: KeyRecord[]): Snapshot {
     panels: [{ panelId: PANEL, name: 'p1', isEnabled: true, isSuspended: false }],
     keys,
     nextBoundaryAt: null,
+    confirmedHolds: new Set(),
   };
 }
 
