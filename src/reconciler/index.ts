@@ -14,3 +14,13 @@ export {
   type Priority,
   type WorkQueueOptions,
 } from './work-queue.ts';
+export { everyPanelOwned, type Leadership } from './leadership.ts';
+export type { ReconcilerEvents, Trigger, RunOutcome } from './events.ts';
+export {
+  createController,
+  type Controller,
+  type ControllerOptions,
+  type PassReport,
+  type ActionResult,
+  type Scope,
+} from './controller.ts';
