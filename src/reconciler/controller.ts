@@ -216,27 +216,9 @@ export function createController(options: ControllerOptions): Controller {
     return writes;
   }
 
-  async function timed<T>(panel: string, op: string, call: () => Promise<T>): Promise<T> {
-    const started = performance.now();
-    try {
-      const result = await call();
-      events.panelRequest?.({
-        panel,
-        op,
-        outcome: 'ok',
-        durationSeconds: (performance.now() - started) / 1000,
-      });
-      return result;
-    } catch (error) {
-      events.panelRequest?.({
-        panel,
-        op,
-        outcome: 'error',
-        durationSeconds: (performance.now() - started) / 1000,
-      });
-      throw error;
-    }
-  }
+  // Per-request timing (keywarden_panel_request_duration_seconds) is reported by the panel client
+  // itself, per HTTP exchange; wrapping calls here would count the same time twice.
+  const timed = <T>(_panel: string, _op: string, call: () => Promise<T>): Promise<T> => call();
 
   async function readPanel(panel: PanelRecord, client: PanelClient, signal: AbortSignal): Promise<PanelRead> {
     try {
