@@ -102,6 +102,16 @@ export async function startReconcilerDaemon(options: ReconcilerDaemonOptions): P
     options.panelClients ?? createXuiPanelClients(config, options.logger.child({ component: 'xui' }), events);
   const panelNames = new Map<PanelId, string>();
   const runController = new AbortController();
+  // A pooled connection terminated while checked out emits 'error' with no listener (pg-pool removes
+  // its own while the client is lent out), which would crash the process. The failing query still
+  // rejects, and the pass that issued it fails open.
+  const onClientError = (error: Error): void => {
+    log.warn({ err: error }, 'database connection lost');
+  };
+  const onPoolConnect = (client: pg.PoolClient): void => {
+    client.on('error', onClientError);
+  };
+  pool.on('connect', onPoolConnect);
 
   const expiryTimer = createExpiryTimer({
     logger: log,
@@ -271,6 +281,7 @@ export async function startReconcilerDaemon(options: ReconcilerDaemonOptions): P
     if (errors.length > 0) {
       log.error({ err: toError(errors[0]), count: errors.length }, 'errors while stopping the reconciler');
     }
+    pool.off('connect', onPoolConnect);
     log.info('reconciler stopped');
   }
 

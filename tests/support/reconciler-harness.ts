@@ -16,7 +16,13 @@ export function testLogger(): Logger {
   return createLogger({
     level,
     destination:
-      level === 'silent' ? new Writable({ write: (_chunk, _enc, done) => done() }) : process.stderr,
+      level === 'silent'
+        ? new Writable({
+            write: (_chunk, _enc, done) => {
+              done();
+            },
+          })
+        : process.stderr,
   });
 }
 
@@ -184,4 +190,35 @@ export async function metricValue(
       Object.entries(labels).every(([key, expected]) => String(value.labels[key]) === expected),
     )
     .reduce((sum, value) => sum + value.value, 0);
+}
+
+/** Write requests a simulated panel received (adds, updates, bulk calls, deletes), as `method path`. */
+export function panelWrites(sim: SimulatedPanel): string[] {
+  return sim
+    .requests()
+    .filter((request) => request.method === 'POST' && /(add|update|bulk|del)/i.test(request.path))
+    .map((request) => `${request.method} ${request.path}`);
+}
+
+/** Seeds a client matching a key (same uuid, enabled, converged fields). */
+export async function seedClientForKey(
+  pool: pg.Pool,
+  panel: TestPanel,
+  keyId: string,
+  overrides: { enable?: boolean; expiryTime?: number; reset?: number } = {},
+): Promise<void> {
+  const { rows } = await pool.query<{ email: string; client_uuid: string; sub_id: string }>(
+    'select email, client_uuid::text, sub_id from vpn_keys where id = $1',
+    [keyId],
+  );
+  const row = rows[0]!;
+  panel.sim.seedClient(panel.inboundId, {
+    email: row.email,
+    uuid: row.client_uuid,
+    subId: row.sub_id,
+    enable: overrides.enable ?? true,
+    expiryTime: overrides.expiryTime ?? 0,
+    totalGB: 0,
+    reset: overrides.reset ?? 0,
+  });
 }

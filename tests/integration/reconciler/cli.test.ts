@@ -68,9 +68,9 @@ describe('admin CLI against a simulated G2 panel', () => {
 
     const plan = await cli(['plan', '--json']);
     expect(plan.code).toBe(0);
-    expect(JSON.parse(plan.out).panels[0].actions).toMatchObject([
-      { email, action: 'create', reason: 'entitled', outcome: 'planned' },
-    ]);
+    expect(
+      (JSON.parse(plan.out) as { panels: Array<{ actions: unknown }> }).panels[0]!.actions,
+    ).toMatchObject([{ email, action: 'create', reason: 'entitled', outcome: 'planned' }]);
     expect(sim.inspectClient(email!)).toBeUndefined();
 
     const once = await cli(['reconcile', '--once', '--json']);
@@ -79,7 +79,7 @@ describe('admin CLI against a simulated G2 panel', () => {
     expect((await cli(['plan'])).out).toContain('in sync');
 
     const status = await cli(['status', '--json']);
-    expect(JSON.parse(status.out).panels[0]).toMatchObject({
+    expect((JSON.parse(status.out) as { panels: unknown[] }).panels[0]).toMatchObject({
       panel: 'edge-1',
       up: true,
       keys: { 'enabled:entitled': 1 },
