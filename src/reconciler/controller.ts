@@ -45,6 +45,7 @@ import type {
   ReconcileEventRecord,
   ReconcileStore,
 } from './store.ts';
+import { createPassLocks } from './pass-locks.ts';
 import { createWorkQueue, type Priority } from './work-queue.ts';
 
 /** What a pass covers: every enabled panel, or one. */
@@ -184,6 +185,7 @@ export function createController(options: ControllerOptions): Controller {
   const clients = new Map<PanelId, { readonly fingerprint: string; readonly client: PanelClient }>();
   const writeQueues = new Map<PanelId, PQueue>();
   let stopController: AbortController | undefined;
+  const passLocks = createPassLocks<PanelId>();
 
   function clientFor(connection: PanelConnection): PanelClient {
     const fingerprint = JSON.stringify(connection);
@@ -544,7 +546,18 @@ export function createController(options: ControllerOptions): Controller {
     }
   }
 
-  async function reconcile(
+  function reconcile(
+    scope: Scope,
+    trigger: Trigger,
+    passOptions: { readonly dryRun: boolean; readonly signal: AbortSignal },
+  ): Promise<PassReport> {
+    // A dry run writes nothing, so it needs no exclusion.
+    return passOptions.dryRun
+      ? reconcileUnlocked(scope, trigger, passOptions)
+      : passLocks.run(scope, () => reconcileUnlocked(scope, trigger, passOptions));
+  }
+
+  async function reconcileUnlocked(
     scope: Scope,
     trigger: Trigger,
     passOptions: { readonly dryRun: boolean; readonly signal: AbortSignal },

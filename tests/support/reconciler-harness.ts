@@ -119,7 +119,9 @@ export async function insertKey(
   panel: TestPanel,
 ): Promise<{ readonly keyId: string; readonly email: string }> {
   const { rows } = await pool.query<{ id: string; email: string }>(
-    'insert into vpn_keys (user_id, panel_id, inbound_id) values ($1, $2, $3) returning id, email',
+    // The inbound is vless over TCP with Reality, which carries XTLS Vision (as issueKey sets it).
+    `insert into vpn_keys (user_id, panel_id, inbound_id, flow) values ($1, $2, $3, 'xtls-rprx-vision')
+     returning id, email`,
     [userId, panel.panelId, panel.inboundId],
   );
   return { keyId: rows[0]!.id, email: rows[0]!.email };
@@ -207,8 +209,8 @@ export async function seedClientForKey(
   keyId: string,
   overrides: { enable?: boolean; expiryTime?: number; reset?: number } = {},
 ): Promise<void> {
-  const { rows } = await pool.query<{ email: string; client_uuid: string; sub_id: string }>(
-    'select email, client_uuid::text, sub_id from vpn_keys where id = $1',
+  const { rows } = await pool.query<{ email: string; client_uuid: string; sub_id: string; flow: string }>(
+    'select email, client_uuid::text, sub_id, flow from vpn_keys where id = $1',
     [keyId],
   );
   const row = rows[0]!;
@@ -220,5 +222,6 @@ export async function seedClientForKey(
     expiryTime: overrides.expiryTime ?? 0,
     totalGB: 0,
     reset: overrides.reset ?? 0,
+    flow: row.flow,
   });
 }
