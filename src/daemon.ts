@@ -113,6 +113,25 @@ export async function startReconcilerDaemon(options: ReconcilerDaemonOptions): P
   };
   pool.on('connect', onPoolConnect);
 
+  // Metrics label panels by name; a panel acquired before any pass has read it is looked up once.
+  function reportOwned(panelId: PanelId, owned: boolean): void {
+    const name = panelNames.get(panelId);
+    if (name !== undefined) {
+      events.panelOwned({ panel: name, owned });
+      return;
+    }
+    pool.query<{ name: string }>('select name from panels where id = $1', [panelId]).then(
+      ({ rows }) => {
+        const found = rows[0]?.name ?? panelId;
+        panelNames.set(panelId, found);
+        events.panelOwned({ panel: found, owned });
+      },
+      (error: unknown) => {
+        log.warn({ err: toError(error), panelId }, 'panel name lookup failed');
+      },
+    );
+  }
+
   const expiryTimer = createExpiryTimer({
     logger: log,
     onBoundary: () => {
@@ -126,7 +145,7 @@ export async function startReconcilerDaemon(options: ReconcilerDaemonOptions): P
     logger: log.child({ part: 'leadership' }),
     replicaId,
     onChange: ({ panelId, owned }) => {
-      events.panelOwned({ panel: panelNames.get(panelId) ?? panelId, owned });
+      reportOwned(panelId, owned);
       if (owned) {
         controller.enqueue(panelId, 'startup', 'urgent');
       }

@@ -4,7 +4,8 @@
  * locks still held (pg_locks of our own backend) and tries to take free panels. A panel counts as
  * owned only while the last confirmation is younger than the lease, so a replica whose DB session
  * dies (or hangs) stops writing within KEYWARDEN_LEASE_TIMEOUT, while Postgres releases its locks
- * and another replica takes the panels over at its next heartbeat.
+ * and another replica takes the panels over at its next heartbeat (the replica that lost its session
+ * waits one lease before acquiring again).
  */
 import pg from 'pg';
 import { asPanelId, type PanelId } from '../domain/index.ts';
@@ -39,6 +40,9 @@ export function startAdvisoryLeadership(options: AdvisoryLeadershipOptions): Adv
   const log = options.logger;
   const owned = new Set<PanelId>();
   let confirmedAt = -Infinity;
+  // After losing its session a replica waits one lease before taking panels again, so that another
+  // replica takes them over instead of the flapping one winning the race back.
+  let acquireAfter = -Infinity;
   let client: pg.Client | undefined;
   let isClosed = false;
   let beating: Promise<void> | undefined;
@@ -66,6 +70,7 @@ export function startAdvisoryLeadership(options: AdvisoryLeadershipOptions): Adv
   function dropConnection(): void {
     const old = client;
     client = undefined;
+    acquireAfter = performance.now() + options.leaseTimeoutMs;
     // Ending the session releases its locks; the other replicas can take the panels at once.
     old?.end().catch(() => {
       // Already broken; nothing more to release.
@@ -101,13 +106,15 @@ export function startAdvisoryLeadership(options: AdvisoryLeadershipOptions): Adv
         [LOCK_CLASS],
       );
       const next = new Set<PanelId>(held.map((row) => asPanelId(row.objid)));
-      const { rows: acquired } = await client.query<{ id: string }>(
-        `select id::text from panels
-         where is_enabled and not (id = any($2::bigint[])) and pg_try_advisory_lock($1, id::int)`,
-        [LOCK_CLASS, [...next]],
-      );
-      for (const row of acquired) {
-        next.add(asPanelId(row.id));
+      if (performance.now() >= acquireAfter) {
+        const { rows: acquired } = await client.query<{ id: string }>(
+          `select id::text from panels
+           where is_enabled and not (id = any($2::bigint[])) and pg_try_advisory_lock($1, id::int)`,
+          [LOCK_CLASS, [...next]],
+        );
+        for (const row of acquired) {
+          next.add(asPanelId(row.id));
+        }
       }
       confirmedAt = performance.now();
       setOwned(next);

@@ -119,17 +119,17 @@ async function writeOutbox(client: pg.PoolClient, record: PanelPassRecord): Prom
  */
 async function writeHeld(client: pg.PoolClient, record: PanelPassRecord): Promise<boolean> {
   const held = record.held;
-  await client.query(
-    `update held_plans set resolved_at = now(), resolution = 'superseded'
-     where panel_id = $1 and resolved_at is null and fingerprint is distinct from $2`,
-    [record.panelId, held?.fingerprint ?? null],
-  );
   if (record.appliedFingerprint !== null) {
     await client.query(
       `update held_plans set resolved_at = now(), resolution = 'applied' where fingerprint = $1 and resolved_at is null`,
       [record.appliedFingerprint],
     );
   }
+  await client.query(
+    `update held_plans set resolved_at = now(), resolution = 'superseded'
+     where panel_id = $1 and resolved_at is null and fingerprint is distinct from $2`,
+    [record.panelId, held?.fingerprint ?? null],
+  );
   if (held === null) {
     return false;
   }
