@@ -64,11 +64,16 @@ describe.each(['g2', 'g1'] as const)('expiry and activation on a %s panel', (gen
     expect(Date.now() - committedAt).toBeLessThan(1_000);
     expect(panel.sim.inspectClient(email)).toMatchObject({ expiryTime: 0, totalGB: 0, reset: 0 });
 
-    const { rows: outbox } = await pool.query<{ kind: string }>(
-      'select kind from outbox where user_id = $1 order by id',
-      [userId],
-    );
-    expect(outbox.map((row) => row.kind)).toEqual(['access-suspended', 'access-reactivated']);
+    let kinds: string[] = [];
+    await waitFor('outbox messages', async () => {
+      const { rows: outbox } = await pool.query<{ kind: string }>(
+        'select kind from outbox where user_id = $1 order by id',
+        [userId],
+      );
+      kinds = outbox.map((row) => row.kind);
+      return kinds.length >= 2;
+    });
+    expect(kinds).toEqual(['access-suspended', 'access-reactivated']);
   });
 
   it('activates a future-dated period at its start', async () => {
