@@ -11,8 +11,17 @@ import { realTargetFromEnv, startFake, type ContractTarget, type TargetSpec } fr
 
 const targets: TargetSpec[] = [
   { name: 'simulated g1', start: () => startFake({ generation: 'g1' }) },
+  {
+    name: 'simulated g1 (v2.0–v2.8.3: redirects)',
+    start: () => startFake({ generation: 'g1', unauthorized: 'redirect' }),
+  },
+  { name: 'simulated g1 (v3.0: CSRF)', start: () => startFake({ generation: 'g1', csrf: true }) },
   { name: 'simulated g2', start: () => startFake({ generation: 'g2' }) },
   { name: 'simulated g2 (token)', start: () => startFake({ generation: 'g2' }, 'token') },
+  {
+    name: 'simulated g2 (v3.1–v3.4.0: no bulk routes)',
+    start: () => startFake({ generation: 'g2', bulkEndpoints: false }),
+  },
 ];
 const real = realTargetFromEnv(process.env);
 if (typeof real === 'string') {
