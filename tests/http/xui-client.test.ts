@@ -8,7 +8,12 @@ import { MockAgent, type MockPool } from 'undici';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { asClientEmail, asPanelId } from '../../src/domain/ids.ts';
 import type { PanelConnection } from '../../src/reconciler/ports.ts';
-import { createPanelClient, type PanelClientOptions, type PanelRequestEvent } from '../../src/xui/index.ts';
+import {
+  createPanelClient,
+  PanelAuthError,
+  type PanelClientOptions,
+  type PanelRequestEvent,
+} from '../../src/xui/index.ts';
 
 const ORIGIN = 'http://panel.test';
 const BASE = '/s3cr3tBase/';
@@ -209,7 +214,7 @@ describe('session and headers', () => {
     });
     const backoff = await client.observe(signal()).catch((thrown: unknown) => thrown);
     expect(backoff).toMatchObject({ kind: 'auth', reason: 'login-backoff', retryable: true });
-    expect((backoff as { retryAfterMs: number }).retryAfterMs).toBeGreaterThanOrEqual(30_000);
+    expect(backoff instanceof PanelAuthError ? backoff.retryAfterMs : 0).toBeGreaterThanOrEqual(30_000);
     now += 16 * 60_000;
     expectLogin();
     pool.intercept({ path: listPath(), method: 'GET' }).reply(200, ok([inbound]), { headers: JSON_HEADERS });
