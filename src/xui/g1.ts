@@ -15,6 +15,7 @@ import { applyManagedFields, newClientWire, type GenerationOps } from './ops.ts'
 import {
   parseInbound,
   parseInboundList,
+  parseSettingsClient,
   parseTrafficOrNull,
   type WireClient,
   type WireInbound,
@@ -132,20 +133,38 @@ export function createG1Ops(calls: PanelCalls): GenerationOps {
       if (located.holders.length === 0) {
         throw new PanelRefusedError(calls.context(op), 200, `client not found: ${email}`);
       }
+      let written: Record<string, unknown> = {};
       for (const { inbound, client } of located.holders) {
-        await writeClient(
-          op,
-          inbound,
-          client,
-          applyManagedFields(client.raw, fields, inbound.protocol),
-          signal,
-        );
+        written = applyManagedFields(client.raw, fields, inbound.protocol);
+        await writeClient(op, inbound, client, written, signal);
       }
-      const confirmed = observed(await locate(op, email, signal));
-      if (confirmed === null) {
-        throw new PanelRefusedError(calls.context(op), 200, `client vanished after update: ${email}`);
-      }
-      return confirmed;
+      // Read back without re-fetching the whole inbound (O(clients) on G1): G1 stores the body as-is,
+      // and the update mirrors enable/total/expiryTime/reset into the traffic row (§7.1), which we
+      // read fresh. The managed fields are reported as the panel's row has them.
+      const trafficEnvelope = await calls.call(
+        op,
+        'GET',
+        `inbounds/getClientTraffics/${segment(email)}`,
+        signal,
+      );
+      const trafficObj = calls.succeed(op, trafficEnvelope);
+      const traffic = calls.parsed(op, parseTrafficOrNull(trafficObj), trafficObj);
+      const stored = calls.parsed(op, parseSettingsClient(written), written);
+      const confirmed: WireClient =
+        traffic === null
+          ? stored
+          : {
+              ...stored,
+              enable: traffic.enable && stored.enable,
+              expiryTime: traffic.expiryTime,
+              totalGB: traffic.total,
+            };
+      return toObservedClient(
+        confirmed,
+        located.holders.map((holder) => holder.inbound.id),
+        located.holders.some((holder) => holder.inbound.enable),
+        traffic ?? undefined,
+      );
     },
 
     async setEnabled(emails, enable, signal): Promise<BulkResult> {

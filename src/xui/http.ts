@@ -13,6 +13,7 @@
 import { Agent, errors as undiciErrors, request, type Dispatcher } from 'undici';
 import type { Logger } from 'pino';
 import { backoffDelayMs, type BackoffPolicy } from '../shared/index.ts';
+import type { PanelId } from '../domain/ids.ts';
 import type { PanelConnection } from '../reconciler/ports.ts';
 import {
   PanelAuthError,
@@ -26,6 +27,9 @@ import { parseEnvelope, type Envelope } from './wire.ts';
 
 /** One HTTP exchange, for the `keywarden_panel_request_duration_seconds{panel,op,outcome}` metric. */
 export interface PanelRequestEvent {
+  readonly panelId: PanelId;
+  /** The panel's name (the metric's `panel` label). */
+  readonly panel: string;
   /** Logical operation (`login`, `csrf`, `listInbounds`, `bulkDisable`, ...). */
   readonly op: string;
   /** `ok`, `refused`, `auth`, `not-found`, `http-error`, `unparseable`, `timeout` or `transport`. */
@@ -350,7 +354,13 @@ export class PanelHttp {
         { op, method, route: path.split('?', 1)[0], outcome, durationMs: Math.round(durationMs) },
         'panel request',
       );
-      this.options.onRequest?.({ op, outcome, durationMs });
+      this.options.onRequest?.({
+        panelId: this.connection.id,
+        panel: this.connection.name,
+        op,
+        outcome,
+        durationMs,
+      });
     }
   }
 

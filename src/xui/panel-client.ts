@@ -14,6 +14,7 @@ import type {
   ManagedClientFields,
   NewClient,
   PanelClient,
+  PanelClientFactory,
   PanelConnection,
 } from '../reconciler/ports.ts';
 import { PanelCalls } from './calls.ts';
@@ -111,6 +112,14 @@ export function createPanelClient(connection: PanelConnection, options: PanelCli
     deleteClient: (email, signal): Promise<void> => write(signal, (ops) => ops.deleteClient(email, signal)),
     close: () => http.close(),
   };
+}
+
+/**
+ * A PanelClientFactory (the reconciler's port) with the same options for every panel. Each client owns
+ * its keep-alive Agent unless `options.dispatcher` is set; `close()` releases it.
+ */
+export function createPanelClientFactory(options: PanelClientOptions): PanelClientFactory {
+  return (connection) => createPanelClient(connection, options);
 }
 
 /** Whether an error means the client does not exist on the panel (from `updateClient`). */

@@ -294,6 +294,11 @@ export function parseInbound(obj: unknown): Result<WireInbound, ParseError> {
   return capture(() => parseInboundAt(obj, 'obj'));
 }
 
+/** Parses one client in `settings.clients[]` form (e.g. the object just written by a G1 update). */
+export function parseSettingsClient(value: unknown): Result<WireClient, ParseError> {
+  return capture(() => parseClientAt(value, 'client', 'id'));
+}
+
 /** Parses a ClientTraffic answer; `null` means the panel has no row for that email (§5). */
 export function parseTrafficOrNull(obj: unknown): Result<WireTraffic | null, ParseError> {
   return capture(() => (obj === null || obj === undefined ? null : parseTrafficAt(obj, 'obj')));

@@ -650,7 +650,9 @@ export class PanelModel {
   ): { changed: number; skipped: Array<{ email: string; reason: string }> } {
     let changed = 0;
     const skipped: Array<{ email: string; reason: string }> = [];
-    for (const email of emails) {
+    // The panel trims, drops empty and de-duplicates the list first (client_bulk.go BulkSetEnable).
+    const unique = new Set(emails.map((email) => email.trim()).filter((email) => email !== ''));
+    for (const email of unique) {
       const client = this.findClientExact(email);
       if (client === undefined) {
         skipped.push({ email, reason: 'client not found' });
