@@ -68,7 +68,9 @@ function postgresUser(): { uid: number; gid: number } {
   const lookup = (): { uid: number; gid: number } | undefined => {
     const uid = spawnSync('id', ['-u', 'postgres'], { encoding: 'utf8' });
     const gid = spawnSync('id', ['-g', 'postgres'], { encoding: 'utf8' });
-    return uid.status === 0 && gid.status === 0 ? { uid: Number(uid.stdout.trim()), gid: Number(gid.stdout.trim()) } : undefined;
+    return uid.status === 0 && gid.status === 0
+      ? { uid: Number(uid.stdout.trim()), gid: Number(gid.stdout.trim()) }
+      : undefined;
   };
   const found = lookup();
   if (found) {
@@ -77,7 +79,9 @@ function postgresUser(): { uid: number; gid: number } {
   spawnSync('useradd', ['--system', '--user-group', '--no-create-home', 'postgres'], { stdio: 'ignore' });
   const created = lookup();
   if (!created) {
-    throw new Error('running as root, the embedded PostgreSQL needs a `postgres` user, and none could be created');
+    throw new Error(
+      'running as root, the embedded PostgreSQL needs a `postgres` user, and none could be created',
+    );
   }
   return created;
 }
@@ -87,12 +91,18 @@ function postgresUser(): { uid: number; gid: number } {
  * world-readable cache (made once, atomically, shared by later runs).
  */
 async function reachableBinaries(binaries: Binaries, user: { uid: number; gid: number }): Promise<Binaries> {
-  const probe = spawnSync(binaries.postgres, ['--version'], { uid: user.uid, gid: user.gid, stdio: 'ignore' });
+  const probe = spawnSync(binaries.postgres, ['--version'], {
+    uid: user.uid,
+    gid: user.gid,
+    stdio: 'ignore',
+  });
   if (probe.status === 0) {
     return binaries;
   }
   const native = dirname(dirname(binaries.postgres));
-  const version = JSON.parse(await readFile(join(dirname(native), 'package.json'), 'utf8')) as { version?: unknown };
+  const version = JSON.parse(await readFile(join(dirname(native), 'package.json'), 'utf8')) as {
+    version?: unknown;
+  };
   const cache = join(tmpdir(), `keywarden-postgres-${String(version.version)}-${platform()}-${arch()}`);
   const copied = { initdb: join(cache, 'bin', 'initdb'), postgres: join(cache, 'bin', 'postgres') };
   const exists = await stat(copied.postgres).then(
@@ -114,9 +124,17 @@ async function reachableBinaries(binaries: Binaries, user: { uid: number; gid: n
   return copied;
 }
 
-function run(command: string, args: readonly string[], user: { uid: number; gid: number } | undefined): Promise<string> {
+function run(
+  command: string,
+  args: readonly string[],
+  user: { uid: number; gid: number } | undefined,
+): Promise<string> {
   return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { ...(user ?? {}), stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, LC_ALL: 'C' } });
+    const child = spawn(command, args, {
+      ...(user ?? {}),
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, LC_ALL: 'C' },
+    });
     let output = '';
     child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
     child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
@@ -131,7 +149,11 @@ function run(command: string, args: readonly string[], user: { uid: number; gid:
   });
 }
 
-function waitUntilReady(child: ChildProcess, onLog: (line: string) => void, timeoutMs: number): Promise<void> {
+function waitUntilReady(
+  child: ChildProcess,
+  onLog: (line: string) => void,
+  timeoutMs: number,
+): Promise<void> {
   return new Promise((resolve, reject) => {
     let log = '';
     const timer = setTimeout(() => {
@@ -152,13 +174,17 @@ function waitUntilReady(child: ChildProcess, onLog: (line: string) => void, time
     child.stdout?.on('data', onData);
     child.once('exit', (code) => {
       clearTimeout(timer);
-      reject(new Error(`the embedded PostgreSQL exited with ${String(code)} while starting: ${log.slice(-2000)}`));
+      reject(
+        new Error(`the embedded PostgreSQL exited with ${String(code)} while starting: ${log.slice(-2000)}`),
+      );
     });
   });
 }
 
 /** Starts an embedded PostgreSQL; `onLog` receives its server log lines. */
-export async function startEmbeddedPostgres(onLog: (line: string) => void = () => undefined): Promise<EmbeddedPostgres> {
+export async function startEmbeddedPostgres(
+  onLog: (line: string) => void = () => undefined,
+): Promise<EmbeddedPostgres> {
   const isRoot = process.getuid?.() === 0;
   const user = isRoot ? postgresUser() : undefined;
   const installed = await loadBinaries();
@@ -193,12 +219,43 @@ export async function startEmbeddedPostgres(onLog: (line: string) => void = () =
       await mkdir(data, { mode: 0o700 });
       await chown(data, user.uid, user.gid);
     }
-    await writeFile(join(root, 'README'), 'Data of a keywarden embedded PostgreSQL; removed when it stops.\n');
-    await run(binaries.initdb, ['--pgdata', data, '--username', 'postgres', '--auth', 'trust', '--encoding', 'UTF8', '--no-locale', '--no-sync'], user);
+    await writeFile(
+      join(root, 'README'),
+      'Data of a keywarden embedded PostgreSQL; removed when it stops.\n',
+    );
+    await run(
+      binaries.initdb,
+      [
+        '--pgdata',
+        data,
+        '--username',
+        'postgres',
+        '--auth',
+        'trust',
+        '--encoding',
+        'UTF8',
+        '--no-locale',
+        '--no-sync',
+      ],
+      user,
+    );
     const port = await findFreePort();
     child = spawn(
       binaries.postgres,
-      ['-D', data, '-p', String(port), '-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories=', '-c', 'fsync=off', '-c', 'max_connections=200'],
+      [
+        '-D',
+        data,
+        '-p',
+        String(port),
+        '-c',
+        'listen_addresses=127.0.0.1',
+        '-c',
+        'unix_socket_directories=',
+        '-c',
+        'fsync=off',
+        '-c',
+        'max_connections=200',
+      ],
       { ...(user ?? {}), stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, LC_ALL: 'C' } },
     );
     const server = child;

@@ -39,3 +39,17 @@ describe('createLogger', () => {
     expect(JSON.parse(out.text())).toMatchObject({ component: 'xui', level: 'warn', msg: 'slow' });
   });
 });
+
+describe('createLogger pretty', () => {
+  it('writes one readable line an event and still redacts', async () => {
+    const out = capture();
+    const logger = createLogger({ level: 'info', pretty: true, destination: out.stream });
+    logger.info({ panel: 'de-1', password: 'hunter2' }, 'client disabled');
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    const text = out.text();
+    expect(text).toContain('client disabled');
+    expect(text).toContain('de-1');
+    expect(text).not.toContain('hunter2');
+    expect(text.trim().split('\n')).toHaveLength(1);
+  });
+});
