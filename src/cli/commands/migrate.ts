@@ -12,7 +12,7 @@ export const migrateCommand: Command = {
     withDatabase(context, async (url) => {
       const report = await migrateDatabase(url);
       for (const step of report.applied) {
-        context.logger.info({ version: step.version, name: step.name }, 'migration applied');
+        context.logger.info({ version: step.version, migration: step.name }, 'migration applied');
       }
       context.logger.info(
         { version: report.currentVersion, applied: report.applied.length },
