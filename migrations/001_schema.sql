@@ -22,6 +22,15 @@ create table plans (
   is_active            boolean not null default true
 );
 
+-- Further prices of a plan in other currencies (e.g. Telegram Stars next to roubles). plans.price and
+-- plans.currency stay the plan's primary price.
+create table plan_prices (
+  plan_id   bigint not null references plans (id),
+  currency  text not null check (currency ~ '^[A-Z0-9]{2,10}$'),
+  amount    numeric(20, 8) not null check (amount >= 0),
+  primary key (plan_id, currency)
+);
+
 create table payments (
   id           bigint generated always as identity primary key,
   provider     text not null check (provider ~ '^[a-z0-9_]{1,32}$'),

@@ -1,6 +1,7 @@
 export { createPool, withTransaction, type Pool, type PoolClient, type PoolOptions } from './pool.ts';
 export {
   migrate,
+  migrateDatabase,
   loadMigrations,
   SchemaTooNewError,
   MIGRATIONS_DIR,
@@ -8,3 +9,4 @@ export {
   type MigrationReport,
 } from './migrate.ts';
 export { startEmbeddedPostgres, findFreePort, type EmbeddedPostgres } from './embedded.ts';
+export * from './repositories/index.ts';

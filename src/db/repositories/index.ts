@@ -1,0 +1,21 @@
+export { upsertTelegramUser, findUser, setUserBanned, type UserRecord } from './users.ts';
+export { findPlan, listActivePlans, upsertPlan, type PlanRecord } from './plans.ts';
+export {
+  appendPeriod,
+  grantPeriod,
+  type AppendPeriod,
+  type GrantOutcome,
+  type PeriodRecord,
+  type PeriodSource,
+} from './grant-period.ts';
+export { recordPayment, type ConfirmedPayment, type RecordPaymentOutcome } from './record-payment.ts';
+export { cancelPayment, type CancelPaymentOutcome } from './cancel-payment.ts';
+export {
+  issueKey,
+  revokeKey,
+  KEY_PROTOCOLS,
+  type IssueKeyOutcome,
+  type IssueKeyRequest,
+  type IssuedKey,
+  type RevokeKeyOutcome,
+} from './issue-key.ts';

@@ -1,0 +1,120 @@
+import type pg from 'pg';
+import { asPlanId, type PlanId } from '../../domain/index.ts';
+
+/** A plan as the writers and the bot see it. */
+export interface PlanRecord {
+  readonly id: PlanId;
+  readonly code: string;
+  readonly title: string;
+  readonly durationDays: number;
+  /** Primary price, a decimal string (never a float). */
+  readonly price: string;
+  readonly currency: string;
+  /** Other prices by currency (plan_prices), e.g. XTR next to RUB. */
+  readonly prices: Readonly<Record<string, string>>;
+  readonly trafficLimitBytes: number | null;
+  readonly maxKeys: number;
+  readonly isActive: boolean;
+}
+
+interface PlanRow {
+  id: string;
+  code: string;
+  title: string;
+  duration_days: number;
+  price: string;
+  currency: string;
+  prices: Record<string, string> | null;
+  traffic_limit_bytes: string | null;
+  max_keys: number;
+  is_active: boolean;
+}
+
+const SELECT_PLAN = `
+  select p.id, p.code, p.title, p.duration_days, p.price::text as price, p.currency, p.traffic_limit_bytes,
+         p.max_keys, p.is_active,
+         (select jsonb_object_agg(pp.currency, pp.amount::text) from plan_prices pp where pp.plan_id = p.id) as prices
+  from plans p`;
+
+const toPlan = (row: PlanRow): PlanRecord => ({
+  id: asPlanId(row.id),
+  code: row.code,
+  title: row.title,
+  durationDays: row.duration_days,
+  price: row.price,
+  currency: row.currency,
+  prices: { ...(row.prices ?? {}), [row.currency]: row.price },
+  trafficLimitBytes: row.traffic_limit_bytes === null ? null : Number(row.traffic_limit_bytes),
+  maxKeys: row.max_keys,
+  isActive: row.is_active,
+});
+
+/** Finds a plan by code or id; null when unknown. */
+export async function findPlan(
+  db: pg.Pool | pg.ClientBase,
+  by: { readonly code: string } | { readonly id: PlanId },
+): Promise<PlanRecord | null> {
+  const { rows } = await db.query<PlanRow>(
+    `${SELECT_PLAN} where ${'code' in by ? 'p.code = $1' : 'p.id = $1'}`,
+    ['code' in by ? by.code : by.id],
+  );
+  const row = rows[0];
+  return row ? toPlan(row) : null;
+}
+
+/** Lists the plans on sale, cheapest first. */
+export async function listActivePlans(db: pg.Pool | pg.ClientBase): Promise<readonly PlanRecord[]> {
+  const { rows } = await db.query<PlanRow>(`${SELECT_PLAN} where p.is_active order by p.duration_days, p.id`);
+  return rows.map(toPlan);
+}
+
+/** Inserts or updates a plan by code (operators' seeding, the demo, tests). */
+export async function upsertPlan(
+  db: pg.Pool | pg.ClientBase,
+  plan: {
+    readonly code: string;
+    readonly title: string;
+    readonly durationDays: number;
+    readonly price: string;
+    readonly currency: string;
+    readonly trafficLimitBytes?: number | null;
+    readonly maxKeys?: number;
+    readonly isActive?: boolean;
+    readonly prices?: Readonly<Record<string, string>>;
+  },
+): Promise<PlanRecord> {
+  const { rows } = await db.query<{ id: string }>(
+    `insert into plans (code, title, duration_days, price, currency, traffic_limit_bytes, max_keys, is_active)
+     values ($1, $2, $3, $4, $5, $6, $7, $8)
+     on conflict (code) do update set title = excluded.title, duration_days = excluded.duration_days,
+       price = excluded.price, currency = excluded.currency, traffic_limit_bytes = excluded.traffic_limit_bytes,
+       max_keys = excluded.max_keys, is_active = excluded.is_active
+     returning id`,
+    [
+      plan.code,
+      plan.title,
+      plan.durationDays,
+      plan.price,
+      plan.currency,
+      plan.trafficLimitBytes ?? null,
+      plan.maxKeys ?? 1,
+      plan.isActive ?? true,
+    ],
+  );
+  const id = rows[0]?.id;
+  if (id === undefined) {
+    throw new Error(`upsert of plan ${plan.code} returned no row`);
+  }
+  for (const [currency, amount] of Object.entries(plan.prices ?? {})) {
+    await db.query(
+      `insert into plan_prices (plan_id, currency, amount) values ($1, $2, $3)
+       on conflict (plan_id, currency) do update set amount = excluded.amount`,
+      [id, currency, amount],
+    );
+  }
+  const stored = await findPlan(db, { id: asPlanId(id) });
+  if (!stored) {
+    throw new Error(`plan ${plan.code} vanished after upsert`);
+  }
+  return stored;
+}
