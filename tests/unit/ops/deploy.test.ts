@@ -11,9 +11,17 @@ import { ConfigMap, Namespace, Secret, Service } from 'kubernetes-models/v1';
 import { Deployment } from 'kubernetes-models/apps/v1';
 import { PodDisruptionBudget } from 'kubernetes-models/policy/v1';
 import { describe, expect, it } from 'vitest';
-import { SETTINGS } from '../../../src/config/settings.ts';
+import { SETTINGS } from '../../../src/config/index.ts';
 import { parseDurationMs } from '../../../src/shared/index.ts';
-import { list, readText, readYaml, readYamlDocuments, record, repoPath, str } from './files.ts';
+import {
+  list,
+  readText,
+  readYaml,
+  readYamlDocuments,
+  record,
+  repoPath,
+  str,
+} from '../../support/ops/files.ts';
 
 const SETTING_NAMES: ReadonlySet<string> = new Set(Object.values(SETTINGS).map((setting) => setting.env));
 const METRICS_PORT = Number(SETTINGS.httpPort.default);

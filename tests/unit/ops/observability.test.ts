@@ -15,8 +15,13 @@ import {
   readYaml,
   record,
   str,
-} from './files.ts';
-import { catalogEntryOf, checkQuery, readQuery, substituteGrafanaVariables } from './promql.ts';
+} from '../../support/ops/files.ts';
+import {
+  catalogEntryOf,
+  checkQuery,
+  readQuery,
+  substituteGrafanaVariables,
+} from '../../support/ops/promql.ts';
 
 const dashboard = readDashboard();
 const queries = dashboardQueries(dashboard);

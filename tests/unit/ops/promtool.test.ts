@@ -10,8 +10,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
-import { dashboardQueries, readDashboard, repoPath } from './files.ts';
-import { substituteGrafanaVariables } from './promql.ts';
+import { dashboardQueries, readDashboard, repoPath } from '../../support/ops/files.ts';
+import { substituteGrafanaVariables } from '../../support/ops/promql.ts';
 
 const probe = spawnSync('promtool', ['--version'], { encoding: 'utf8' });
 const hasPromtool = probe.error === undefined && probe.status === 0;
