@@ -4,7 +4,7 @@
  */
 import { Writable } from 'node:stream';
 import type pg from 'pg';
-import { afterAll } from 'vitest';
+import { afterAll, beforeAll } from 'vitest';
 import { loadConfig, type Config } from '../../src/config/index.ts';
 import { upsertPlan, type PlanRecord } from '../../src/db/index.ts';
 import { encodeOrderReference, type UserId } from '../../src/domain/index.ts';
@@ -17,6 +17,7 @@ import {
   type WebhookServer,
 } from '../../src/webhooks/index.ts';
 import { insertUser } from './builders.ts';
+import type { TestDatabase } from './database.ts';
 
 /** A config for tests: the webhook server on 127.0.0.1, a free port, plus `env`. */
 export function webhookConfig(env: Record<string, string> = {}): Config {
@@ -54,24 +55,37 @@ export function recordingObserver(): WebhookObserver & {
   };
 }
 
-/** Starts a webhook server for the test file; it is closed after the file. */
-export async function startTestServer(options: {
-  readonly pool: pg.Pool;
-  readonly env?: Record<string, string>;
-  readonly logger?: Logger;
-  readonly observer?: WebhookObserver;
-}): Promise<{ readonly server: WebhookServer; readonly url: URL }> {
-  const server = createWebhookServer({
-    pool: options.pool,
-    config: webhookConfig(options.env),
-    logger: options.logger ?? createLogger({ level: 'silent' }),
-    ...(options.observer === undefined ? {} : { observer: options.observer }),
+/**
+ * Gives the calling test file a webhook server on 127.0.0.1:0 over the file's database, started
+ * before its tests and closed after them. Call after `useTestDatabase()`.
+ */
+export function useWebhookServer(
+  database: () => TestDatabase,
+  options: {
+    readonly env?: Record<string, string>;
+    readonly logger?: Logger;
+    readonly observer?: WebhookObserver;
+  } = {},
+): () => { readonly server: WebhookServer; readonly url: URL } {
+  let started: { readonly server: WebhookServer; readonly url: URL } | undefined;
+  beforeAll(async () => {
+    const server = createWebhookServer({
+      pool: database().pool,
+      config: webhookConfig(options.env),
+      logger: options.logger ?? createLogger({ level: 'silent' }),
+      ...(options.observer === undefined ? {} : { observer: options.observer }),
+    });
+    started = { server, url: await server.listen() };
   });
-  const url = await server.listen();
   afterAll(async () => {
-    await server.close();
+    await started?.server.close();
   });
-  return { server, url };
+  return () => {
+    if (!started) {
+      throw new Error('the webhook server is only available inside tests');
+    }
+    return started;
+  };
 }
 
 /** The answer to one request. */

@@ -9,7 +9,7 @@ import {
   recordingObserver,
   rowsOf,
   seedCustomer,
-  startTestServer,
+  useWebhookServer,
   totalRows,
   type Reply,
 } from '../../support/webhooks.ts';
@@ -17,15 +17,12 @@ import {
 const database = useTestDatabase();
 const SECRET = 'generic-shared-secret-3f9c';
 const observer = recordingObserver();
+const webhooks = useWebhookServer(database, { env: { KEYWARDEN_WEBHOOK_SECRET: SECRET }, observer });
 let url: URL;
 let server: WebhookServer;
 
-beforeAll(async () => {
-  ({ url, server } = await startTestServer({
-    pool: database().pool,
-    env: { KEYWARDEN_WEBHOOK_SECRET: SECRET },
-    observer,
-  }));
+beforeAll(() => {
+  ({ url, server } = webhooks());
 });
 
 let sequence = 0;
