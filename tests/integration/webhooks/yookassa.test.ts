@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import fc from 'fast-check';
 import { delay, http, HttpResponse, passthrough } from 'msw';
 import { setupServer } from 'msw/node';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -160,6 +161,22 @@ describe('YooKassa webhook, notification body trusted after the address check', 
     );
     expect(reply.status).toBe(400);
     expect(reply.body.error?.message).toContain('object.metadata.kw_ref');
+  });
+});
+
+describe('YooKassa webhook fuzzed', () => {
+  it('answers every random JSON body from an allowed address with a 4xx and writes nothing', async () => {
+    const { pool } = database();
+    const before = await totalRows(pool);
+    await fc.assert(
+      fc.asyncProperty(fc.jsonValue(), async (value) => {
+        const reply = await send(loopbackAllowed().url, JSON.stringify(value));
+        expect(reply.status).toBeGreaterThanOrEqual(400);
+        expect(reply.status).toBeLessThan(500);
+      }),
+      { numRuns: 150 },
+    );
+    expect(await totalRows(pool)).toEqual(before);
   });
 });
 
