@@ -449,7 +449,8 @@ export function createWebhookServer(options: WebhookServerOptions): WebhookServe
   async function handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
     const started = performance.now();
     const requestId = randomUUID();
-    const path = new URL(request.url ?? '/', 'http://webhooks.invalid').pathname;
+    // The path only, without parsing the whole target: a request line like `GET //` is not a valid URL.
+    const path = (request.url ?? '/').split('?')[0] ?? '/';
     const match = /^\/webhooks\/([a-z0-9_-]+)\/?$/.exec(path);
     const name = match?.[1];
     const provider =

@@ -77,6 +77,34 @@ describe('webhook server', () => {
     }
   });
 
+  it('answers 404 to a request target that is not a valid URL', async () => {
+    const server = createWebhookServer({
+      pool: database().pool,
+      config: webhookConfig(),
+      logger: createLogger({ level: 'silent' }),
+    });
+    const url = await server.listen();
+    try {
+      const status = await new Promise<number>((resolve, reject) => {
+        const request = httpRequest({
+          host: url.hostname,
+          port: url.port,
+          path: '//x:99999/',
+          method: 'GET',
+        });
+        request.on('response', (response) => {
+          response.resume();
+          resolve(response.statusCode ?? 0);
+        });
+        request.on('error', reject);
+        request.end();
+      });
+      expect(status).toBe(404);
+    } finally {
+      await server.close();
+    }
+  });
+
   it('closes idempotently and stops accepting connections', async () => {
     const server = createWebhookServer({
       pool: database().pool,
