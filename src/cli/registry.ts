@@ -1,5 +1,6 @@
 import type { Command } from './command.ts';
 import { migrateCommand } from './commands/migrate.ts';
+import { startCommand } from './commands/start.ts';
 import { runCommand } from './commands/run.ts';
 import { planCommand, reconcileCommand } from './commands/plan.ts';
 import { statusCommand } from './commands/status.ts';
@@ -9,6 +10,7 @@ import { keysCommand } from './commands/keys.ts';
 
 /** Every `keywarden` command, in the order `--help` lists them. */
 export const COMMANDS: readonly Command[] = [
+  startCommand,
   migrateCommand,
   runCommand,
   planCommand,

@@ -2,6 +2,7 @@ export * from './ids.ts';
 export * from './result.ts';
 export * from './entitlement.ts';
 export * from './observed.ts';
+export * from './order-reference.ts';
 export * from './snapshot.ts';
 export * from './policy.ts';
 export * from './desired.ts';
