@@ -34,7 +34,7 @@ import {
   type Notification,
 } from './sources/index.ts';
 import { sleep, toError, type Logger } from './shared/index.ts';
-import { createPanelClient } from './xui/index.ts';
+import { createPanelClientFactory } from './xui/index.ts';
 
 /** What the daemon is started with. */
 export interface ReconcilerDaemonOptions {
@@ -75,19 +75,18 @@ export function createXuiPanelClients(
   logger: Logger,
   events: ReconcilerEvents,
 ): PanelClientFactory {
-  return (connection) =>
-    createPanelClient(connection, {
-      timeoutMs: config.panelTimeoutMs,
-      logger,
-      onRequest: (event) => {
-        events.panelRequest?.({
-          panel: connection.name,
-          op: event.op,
-          outcome: event.outcome,
-          durationSeconds: event.durationMs / 1000,
-        });
-      },
-    });
+  return createPanelClientFactory({
+    timeoutMs: config.panelTimeoutMs,
+    logger,
+    onRequest: (event) => {
+      events.panelRequest?.({
+        panel: event.panel,
+        op: event.op,
+        outcome: event.outcome,
+        durationSeconds: event.durationMs / 1000,
+      });
+    },
+  });
 }
 
 /** Starts the reconciler daemon; resolves once every part is started (the health server bound). */
