@@ -52,6 +52,7 @@ interface KeyRow {
   previous_kind: string | null;
   entitled_since: Date | null;
   last_ended_at: Date | null;
+  next_boundary: Date | null;
 }
 
 /** Thrown when a `panels.auth` value has an unexpected shape (the panel cannot be reached). */
@@ -82,25 +83,31 @@ function parseAuth(panelId: string, raw: unknown): PanelConnection['auth'] {
 }
 
 const KEYS_SQL = `
-  with ent as (select * from kw_entitlements($1, $2::interval))
-  select k.id, k.user_id, u.telegram_id, k.panel_id, k.inbound_id, k.email, k.client_uuid::text,
+  with ent as materialized (select * from kw_entitlements($1, $2::interval))
+  select (select min(e.next_boundary_at) from ent e
+          where exists (select 1 from vpn_keys v where v.user_id = e.user_id and v.revoked_at is null)) as next_boundary,
+         k.id, k.user_id, u.telegram_id, k.panel_id, k.inbound_id, k.email, k.client_uuid::text,
          k.secret, k.sub_id, k.flow,
          k.revoked_at is not null and k.revoked_at <= $1 as revoked,
          u.banned_at is not null and u.banned_at <= $1 as banned,
          coalesce(ent.is_entitled, false) as is_entitled, ent.entitled_until,
-         exists (select 1 from subscription_periods p
-                 where p.user_id = k.user_id and p.cancelled_at is null and p.starts_at <= $1) as has_had,
+         coalesce(agg.has_had, false) as has_had,
          cover.traffic_limit_bytes as quota_bytes,
-         (select max(p.id) from subscription_periods p
-          where p.user_id = k.user_id and p.cancelled_at is null and p.starts_at <= $1)::text as latest_period_id,
+         agg.latest_period_id::text as latest_period_id,
          ks.desired ->> 'kind' as previous_kind,
          cover.since as entitled_since,
-         (select max(p.ends_at + $2::interval) from subscription_periods p
-          where p.user_id = k.user_id and p.cancelled_at is null and p.ends_at + $2::interval <= $1) as last_ended_at
+         agg.last_ended_at
   from vpn_keys k
   join users u on u.id = k.user_id
   left join ent on ent.user_id = k.user_id
   left join key_state ks on ks.key_id = k.id
+  left join lateral (
+    select bool_or(p.starts_at <= $1) as has_had,
+           max(p.id) filter (where p.starts_at <= $1) as latest_period_id,
+           max(p.ends_at + $2::interval) filter (where p.ends_at + $2::interval <= $1) as last_ended_at
+    from subscription_periods p
+    where p.user_id = k.user_id and p.cancelled_at is null
+  ) agg on true
   left join lateral (
     select greatest(p.starts_at, p.created_at) as since, pl.traffic_limit_bytes
     from subscription_periods p left join plans pl on pl.id = p.plan_id
@@ -157,10 +164,19 @@ export async function readSnapshot(
         grace,
         panelRows.map((row) => row.id),
       ]);
-      const { rows: boundary } = await client.query<{ next: Date | null }>(
-        'select min(next_boundary_at) as next from kw_entitlements($1, $2::interval)',
-        [now, grace],
-      );
+      // The next boundary comes with the key rows (one evaluation of kw_entitlements); only a pass
+      // that found no keys needs its own query. Users without a live key cannot change any panel.
+      let nextBoundaryAt: Date | null;
+      if (keyRows[0] !== undefined) {
+        nextBoundaryAt = keyRows[0].next_boundary;
+      } else {
+        const { rows: boundary } = await client.query<{ next: Date | null }>(
+          `select min(e.next_boundary_at) as next from kw_entitlements($1, $2::interval) e
+           where exists (select 1 from vpn_keys v where v.user_id = e.user_id and v.revoked_at is null)`,
+          [now, grace],
+        );
+        nextBoundaryAt = boundary[0]?.next ?? null;
+      }
       const { rows: confirmed } = await client.query<{ fingerprint: string }>(
         'select fingerprint from held_plans where confirmed_at is not null and resolved_at is null',
       );
@@ -192,7 +208,7 @@ export async function readSnapshot(
           now,
           panels,
           keys,
-          nextBoundaryAt: boundary[0]?.next ?? null,
+          nextBoundaryAt,
           confirmedHolds: new Set(confirmed.map((row) => row.fingerprint)),
         },
         connections,
