@@ -234,16 +234,21 @@ export async function startReconcilerDaemon(options: ReconcilerDaemonOptions): P
 
   async function readiness(): Promise<Readiness> {
     const failing: string[] = [];
+    const timeout = new AbortController();
     try {
       await Promise.race([
         pool.query('select 1'),
-        sleep(2_000).then(() => {
-          throw new Error('database check timed out');
+        sleep(2_000, timeout.signal).then(() => {
+          if (!timeout.signal.aborted) {
+            throw new Error('database check timed out');
+          }
         }),
       ]);
     } catch {
       // The reason is not needed here: readiness only says which check fails.
       failing.push('database');
+    } finally {
+      timeout.abort();
     }
     if (!listener.isConnected) {
       failing.push('listener');
@@ -281,10 +286,13 @@ export async function startReconcilerDaemon(options: ReconcilerDaemonOptions): P
     controller.stop();
     const errors: unknown[] = [];
     await listener.close().catch((error: unknown) => errors.push(error));
+    // The deadline's timer is cancelled once drained, so it cannot keep the process alive.
+    const deadline = new AbortController();
     const drained = await Promise.race([
       running.then(() => true),
-      sleep(config.shutdownTimeoutMs).then(() => false),
+      sleep(config.shutdownTimeoutMs, deadline.signal).then(() => false),
     ]);
+    deadline.abort();
     if (!drained) {
       log.warn(
         { timeoutMs: config.shutdownTimeoutMs },
