@@ -1,0 +1,181 @@
+/**
+ * Runs the bot part of `keywarden run`: long polling (default) or a webhook server (when
+ * KEYWARDEN_TELEGRAM_WEBHOOK_URL is set; Telegram's secret token is checked on every request), plus
+ * the outbox delivery loop. Without TELEGRAM_BOT_TOKEN the bot is off and says so once.
+ */
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { webhookCallback } from 'grammy';
+import type { UserFromGetMe } from 'grammy/types';
+import type pg from 'pg';
+import type { Config } from '../config/index.ts';
+import { toError, type Logger } from '../shared/index.ts';
+import { createBot } from './create-bot.ts';
+import { runOutboxLoop } from './outbox.ts';
+
+/** The settings `startBot` reads. */
+export type StartBotConfig = Pick<
+  Config,
+  | 'telegramBotToken'
+  | 'telegramApiRoot'
+  | 'telegramWebhookUrl'
+  | 'telegramWebhookSecret'
+  | 'telegramWebhookHost'
+  | 'telegramWebhookPort'
+  | 'botMessagesPerSecond'
+  | 'outboxIntervalMs'
+  | 'graceMs'
+  | 'adminTelegramIds'
+  | 'trialDurationMs'
+  | 'checkoutLinks'
+>;
+
+/** What `startBot` needs. */
+export interface StartBotOptions {
+  readonly pool: pg.Pool;
+  readonly config: StartBotConfig;
+  /** The bot component's logger (e.g. `root.child({ component: 'bot' })`). */
+  readonly logger: Logger;
+  /** Aborting it stops the bot like `close()`. */
+  readonly signal?: AbortSignal;
+  /** Skips getMe (tests). */
+  readonly botInfo?: UserFromGetMe;
+}
+
+/** A running bot: `done` settles when it has stopped (rejects on a fatal error); `close` is idempotent. */
+export interface BotHandle {
+  /** false when the bot is off (no token). */
+  readonly isRunning: boolean;
+  /** The bound webhook server URL in webhook mode, else null. */
+  readonly webhookListenUrl: string | null;
+  readonly done: Promise<void>;
+  readonly close: () => Promise<void>;
+}
+
+/**
+ * Starts the bot and its outbox loop. Resolves once it runs (webhook set and server listening, or
+ * polling started). In webhook mode a missing KEYWARDEN_TELEGRAM_WEBHOOK_SECRET is an error.
+ */
+export async function startBot(options: StartBotOptions): Promise<BotHandle> {
+  const { config, logger } = options;
+  const token = config.telegramBotToken;
+  if (token === undefined) {
+    logger.info('TELEGRAM_BOT_TOKEN is not set: the bot is off');
+    return {
+      isRunning: false,
+      webhookListenUrl: null,
+      done: Promise.resolve(),
+      close: () => Promise.resolve(),
+    };
+  }
+  if (config.telegramWebhookUrl !== undefined && config.telegramWebhookSecret === undefined) {
+    throw new Error(
+      'KEYWARDEN_TELEGRAM_WEBHOOK_SECRET must be set when KEYWARDEN_TELEGRAM_WEBHOOK_URL is (Telegram signs updates with it)',
+    );
+  }
+  const bot = createBot(
+    token,
+    { pool: options.pool, logger, config },
+    {
+      apiRoot: config.telegramApiRoot,
+      ...(options.botInfo === undefined ? {} : { botInfo: options.botInfo }),
+    },
+  );
+  await bot.init();
+  const controller = new AbortController();
+  const onAbort = (): void => {
+    void close();
+  };
+  options.signal?.addEventListener('abort', onAbort, { once: true });
+
+  const outbox = runOutboxLoop(
+    {
+      api: bot.api,
+      pool: options.pool,
+      logger: logger.child({ part: 'outbox' }),
+      graceMs: config.graceMs,
+      messagesPerSecond: config.botMessagesPerSecond,
+      intervalMs: config.outboxIntervalMs,
+    },
+    controller.signal,
+  );
+
+  let server: Server | null = null;
+  let updates: Promise<void>;
+  let webhookListenUrl: string | null = null;
+  if (config.telegramWebhookUrl !== undefined && config.telegramWebhookSecret !== undefined) {
+    const secret = config.telegramWebhookSecret;
+    const handle = webhookCallback(bot, 'http', { secretToken: secret });
+    const listening = createServer((request, response) => {
+      handle(request, response).catch((thrown: unknown) => {
+        logger.error({ err: toError(thrown) }, 'webhook update failed');
+        if (!response.headersSent) {
+          response.writeHead(500).end();
+        }
+      });
+    });
+    server = listening;
+    await new Promise<void>((resolve, reject) => {
+      listening.once('error', reject);
+      listening.listen(config.telegramWebhookPort, config.telegramWebhookHost, () => {
+        resolve();
+      });
+    });
+    const address = listening.address() as AddressInfo;
+    webhookListenUrl = `http://${address.family === 'IPv6' ? `[${address.address}]` : address.address}:${address.port}`;
+    await bot.api.setWebhook(config.telegramWebhookUrl, {
+      secret_token: secret,
+      allowed_updates: ['message', 'callback_query', 'pre_checkout_query'],
+    });
+    logger.info({ listenUrl: webhookListenUrl, username: bot.botInfo.username }, 'bot started (webhook)');
+    updates = new Promise<void>((resolve) => {
+      listening.once('close', () => {
+        resolve();
+      });
+    });
+  } else {
+    // bot.start resolves when bot.stop() is called; it rejects on fatal errors (bad token, 409 conflict).
+    updates = new Promise<void>((resolve, reject) => {
+      bot
+        .start({
+          allowed_updates: ['message', 'callback_query', 'pre_checkout_query'],
+          onStart: (info) => {
+            logger.info({ username: info.username }, 'bot started (long polling)');
+          },
+        })
+        .then(resolve, reject);
+    });
+  }
+
+  let closing: Promise<void> | undefined;
+  async function close(): Promise<void> {
+    closing ??= (async () => {
+      controller.abort();
+      options.signal?.removeEventListener('abort', onAbort);
+      const stopping: Array<Promise<unknown>> = [outbox];
+      if (server !== null) {
+        const listening = server;
+        stopping.push(
+          new Promise<void>((resolve) => {
+            listening.close(() => {
+              resolve();
+            });
+            listening.closeAllConnections();
+          }),
+        );
+      } else if (bot.isRunning()) {
+        stopping.push(bot.stop());
+      }
+      const results = await Promise.allSettled(stopping);
+      const failed = results.find((result) => result.status === 'rejected');
+      if (failed !== undefined) {
+        throw toError(failed.reason);
+      }
+      logger.info('bot stopped');
+    })();
+    return closing;
+  }
+
+  const done = Promise.all([updates, outbox]).then(() => undefined);
+  return { isRunning: true, webhookListenUrl, done, close };
+}
