@@ -121,7 +121,8 @@ function parseMultipart(body: Buffer, boundary: string): Record<string, unknown>
     const headers = part.subarray(0, split).toString('utf8');
     const content = part.subarray(split + 4);
     const name = /name="([^"]*)"/.exec(headers)?.[1];
-    const filename = /filename="([^"]*)"/.exec(headers)?.[1];
+    const filename =
+      /filename="?([^";\r\n]*)/i.exec(headers)?.[1] ?? (/content-type:/i.test(headers) ? '' : undefined);
     if (name !== undefined) {
       params[name] =
         filename === undefined
@@ -129,6 +130,12 @@ function parseMultipart(body: Buffer, boundary: string): Record<string, unknown>
           : { file: filename, size: content.length, bytes: Buffer.from(content) };
     }
     at = next;
+  }
+  // grammY uploads files as separate parts referenced by `attach://<part name>`: resolve them.
+  for (const [name, value] of Object.entries(params)) {
+    if (typeof value === 'string' && value.startsWith('attach://')) {
+      params[name] = params[value.slice('attach://'.length)];
+    }
   }
   return params;
 }
