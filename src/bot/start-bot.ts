@@ -83,6 +83,7 @@ export async function startBot(options: StartBotOptions): Promise<BotHandle> {
   );
   await bot.init();
   const controller = new AbortController();
+  let closing: Promise<void> | undefined;
   const onAbort = (): void => {
     void close();
   };
@@ -100,6 +101,10 @@ export async function startBot(options: StartBotOptions): Promise<BotHandle> {
     controller.signal,
   );
 
+  let markStarted: () => void = () => undefined;
+  const started = new Promise<void>((resolve) => {
+    markStarted = resolve;
+  });
   let server: Server | null = null;
   let updates: Promise<void>;
   let webhookListenUrl: string | null = null;
@@ -135,19 +140,25 @@ export async function startBot(options: StartBotOptions): Promise<BotHandle> {
     });
   } else {
     // bot.start resolves when bot.stop() is called; it rejects on fatal errors (bad token, 409 conflict).
+    // A stop that lands mid-start can make it reject with an abort: after close() that is not a failure.
     updates = new Promise<void>((resolve, reject) => {
       bot
         .start({
           allowed_updates: ['message', 'callback_query', 'pre_checkout_query'],
           onStart: (info) => {
+            markStarted();
             logger.info({ username: info.username }, 'bot started (long polling)');
           },
         })
-        .then(resolve, reject);
+        .then(resolve, (thrown: unknown) => {
+          if (closing === undefined) {
+            reject(toError(thrown));
+          } else {
+            resolve();
+          }
+        });
     });
   }
-
-  let closing: Promise<void> | undefined;
   async function close(): Promise<void> {
     closing ??= (async () => {
       controller.abort();
@@ -163,8 +174,15 @@ export async function startBot(options: StartBotOptions): Promise<BotHandle> {
             listening.closeAllConnections();
           }),
         );
-      } else if (bot.isRunning()) {
-        stopping.push(bot.stop());
+      } else {
+        // bot.stop() before polling has begun would be a no-op and polling would start anyway.
+        stopping.push(
+          Promise.race([started, updates]).then(async () => {
+            if (bot.isRunning()) {
+              await bot.stop();
+            }
+          }),
+        );
       }
       const results = await Promise.allSettled(stopping);
       const failed = results.find((result) => result.status === 'rejected');
