@@ -85,7 +85,9 @@ export async function startBot(options: StartBotOptions): Promise<BotHandle> {
   const controller = new AbortController();
   let closing: Promise<void> | undefined;
   const onAbort = (): void => {
-    void close();
+    close().catch((thrown: unknown) => {
+      logger.error({ err: toError(thrown) }, 'bot did not stop cleanly');
+    });
   };
   options.signal?.addEventListener('abort', onAbort, { once: true });
 
@@ -179,7 +181,11 @@ export async function startBot(options: StartBotOptions): Promise<BotHandle> {
         stopping.push(
           Promise.race([started, updates]).then(async () => {
             if (bot.isRunning()) {
-              await bot.stop();
+              // stop() confirms the last update offset with one more getUpdates; if that call fails,
+              // Telegram re-delivers those updates to the next poller, which handlers tolerate.
+              await bot.stop().catch((thrown: unknown) => {
+                logger.warn({ err: toError(thrown) }, 'final getUpdates on stop failed');
+              });
             }
           }),
         );
@@ -194,6 +200,7 @@ export async function startBot(options: StartBotOptions): Promise<BotHandle> {
     return closing;
   }
 
-  const done = Promise.all([updates, outbox]).then(() => undefined);
+  // After a close, done also waits for close to finish, so "done" means everything has stopped.
+  const done = Promise.all([updates, outbox]).then(() => closing);
   return { isRunning: true, webhookListenUrl, done, close };
 }

@@ -8,8 +8,9 @@ import { asUserId } from '../../domain/index.ts';
 import { parseDurationMs } from '../../shared/index.ts';
 import { encodeCallbackData } from '../callback-data.ts';
 import type { BotContext, BotDeps } from '../context.ts';
+import type { KeyStatus } from '../key-status.ts';
 import { formatInstant } from '../i18n/index.ts';
-import { describeUser, readStats } from '../queries/admin.ts';
+import { readStats, readUserHistory } from '../queries/admin.ts';
 import { confirmHeldPlan, listOpenHeldPlans } from '../queries/held-plans.ts';
 
 /** Whether the sender of this update is an admin. */
@@ -35,6 +36,19 @@ export async function lookUpUser(deps: BotDeps, reference: string): Promise<User
     );
   }
   return null;
+}
+
+/** A key status for admins: the kind with the reason or the panel's error (users never see errors). */
+function adminStatus(status: KeyStatus): string {
+  switch (status.kind) {
+    case 'active':
+    case 'setting-up':
+      return status.kind;
+    case 'suspended':
+      return `suspended (${status.reason})`;
+    case 'problem':
+      return status.error === null ? 'problem' : `problem (${status.error})`;
+  }
 }
 
 const words = (text: string): string[] => text.split(/\s+/).filter((word) => word.length > 0);
@@ -131,9 +145,48 @@ export function adminHandlers(deps: BotDeps): Composer<BotContext> {
       await ctx.reply(ctx.t.adminUserNotFound);
       return;
     }
-    const header = `User #${user.id} tg:${user.telegramId}${user.username === null ? '' : ` @${user.username}`}${user.bannedAt === null ? '' : ` banned ${formatInstant(user.bannedAt)}`}`;
-    const lines = await describeUser(deps.pool, user.id);
-    await ctx.reply([header, ...lines].join('\n'));
+    const t = ctx.t;
+    const history = await readUserHistory(deps.pool, user.id);
+    const lines = [
+      t.adminUserHeader(
+        user.id,
+        user.telegramId,
+        user.username,
+        user.bannedAt === null ? null : formatInstant(user.bannedAt),
+      ),
+      t.adminPeriods(history.periods.length),
+      ...history.periods.map((period) =>
+        t.adminPeriodLine(
+          period.id,
+          period.source,
+          period.planCode,
+          formatInstant(period.startsAt),
+          formatInstant(period.endsAt),
+          period.cancelledAt === null ? null : formatInstant(period.cancelledAt),
+        ),
+      ),
+      t.adminPayments(history.payments.length),
+      ...history.payments.map((payment) =>
+        t.adminPaymentLine(
+          payment.id,
+          payment.provider,
+          payment.amount,
+          payment.currency,
+          payment.status,
+          formatInstant(payment.createdAt),
+        ),
+      ),
+      t.adminKeys(history.keys.length),
+      ...history.keys.map((key) =>
+        t.adminKeyLine(
+          key.id,
+          key.email,
+          key.panelName,
+          key.revokedAt === null ? adminStatus(key.status) : t.adminKeyRevoked(formatInstant(key.revokedAt)),
+        ),
+      ),
+    ];
+    await ctx.reply(lines.join('\n'));
   });
   admin.command('grant', async (ctx) => {
     const [reference, duration] = words(ctx.match);

@@ -12,7 +12,9 @@ import {
   listActivePlans,
   recordPayment,
   type PlanRecord,
+  type UserRecord,
 } from '../../db/index.ts';
+import { backoffDelayMs, sleep, toError, type Logger } from '../../shared/index.ts';
 import { encodeOrderReference, parseOrderReference, type PlanId } from '../../domain/index.ts';
 import { encodeCallbackData } from '../callback-data.ts';
 import type { BotContext, BotDeps } from '../context.ts';
@@ -90,6 +92,30 @@ export async function sendStarsInvoice(ctx: BotContext, deps: BotDeps, planId: P
   );
 }
 
+/** Attempts of a money write before the update is given up (then an error log names the charge). */
+const MONEY_WRITE_ATTEMPTS = 5;
+
+/**
+ * Runs a money write, retrying failures (a database blip) with backoff: grammY confirms an update
+ * once its handler returns or throws, so a payment update whose write failed would not come again.
+ * The write is idempotent (unique provider + external id), so a retry after an unseen commit is safe.
+ */
+async function withRetries<T>(log: Logger, what: string, write: () => Promise<T>): Promise<T> {
+  for (let attempt = 1; ; attempt += 1) {
+    try {
+      return await write();
+    } catch (thrown: unknown) {
+      if (attempt >= MONEY_WRITE_ATTEMPTS) {
+        log.error({ err: toError(thrown), attempt }, `${what} failed; needs a human`);
+        throw thrown;
+      }
+      const delayMs = backoffDelayMs(attempt, { baseMs: 250, maxMs: 4_000 });
+      log.warn({ err: toError(thrown), attempt, retryInMs: delayMs }, `${what} failed, retrying`);
+      await sleep(delayMs);
+    }
+  }
+}
+
 /** pre_checkout_query, successful_payment and refunded_payment. */
 export function paymentHandlers(deps: BotDeps): Composer<BotContext> {
   const composer = new Composer<BotContext>();
@@ -110,10 +136,19 @@ export function paymentHandlers(deps: BotDeps): Composer<BotContext> {
       await reject('currency is not XTR');
       return;
     }
-    const [user, plan] = await Promise.all([
-      findUser(deps.pool, { telegramId: query.from.id }),
-      findPlan(deps.pool, { code: order.value.planCode }),
-    ]);
+    let found: readonly [UserRecord | null, PlanRecord | null];
+    try {
+      found = await Promise.all([
+        findUser(deps.pool, { telegramId: query.from.id }),
+        findPlan(deps.pool, { code: order.value.planCode }),
+      ]);
+    } catch (thrown: unknown) {
+      // Without the database we cannot validate; saying no now beats Telegram's timeout after 10 s.
+      deps.logger.error({ err: toError(thrown) }, 'pre-checkout could not read the database');
+      await reject('database unavailable');
+      return;
+    }
+    const [user, plan] = found;
     if (user === null || user.id !== order.value.userId) {
       await reject('payer is not the user named in the payload');
       return;
@@ -149,22 +184,24 @@ export function paymentHandlers(deps: BotDeps): Composer<BotContext> {
         'stars payment made by another user than the invoice names',
       );
     }
-    const outcome = await recordPayment(deps.pool, {
-      provider: STARS_PROVIDER,
-      externalId: payment.telegram_payment_charge_id,
-      userId: order.value.userId,
-      planId: plan.id,
-      amount: String(payment.total_amount),
-      currency: 'XTR',
-      payload: {
-        invoice_payload: payment.invoice_payload,
-        is_recurring: payment.is_recurring ?? false,
-        is_first_recurring: payment.is_first_recurring ?? false,
-        subscription_expiration_date: payment.subscription_expiration_date ?? null,
-        message_date: ctx.message.date,
-        telegram_user_id: ctx.from.id,
-      },
-    });
+    const outcome = await withRetries(log, 'record stars payment', () =>
+      recordPayment(deps.pool, {
+        provider: STARS_PROVIDER,
+        externalId: payment.telegram_payment_charge_id,
+        userId: order.value.userId,
+        planId: plan.id,
+        amount: String(payment.total_amount),
+        currency: 'XTR',
+        payload: {
+          invoice_payload: payment.invoice_payload,
+          is_recurring: payment.is_recurring ?? false,
+          is_first_recurring: payment.is_first_recurring ?? false,
+          subscription_expiration_date: payment.subscription_expiration_date ?? null,
+          message_date: ctx.message.date,
+          telegram_user_id: ctx.from.id,
+        },
+      }),
+    );
     switch (outcome.kind) {
       case 'granted':
         log.info(

@@ -88,6 +88,36 @@ export const en = {
   adminGrantUsage: 'Usage: /grant <telegram id | @username> <duration, e.g. 30d>',
   adminBanUsage: 'Usage: /ban <telegram id | @username> (or /unban)',
   adminUserNotFound: 'No such user.',
+  adminUserHeader: (
+    id: string,
+    telegramId: number,
+    username: string | null,
+    bannedAt: string | null,
+  ): string =>
+    `User #${id}, Telegram ${telegramId}${username === null ? '' : `, @${username}`}${bannedAt === null ? '' : `, banned since ${bannedAt}`}`,
+  adminPeriods: (count: number): string => `Periods (${count}):`,
+  adminPeriodLine: (
+    id: string,
+    source: string,
+    plan: string | null,
+    from: string,
+    to: string,
+    cancelledAt: string | null,
+  ): string =>
+    `  #${id} ${source}${plan === null ? '' : ` ${plan}`}: ${from} → ${to}${cancelledAt === null ? '' : `, cancelled ${cancelledAt}`}`,
+  adminPayments: (count: number): string => `Payments (${count}):`,
+  adminPaymentLine: (
+    id: string,
+    provider: string,
+    amount: string,
+    currency: string,
+    status: string,
+    at: string,
+  ): string => `  #${id} ${provider} ${amount} ${currency} ${status}, ${at}`,
+  adminKeys: (count: number): string => `Keys (${count}):`,
+  adminKeyLine: (id: string, email: string, panel: string, status: string): string =>
+    `  #${id} ${email} on ${panel}: ${status}`,
+  adminKeyRevoked: (at: string): string => `revoked ${at}`,
   adminGranted: (until: string): string => `Granted. The new period ends ${until}.`,
   adminBanned: 'Banned; the reconciler disables the user’s keys.',
   adminUnbanned: 'Unbanned; the reconciler re-enables keys the user is entitled to.',

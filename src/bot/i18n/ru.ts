@@ -84,6 +84,17 @@ export const ru: Messages = {
   adminGrantUsage: 'Использование: /grant <telegram id | @username> <длительность, напр. 30d>',
   adminBanUsage: 'Использование: /ban <telegram id | @username> (или /unban)',
   adminUserNotFound: 'Нет такого пользователя.',
+  adminUserHeader: (id, telegramId, username, bannedAt) =>
+    `Пользователь #${id}, Telegram ${telegramId}${username === null ? '' : `, @${username}`}${bannedAt === null ? '' : `, заблокирован с ${bannedAt}`}`,
+  adminPeriods: (count) => `Периоды (${count}):`,
+  adminPeriodLine: (id, source, plan, from, to, cancelledAt) =>
+    `  #${id} ${source}${plan === null ? '' : ` ${plan}`}: ${from} → ${to}${cancelledAt === null ? '' : `, отменён ${cancelledAt}`}`,
+  adminPayments: (count) => `Платежи (${count}):`,
+  adminPaymentLine: (id, provider, amount, currency, status, at) =>
+    `  #${id} ${provider} ${amount} ${currency} ${status}, ${at}`,
+  adminKeys: (count) => `Ключи (${count}):`,
+  adminKeyLine: (id, email, panel, status) => `  #${id} ${email} на ${panel}: ${status}`,
+  adminKeyRevoked: (at) => `отозван ${at}`,
   adminGranted: (until) => `Выдано. Новый период заканчивается ${until}.`,
   adminBanned: 'Заблокирован; реконсилер отключит ключи пользователя.',
   adminUnbanned: 'Разблокирован; реконсилер включит ключи, на которые есть право.',

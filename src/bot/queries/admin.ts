@@ -78,9 +78,35 @@ export async function readStats(db: pg.Pool | pg.ClientBase, graceMs: number): P
   };
 }
 
-/** One user's periods, payments and keys, as plain lines for /user. */
-export async function describeUser(db: pg.Pool | pg.ClientBase, userId: UserId): Promise<readonly string[]> {
-  const lines: string[] = [];
+/** One user's recent history for /user. */
+export interface UserHistory {
+  readonly periods: ReadonlyArray<{
+    readonly id: string;
+    readonly source: string;
+    readonly planCode: string | null;
+    readonly startsAt: Date;
+    readonly endsAt: Date;
+    readonly cancelledAt: Date | null;
+  }>;
+  readonly payments: ReadonlyArray<{
+    readonly id: string;
+    readonly provider: string;
+    readonly amount: string;
+    readonly currency: string;
+    readonly status: string;
+    readonly createdAt: Date;
+  }>;
+  readonly keys: ReadonlyArray<{
+    readonly id: string;
+    readonly email: string;
+    readonly panelName: string;
+    readonly revokedAt: Date | null;
+    readonly status: KeyStatus;
+  }>;
+}
+
+/** Reads a user's last 10 periods and payments and last 20 keys, newest first. */
+export async function readUserHistory(db: pg.Pool | pg.ClientBase, userId: UserId): Promise<UserHistory> {
   const periods = await db.query<{
     id: string;
     source: string;
@@ -91,15 +117,9 @@ export async function describeUser(db: pg.Pool | pg.ClientBase, userId: UserId):
   }>(
     `select sp.id, sp.source, pl.code as plan, sp.starts_at, sp.ends_at, sp.cancelled_at
      from subscription_periods sp left join plans pl on pl.id = sp.plan_id
-     where sp.user_id = $1 order by sp.starts_at desc limit 10`,
+     where sp.user_id = $1 order by sp.starts_at desc, sp.id desc limit 10`,
     [userId],
   );
-  lines.push(`Periods (${periods.rows.length}):`);
-  for (const row of periods.rows) {
-    lines.push(
-      `  #${row.id} ${row.source}${row.plan === null ? '' : ` ${row.plan}`} ${iso(row.starts_at)} → ${iso(row.ends_at)}${row.cancelled_at === null ? '' : ` cancelled ${iso(row.cancelled_at)}`}`,
-    );
-  }
   const payments = await db.query<{
     id: string;
     provider: string;
@@ -109,15 +129,9 @@ export async function describeUser(db: pg.Pool | pg.ClientBase, userId: UserId):
     created_at: Date;
   }>(
     `select id, provider, amount::text as amount, currency, status, created_at from payments
-     where user_id = $1 order by created_at desc limit 10`,
+     where user_id = $1 order by created_at desc, id desc limit 10`,
     [userId],
   );
-  lines.push(`Payments (${payments.rows.length}):`);
-  for (const row of payments.rows) {
-    lines.push(
-      `  #${row.id} ${row.provider} ${row.amount} ${row.currency} ${row.status} ${iso(row.created_at)}`,
-    );
-  }
   const keys = await db.query<{
     id: string;
     email: string;
@@ -133,24 +147,33 @@ export async function describeUser(db: pg.Pool | pg.ClientBase, userId: UserId):
      where k.user_id = $1 order by k.id desc limit 20`,
     [userId],
   );
-  lines.push(`Keys (${keys.rows.length}):`);
-  for (const row of keys.rows) {
-    const status = keyStatusOf(
-      row.has_state
-        ? { desired: row.desired, converged: row.converged === true, lastError: row.last_error }
-        : null,
-    );
-    const detail =
-      status.kind === 'suspended'
-        ? ` (${status.reason})`
-        : status.kind === 'problem' && status.error !== null
-          ? ` (${status.error})`
-          : '';
-    lines.push(
-      `  #${row.id} ${row.email} on ${row.panel}: ${row.revoked_at === null ? `${status.kind}${detail}` : `revoked ${iso(row.revoked_at)}`}`,
-    );
-  }
-  return lines;
+  return {
+    periods: periods.rows.map((row) => ({
+      id: row.id,
+      source: row.source,
+      planCode: row.plan,
+      startsAt: row.starts_at,
+      endsAt: row.ends_at,
+      cancelledAt: row.cancelled_at,
+    })),
+    payments: payments.rows.map((row) => ({
+      id: row.id,
+      provider: row.provider,
+      amount: row.amount,
+      currency: row.currency,
+      status: row.status,
+      createdAt: row.created_at,
+    })),
+    keys: keys.rows.map((row) => ({
+      id: row.id,
+      email: row.email,
+      panelName: row.panel,
+      revokedAt: row.revoked_at,
+      status: keyStatusOf(
+        row.has_state
+          ? { desired: row.desired, converged: row.converged === true, lastError: row.last_error }
+          : null,
+      ),
+    })),
+  };
 }
-
-const iso = (at: Date): string => at.toISOString().slice(0, 16).replace('T', ' ');

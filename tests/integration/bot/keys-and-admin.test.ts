@@ -214,8 +214,8 @@ describe('admin commands', () => {
 
     await bot.handleUpdate(textUpdate(admin, `/user @${target.username ?? ''}`));
     const card = textOf(fake.callsOf('sendMessage')[1]);
-    expect(card).toContain(`User #${targetId} tg:${target.id}`);
-    expect(card).toContain('admin');
+    expect(card).toContain(`User #${targetId}, Telegram ${target.id}, @${target.username ?? ''}`);
+    expect(card).toMatch(/Periods \(1\):\n {2}#\d+ admin: /);
 
     await bot.handleUpdate(textUpdate(admin, `/ban ${target.id}`));
     const banned = await pool.query<{ banned: boolean }>(
