@@ -5,6 +5,7 @@ import { defineConfig } from 'vitest/config';
 // configured, a real panel). `npm test` runs them all.
 export default defineConfig({
   test: {
+    reporters: ['default', './tests/support/summary-reporter.ts'],
     projects: [
       { test: { name: 'unit', include: ['tests/unit/**/*.test.ts'] } },
       { test: { name: 'http', include: ['tests/http/**/*.test.ts'] } },

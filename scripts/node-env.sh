@@ -23,8 +23,9 @@ kw_ensure_node() {
   fi
   echo "node $(node --version 2>/dev/null || echo missing) is older than 22.18: installing node@24 from the npm registry into .tools/node24" >&2
   mkdir -p "$dir"
-  [ -f "$dir/package.json" ] || echo '{"name":"keywarden-node24","private":true}' >"$dir/package.json"
-  npm install --prefix "$dir" --no-audit --no-fund --loglevel=error --allow-scripts=node node@24 >&2
+  # The node package's install script places the binary; npm 11 runs it only when allowed here.
+  echo '{"name":"keywarden-node24","private":true,"allowScripts":{"node":true}}' >"$dir/package.json"
+  npm install --prefix "$dir" --no-audit --no-fund --loglevel=error node@24 >&2
   export PATH="$dir/node_modules/node/bin:$PATH"
   if ! kw_node_ok; then
     echo "installing node@24 did not give a working Node.js >= 22.18" >&2

@@ -96,7 +96,11 @@ export async function runCli(
     }
     throw error;
   }
-  const logger = createLogger({ level: config.logLevel, destination: io.stderr });
+  const logger = createLogger({
+    level: config.logLevel,
+    pretty: config.logFormat === 'pretty',
+    destination: io.stderr,
+  });
   try {
     return await command.run({
       config,

@@ -351,6 +351,18 @@ export const SETTINGS = {
     secret: true,
     doc: 'Shared secret of the generic signed webhook (`X-Keywarden-Signature: sha256=<hex>`).',
   }),
+  paymentApiTimeoutMs: setting({
+    env: 'KEYWARDEN_PAYMENT_API_TIMEOUT',
+    parse: positiveDuration,
+    default: '10s',
+    doc: 'Timeout of one call to a payment provider API (the YooKassa re-fetch); on timeout the webhook answers 502 and the provider retries.',
+  }),
+  webhookMaxBodyBytes: setting({
+    env: 'KEYWARDEN_WEBHOOK_MAX_BODY_BYTES',
+    parse: integer(1024, 16 * 1024 * 1024),
+    default: '65536',
+    doc: 'Largest webhook body accepted, in bytes; larger bodies are answered 413.',
+  }),
 
   // — admin CLI
   panelPassword: setting({

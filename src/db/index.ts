@@ -1,6 +1,7 @@
 export { createPool, withTransaction, type Pool, type PoolClient, type PoolOptions } from './pool.ts';
 export {
   migrate,
+  migrateDatabase,
   loadMigrations,
   SchemaTooNewError,
   MIGRATIONS_DIR,

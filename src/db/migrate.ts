@@ -8,7 +8,7 @@
  * and nothing else that node-pg-migrate brings (JS migrations, down steps, its own CLI).
  */
 import { readdir, readFile } from 'node:fs/promises';
-import type pg from 'pg';
+import pg from 'pg';
 
 /** Where the SQL files live, relative to this module in both src/ and dist/. */
 export const MIGRATIONS_DIR = new URL('../../migrations/', import.meta.url);
@@ -106,5 +106,16 @@ export async function migrate(
     return { applied, currentVersion: Math.max(current, codeVersion) };
   } finally {
     await client.query('select pg_advisory_unlock($1)', [MIGRATION_LOCK_KEY.toString()]);
+  }
+}
+
+/** Opens one connection to `connectionString`, migrates, and closes it. */
+export async function migrateDatabase(connectionString: string): Promise<MigrationReport> {
+  const client = new pg.Client({ connectionString, application_name: 'keywarden-migrate' });
+  await client.connect();
+  try {
+    return await migrate(client);
+  } finally {
+    await client.end();
   }
 }

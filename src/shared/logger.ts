@@ -1,4 +1,5 @@
 import { pino, type Logger, type LoggerOptions } from 'pino';
+import PinoPretty from 'pino-pretty';
 
 export type { Logger } from 'pino';
 
@@ -42,14 +43,31 @@ export interface RootLoggerOptions {
   readonly destination?: NodeJS.WritableStream;
 }
 
-/** Creates the one root logger of the process; components take `.child({ component })` of it. */
+/**
+ * Creates the one root logger of the process; components take `.child({ component })` of it. JSON
+ * by default; `pretty` renders one readable line an event through pino-pretty (same redaction).
+ */
 export function createLogger(options: RootLoggerOptions): Logger {
   const config: LoggerOptions = {
     level: options.level,
     base: { service: 'keywarden' },
     redact: { paths: [...REDACT_PATHS], censor: '[redacted]' },
     timestamp: pino.stdTimeFunctions.isoTime,
-    formatters: { level: (label) => ({ level: label }) },
+    // pino-pretty reads numeric levels; JSON output carries the label for log shippers.
+    ...(options.pretty === true ? {} : { formatters: { level: (label: string) => ({ level: label }) } }),
   };
+  if (options.pretty === true) {
+    const destination = options.destination ?? process.stdout;
+    return pino(
+      config,
+      PinoPretty({
+        translateTime: 'HH:MM:ss.l',
+        ignore: 'pid,hostname,service',
+        singleLine: true,
+        colorize: 'isTTY' in destination && destination.isTTY,
+        destination,
+      }),
+    );
+  }
   return options.destination ? pino(config, options.destination) : pino(config);
 }

@@ -1,4 +1,4 @@
-import { createPool, migrate } from '../../db/index.ts';
+import { migrateDatabase } from '../../db/index.ts';
 import type { Command } from '../command.ts';
 import { withDatabase } from '../database.ts';
 
@@ -10,26 +10,14 @@ export const migrateCommand: Command = {
   flags: {},
   run: async (context) =>
     withDatabase(context, async (url) => {
-      const pool = createPool({ connectionString: url, max: 1 }, (error) => {
-        context.logger.error({ err: error }, 'database connection error');
-      });
-      try {
-        const client = await pool.connect();
-        try {
-          const report = await migrate(client);
-          for (const step of report.applied) {
-            context.logger.info({ version: step.version, name: step.name }, 'migration applied');
-          }
-          context.logger.info(
-            { version: report.currentVersion, applied: report.applied.length },
-            'schema up to date',
-          );
-        } finally {
-          client.release();
-        }
-      } finally {
-        await pool.end();
+      const report = await migrateDatabase(url);
+      for (const step of report.applied) {
+        context.logger.info({ version: step.version, migration: step.name }, 'migration applied');
       }
+      context.logger.info(
+        { version: report.currentVersion, applied: report.applied.length },
+        'schema up to date',
+      );
       return 0;
     }),
 };

@@ -19,3 +19,9 @@ export {
   type IssuedKey,
   type RevokeKeyOutcome,
 } from './issue-key.ts';
+export {
+  countPaymentsByStatus,
+  listMismatchedPayments,
+  type MismatchedPayment,
+  type PaymentStatusCount,
+} from './payment-status.ts';

@@ -1,0 +1,66 @@
+import { Writable } from 'node:stream';
+import { describe, expect, it } from 'vitest';
+import { runCli, VERSION } from '../../../src/cli/main.ts';
+
+function sink(): { stream: Writable; text: () => string } {
+  const chunks: string[] = [];
+  return {
+    stream: new Writable({
+      write(chunk: Buffer, _encoding, callback) {
+        chunks.push(chunk.toString());
+        callback();
+      },
+    }),
+    text: () => chunks.join(''),
+  };
+}
+
+async function cli(
+  argv: string[],
+  env: Record<string, string> = {},
+): Promise<{ code: number; stdout: string; stderr: string }> {
+  const stdout = sink();
+  const stderr = sink();
+  const code = await runCli(argv, {
+    env,
+    stdout: stdout.stream,
+    stderr: stderr.stream,
+    signal: new AbortController().signal,
+  });
+  return { code, stdout: stdout.text(), stderr: stderr.text() };
+}
+
+describe('keywarden CLI', () => {
+  it('prints the version from package.json', async () => {
+    const result = await cli(['--version']);
+    expect(result).toMatchObject({ code: 0, stdout: `${VERSION}\n` });
+    expect(VERSION).toMatch(/^\d+\.\d+\.\d+/);
+  });
+
+  it('lists the commands on --help', async () => {
+    const result = await cli(['--help']);
+    expect(result.code).toBe(0);
+    expect(result.stdout).toContain('migrate');
+  });
+
+  it('exits 2 with usage on stderr for an unknown command', async () => {
+    const result = await cli(['frobnicate']);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain('unknown command "frobnicate"');
+    expect(result.stderr).toContain('usage: keywarden');
+  });
+
+  it('exits 2 for an unknown flag', async () => {
+    const result = await cli(['migrate', '--frobnicate']);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain('frobnicate');
+  });
+
+  it('exits 2 with one line naming a malformed setting, without a stack trace', async () => {
+    const result = await cli(['migrate'], { KEYWARDEN_RESYNC_INTERVAL: 'abc' });
+    expect(result.code).toBe(2);
+    expect(result.stderr.trim().split('\n')).toHaveLength(1);
+    expect(result.stderr).toContain('KEYWARDEN_RESYNC_INTERVAL');
+    expect(result.stderr).not.toContain('    at ');
+  });
+});
