@@ -8,3 +8,9 @@ export { deliverOutboxOnce, runOutboxLoop, type OutboxOptions, type OutboxPassRe
 export { enqueueExpiryReminders } from './queries/outbox.ts';
 export { confirmHeldPlan, listOpenHeldPlans, type HeldPlan, type HeldPlans } from './queries/held-plans.ts';
 export { pickLanguage, messagesFor, type Language, type Messages } from './i18n/index.ts';
+export {
+  sweepStarTransactions,
+  runStarsSweepLoop,
+  type StarsSweepOptions,
+  type StarsSweepResult,
+} from './stars-sweep.ts';

@@ -1,7 +1,7 @@
 /**
  * Runs the bot part of `keywarden run`: long polling (default) or a webhook server (when
  * KEYWARDEN_TELEGRAM_WEBHOOK_URL is set; Telegram's secret token is checked on every request), plus
- * the outbox delivery loop. Without TELEGRAM_BOT_TOKEN the bot is off and says so once.
+ * the outbox delivery loop and the Star transactions sweep. Without TELEGRAM_BOT_TOKEN the bot is off and says so once.
  */
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -12,6 +12,7 @@ import type { Config } from '../config/index.ts';
 import { toError, type Logger } from '../shared/index.ts';
 import { createBot } from './create-bot.ts';
 import { runOutboxLoop } from './outbox.ts';
+import { runStarsSweepLoop } from './stars-sweep.ts';
 
 /** The settings `startBot` reads. */
 export type StartBotConfig = Pick<
@@ -24,6 +25,7 @@ export type StartBotConfig = Pick<
   | 'telegramWebhookPort'
   | 'botMessagesPerSecond'
   | 'outboxIntervalMs'
+  | 'starsSweepIntervalMs'
   | 'graceMs'
   | 'adminTelegramIds'
   | 'trialDurationMs'
@@ -103,6 +105,19 @@ export async function startBot(options: StartBotOptions): Promise<BotHandle> {
     controller.signal,
   );
 
+  const sweep =
+    config.starsSweepIntervalMs > 0
+      ? runStarsSweepLoop(
+          {
+            api: bot.api,
+            pool: options.pool,
+            logger: logger.child({ part: 'stars-sweep' }),
+            intervalMs: config.starsSweepIntervalMs,
+          },
+          controller.signal,
+        )
+      : Promise.resolve();
+
   let markStarted: () => void = () => undefined;
   const started = new Promise<void>((resolve) => {
     markStarted = resolve;
@@ -165,7 +180,7 @@ export async function startBot(options: StartBotOptions): Promise<BotHandle> {
     closing ??= (async () => {
       controller.abort();
       options.signal?.removeEventListener('abort', onAbort);
-      const stopping: Array<Promise<unknown>> = [outbox];
+      const stopping: Array<Promise<unknown>> = [outbox, sweep];
       if (server !== null) {
         const listening = server;
         stopping.push(
@@ -201,6 +216,6 @@ export async function startBot(options: StartBotOptions): Promise<BotHandle> {
   }
 
   // After a close, done also waits for close to finish, so "done" means everything has stopped.
-  const done = Promise.all([updates, outbox]).then(() => closing);
+  const done = Promise.all([updates, outbox, sweep]).then(() => closing);
   return { isRunning: true, webhookListenUrl, done, close };
 }

@@ -290,6 +290,12 @@ export const SETTINGS = {
     default: '5s',
     doc: 'How often the bot looks for outbox messages to deliver and expiry reminders to queue.',
   }),
+  starsSweepIntervalMs: setting({
+    env: 'KEYWARDEN_STARS_SWEEP_INTERVAL',
+    parse: duration,
+    default: '10m',
+    doc: 'How often the bot reads its Telegram Star transactions to record payments and refunds whose update was lost; 0 turns the sweep off.',
+  }),
   checkoutLinks: setting({
     env: 'KEYWARDEN_CHECKOUT_LINKS',
     parse: checkoutLinks,

@@ -83,6 +83,8 @@ function defaultResult(call: RecordedCall): unknown {
       });
     case 'getUpdates':
       return [];
+    case 'getStarTransactions':
+      return { transactions: [] };
     default:
       return true;
   }
