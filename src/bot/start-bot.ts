@@ -5,12 +5,13 @@
  */
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { webhookCallback } from 'grammy';
+import { webhookCallback, type Api } from 'grammy';
 import type { UserFromGetMe } from 'grammy/types';
 import type pg from 'pg';
 import type { Config } from '../config/index.ts';
 import { toError, type Logger } from '../shared/index.ts';
 import { createBot } from './create-bot.ts';
+import { messagesFor } from './i18n/index.ts';
 import { runOutboxLoop } from './outbox.ts';
 import { runStarsSweepLoop } from './stars-sweep.ts';
 
@@ -54,6 +55,22 @@ export interface BotHandle {
   readonly close: () => Promise<void>;
 }
 
+/** Sets the command list Telegram shows, in English and Russian; a failure only costs the hint. */
+async function publishCommands(api: Api, logger: Logger): Promise<void> {
+  try {
+    for (const language of ['en', 'ru'] as const) {
+      const t = messagesFor(language);
+      const commands = [
+        { command: 'start', description: t.commandStart },
+        { command: 'menu', description: t.commandMenu },
+      ];
+      await api.setMyCommands(commands, language === 'en' ? {} : { language_code: language });
+    }
+  } catch (thrown: unknown) {
+    logger.warn({ err: toError(thrown) }, 'could not publish the bot command list');
+  }
+}
+
 /**
  * Starts the bot and its outbox loop. Resolves once it runs (webhook set and server listening, or
  * polling started). In webhook mode a missing KEYWARDEN_TELEGRAM_WEBHOOK_SECRET is an error.
@@ -84,6 +101,7 @@ export async function startBot(options: StartBotOptions): Promise<BotHandle> {
     },
   );
   await bot.init();
+  await publishCommands(bot.api, logger);
   const controller = new AbortController();
   let closing: Promise<void> | undefined;
   const onAbort = (): void => {

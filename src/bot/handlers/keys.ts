@@ -111,7 +111,11 @@ export async function getKey(ctx: BotContext, deps: BotDeps): Promise<void> {
         { userId: ctx.user.id, keyId: outcome.key.id, panelId: outcome.key.panelId },
         'key issued',
       );
-      await ctx.reply(ctx.t.keyIssued);
+      await ctx.reply(ctx.t.keyIssued, {
+        reply_markup: InlineKeyboard.from([
+          [InlineKeyboard.text(ctx.t.buttonMyKeys, encodeCallbackData({ kind: 'keys' }))],
+        ]),
+      });
       return;
     case 'limit-reached':
       await ctx.reply(ctx.t.keyLimitReached(outcome.limit));

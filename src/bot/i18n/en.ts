@@ -63,6 +63,8 @@ export const en = {
   keyRevoked: 'The key is revoked.',
   keyReplaced: 'The key was replaced. Open “My keys” in a minute to get the new link.',
   needSubscription: 'This needs an active subscription. Choose a plan first.',
+  commandStart: 'Start and open the menu',
+  commandMenu: 'Main menu',
 
   // — notifications from the outbox
   noticeSuspended: (reason: string): string => `Your VPN access is paused: ${reason}.`,

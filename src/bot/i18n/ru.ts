@@ -1,6 +1,7 @@
 /** Russian texts of the bot; the same keys as `en.ts`, checked by the `Messages` type. */
 import type { Messages } from './en.ts';
 
+/** Russian texts, for Telegram language codes starting with `ru`. */
 export const ru: Messages = {
   // — главное меню
   welcome: (name) => `Здравствуйте, ${name}!`,
@@ -61,6 +62,8 @@ export const ru: Messages = {
   keyRevoked: 'Ключ отозван.',
   keyReplaced: 'Ключ заменён. Через минуту откройте «Мои ключи», чтобы получить новую ссылку.',
   needSubscription: 'Для этого нужна активная подписка. Сначала выберите тариф.',
+  commandStart: 'Начать и открыть меню',
+  commandMenu: 'Главное меню',
 
   // — уведомления из outbox
   noticeSuspended: (reason) => `Доступ к VPN приостановлен: ${reason}.`,

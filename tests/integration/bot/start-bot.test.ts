@@ -51,6 +51,10 @@ describe('startBot', () => {
     expect(handle.isRunning).toBe(true);
     // grammY deletes any webhook before polling.
     await expect.poll(() => fake.callsOf('deleteWebhook').length).toBe(1);
+    expect(fake.callsOf('setMyCommands').map((call) => call.params['language_code'] ?? 'default')).toEqual([
+      'default',
+      'ru',
+    ]);
     await handle.close();
     await handle.done;
     await handle.close();
