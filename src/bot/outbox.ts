@@ -39,6 +39,8 @@ export interface OutboxOptions {
   readonly leaseMs?: number;
   /** Backoff between transient failures; default 5 s doubling to 1 h. */
   readonly backoff?: BackoffPolicy;
+  /** How often the loop queues expiry reminders; default 60 s. */
+  readonly reminderIntervalMs?: number;
 }
 
 /** Counts of one pass. */
@@ -89,14 +91,20 @@ async function sendOne(api: Api, message: OutboxMessage, logger: Logger): Promis
   }
 }
 
-/** One pass: queue reminders, claim a batch, send it. Errors of single messages are recorded, not thrown. */
+/**
+ * One pass: queue reminders (unless `queueReminders` is false), claim a batch, send it. Errors of
+ * single messages are recorded, not thrown.
+ */
 export async function deliverOutboxOnce(
   options: OutboxOptions,
   signal?: AbortSignal,
+  queueReminders = true,
 ): Promise<OutboxPassResult> {
   const maxAttempts = options.maxAttempts ?? 8;
   const spacingMs = 1_000 / options.messagesPerSecond;
-  await enqueueExpiryReminders(options.pool, options.graceMs);
+  if (queueReminders) {
+    await enqueueExpiryReminders(options.pool, options.graceMs);
+  }
   const batch = await claimOutbox(options.pool, options.batchSize ?? 25, options.leaseMs ?? 60_000);
   let sent = 0;
   let retried = 0;
@@ -163,10 +171,16 @@ export async function deliverOutboxOnce(
 
 /** Runs passes until `signal` aborts; resolves then. A failing pass is logged and retried next interval. */
 export async function runOutboxLoop(options: OutboxOptions, signal: AbortSignal): Promise<void> {
+  let remindersQueuedAt = Number.NEGATIVE_INFINITY;
   while (!signal.aborted) {
     let waitMs = options.intervalMs;
     try {
-      const result = await deliverOutboxOnce(options, signal);
+      // Reminders scan every user whose coverage ends within 3 days: once a minute is plenty.
+      const queueReminders = Date.now() - remindersQueuedAt >= (options.reminderIntervalMs ?? 60_000);
+      const result = await deliverOutboxOnce(options, signal, queueReminders);
+      if (queueReminders) {
+        remindersQueuedAt = Date.now();
+      }
       if (result.pauseMs > 0) {
         waitMs = result.pauseMs;
       } else if (result.sent + result.retried + result.undeliverable >= (options.batchSize ?? 25)) {

@@ -25,10 +25,17 @@ export interface OutboxMessage {
  */
 export async function enqueueExpiryReminders(db: pg.Pool | pg.ClientBase, graceMs: number): Promise<number> {
   const { rowCount } = await db.query(
-    `insert into outbox (user_id, kind, dedupe_key, payload)
+    `with grace as (select $1::double precision * interval '1 millisecond' as g),
+     -- Only users with a live period ending within 3 days can need a reminder: a cheap prefilter
+     -- before the per-user entitlement function.
+     candidates as (
+       select distinct sp.user_id from subscription_periods sp, grace
+       where sp.cancelled_at is null and sp.ends_at + grace.g > now() and sp.ends_at + grace.g <= now() + interval '3 days')
+     insert into outbox (user_id, kind, dedupe_key, payload)
      select e.user_id, 'expiry-reminder', 'expiry-reminder:' || r.days || 'd:period:' || p.id,
             jsonb_build_object('days', r.days, 'endsAt', e.entitled_until, 'periodId', p.id)
-     from kw_entitlements(now(), $1::double precision * interval '1 millisecond') e
+     from candidates c
+     join kw_entitlements(now(), $1::double precision * interval '1 millisecond') e on e.user_id = c.user_id
      cross join (values (3), (1)) as r (days)
      cross join lateral (
        select sp.id from subscription_periods sp

@@ -189,6 +189,15 @@ describe('expiry reminders', () => {
     expect(await remindersOf(tomorrow.userId)).toEqual(['expiry-reminder:1d']);
   });
 
+  it('does not remind a user whose next period continues the coverage', async () => {
+    const renewed = await newUser();
+    await periodEndingIn(renewed.userId, 2 * 86_400_000);
+    // appendPeriod starts the second period at the end of the first: coverage runs for 32 days.
+    await periodEndingIn(renewed.userId, 30 * 86_400_000);
+    await enqueueExpiryReminders(database().pool, 0);
+    expect(await remindersOf(renewed.userId)).toEqual([]);
+  });
+
   it('sends the reminder with the end date', async () => {
     const user = await newUser();
     await periodEndingIn(user.userId, 2 * 86_400_000);
