@@ -5,6 +5,7 @@ import type { Config } from '../config/index.ts';
 import type { UserRecord } from '../db/index.ts';
 import type { Logger } from '../shared/index.ts';
 import type { Language, Messages } from './i18n/index.ts';
+import type { BotObserver } from './observer.ts';
 
 /** The settings the bot reads. */
 export type BotConfig = Pick<Config, 'graceMs' | 'adminTelegramIds' | 'trialDurationMs' | 'checkoutLinks'>;
@@ -14,6 +15,8 @@ export interface BotDeps {
   readonly pool: pg.Pool;
   readonly logger: Logger;
   readonly config: BotConfig;
+  /** Metrics sink; default records nothing. */
+  readonly observer?: BotObserver;
 }
 
 /** Per-update state set by the registration middleware. */

@@ -14,3 +14,9 @@ export {
   type StarsSweepOptions,
   type StarsSweepResult,
 } from './stars-sweep.ts';
+export {
+  NO_BOT_OBSERVER,
+  type BotObserver,
+  type OutboxOutcome,
+  type StarsPaymentOutcome,
+} from './observer.ts';

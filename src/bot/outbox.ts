@@ -19,6 +19,7 @@ import {
   markOutboxUndeliverable,
   type OutboxMessage,
 } from './queries/outbox.ts';
+import { NO_BOT_OBSERVER, outboxKindLabel, type BotObserver } from './observer.ts';
 import { noticeText } from './render.ts';
 
 /** What the delivery loop needs. */
@@ -41,6 +42,8 @@ export interface OutboxOptions {
   readonly backoff?: BackoffPolicy;
   /** How often the loop queues expiry reminders; default 60 s. */
   readonly reminderIntervalMs?: number;
+  /** Metrics sink; default records nothing. */
+  readonly observer?: BotObserver;
 }
 
 /** Counts of one pass. */
@@ -106,6 +109,7 @@ export async function deliverOutboxOnce(
     await enqueueExpiryReminders(options.pool, options.graceMs);
   }
   const batch = await claimOutbox(options.pool, options.batchSize ?? 25, options.leaseMs ?? 60_000);
+  const observer = options.observer ?? NO_BOT_OBSERVER;
   let sent = 0;
   let retried = 0;
   let undeliverable = 0;
@@ -125,6 +129,7 @@ export async function deliverOutboxOnce(
     switch (verdict.kind) {
       case 'sent':
         await markOutboxSent(options.pool, message.id);
+        observer.onOutbox(outboxKindLabel(message.kind), 'sent');
         sent += 1;
         break;
       case 'flood': {
@@ -132,6 +137,7 @@ export async function deliverOutboxOnce(
         for (const rest of batch.slice(index)) {
           await markOutboxRetry(options.pool, rest.id, verdict.retryAfterMs, verdict.error, false);
         }
+        observer.onOutbox(outboxKindLabel(message.kind), 'retry');
         return {
           sent,
           retried: retried + batch.length - index,
@@ -142,6 +148,7 @@ export async function deliverOutboxOnce(
       case 'permanent':
         log.info({ error: verdict.error }, 'outbox message undeliverable');
         await markOutboxUndeliverable(options.pool, message.id, verdict.error);
+        observer.onOutbox(outboxKindLabel(message.kind), 'undeliverable');
         undeliverable += 1;
         break;
       case 'transient':
@@ -152,11 +159,13 @@ export async function deliverOutboxOnce(
             message.id,
             `gave up after ${message.attempts} attempts: ${verdict.error}`,
           );
+          observer.onOutbox(outboxKindLabel(message.kind), 'undeliverable');
           undeliverable += 1;
         } else {
           const delayMs = backoffDelayMs(message.attempts, options.backoff ?? DEFAULT_BACKOFF);
           log.warn({ error: verdict.error, retryInMs: delayMs }, 'outbox send failed, will retry');
           await markOutboxRetry(options.pool, message.id, delayMs, verdict.error, true);
+          observer.onOutbox(outboxKindLabel(message.kind), 'retry');
           retried += 1;
         }
         break;

@@ -16,6 +16,7 @@ import { parseOrderReference } from '../domain/index.ts';
 import { sleep, toError, type Logger } from '../shared/index.ts';
 import { STARS_PROVIDER } from './handlers/payments.ts';
 import { formatInstant, messagesFor, pickLanguage } from './i18n/index.ts';
+import { NO_BOT_OBSERVER, type BotObserver } from './observer.ts';
 
 /** What the sweep needs. */
 export interface StarsSweepOptions {
@@ -24,6 +25,8 @@ export interface StarsSweepOptions {
   readonly logger: Logger;
   /** Pages of 100 transactions read per sweep at most (default 20), so one sweep stays short. */
   readonly maxPages?: number;
+  /** Metrics sink; default records nothing. */
+  readonly observer?: BotObserver;
 }
 
 /** What one sweep did. */
@@ -78,6 +81,7 @@ async function applyTransaction(
       return 'nothing';
     }
     log.warn({ paymentId: outcome.paymentId }, 'recovered a star payment whose update was lost');
+    (options.observer ?? NO_BOT_OBSERVER).onPayment(STARS_PROVIDER, 'granted');
     const user = await findUser(options.pool, { id: order.value.userId });
     const messages = messagesFor(pickLanguage(user?.language));
     try {
@@ -100,6 +104,7 @@ async function applyTransaction(
     });
     if (outcome.kind === 'cancelled') {
       log.warn({ paymentId: outcome.paymentId }, 'applied a star refund whose update was lost');
+      (options.observer ?? NO_BOT_OBSERVER).onPayment(STARS_PROVIDER, 'refunded');
       return 'refunded';
     }
   }

@@ -12,6 +12,7 @@ import type { Config } from '../config/index.ts';
 import { toError, type Logger } from '../shared/index.ts';
 import { createBot } from './create-bot.ts';
 import { messagesFor } from './i18n/index.ts';
+import type { BotObserver } from './observer.ts';
 import { runOutboxLoop } from './outbox.ts';
 import { runStarsSweepLoop } from './stars-sweep.ts';
 
@@ -43,6 +44,8 @@ export interface StartBotOptions {
   readonly signal?: AbortSignal;
   /** Skips getMe (tests). */
   readonly botInfo?: UserFromGetMe;
+  /** Metrics sink (outbox deliveries, Stars payments); default records nothing. */
+  readonly observer?: BotObserver;
 }
 
 /** A running bot: `done` settles when it has stopped (rejects on a fatal error); `close` is idempotent. */
@@ -94,7 +97,12 @@ export async function startBot(options: StartBotOptions): Promise<BotHandle> {
   }
   const bot = createBot(
     token,
-    { pool: options.pool, logger, config },
+    {
+      pool: options.pool,
+      logger,
+      config,
+      ...(options.observer === undefined ? {} : { observer: options.observer }),
+    },
     {
       apiRoot: config.telegramApiRoot,
       ...(options.botInfo === undefined ? {} : { botInfo: options.botInfo }),
@@ -119,6 +127,7 @@ export async function startBot(options: StartBotOptions): Promise<BotHandle> {
       graceMs: config.graceMs,
       messagesPerSecond: config.botMessagesPerSecond,
       intervalMs: config.outboxIntervalMs,
+      ...(options.observer === undefined ? {} : { observer: options.observer }),
     },
     controller.signal,
   );
@@ -131,6 +140,7 @@ export async function startBot(options: StartBotOptions): Promise<BotHandle> {
             pool: options.pool,
             logger: logger.child({ part: 'stars-sweep' }),
             intervalMs: config.starsSweepIntervalMs,
+            ...(options.observer === undefined ? {} : { observer: options.observer }),
           },
           controller.signal,
         )

@@ -18,6 +18,7 @@ import { backoffDelayMs, sleep, toError, type Logger } from '../../shared/index.
 import { encodeOrderReference, parseOrderReference, type PlanId } from '../../domain/index.ts';
 import { encodeCallbackData } from '../callback-data.ts';
 import type { BotContext, BotDeps } from '../context.ts';
+import { NO_BOT_OBSERVER } from '../observer.ts';
 import { formatInstant } from '../i18n/index.ts';
 
 /** Provider name of Stars payments in `payments.provider`. */
@@ -202,6 +203,11 @@ export function paymentHandlers(deps: BotDeps): Composer<BotContext> {
         },
       }),
     );
+    const observer = deps.observer ?? NO_BOT_OBSERVER;
+    observer.onPayment(
+      STARS_PROVIDER,
+      outcome.kind === 'unknown-plan' || outcome.kind === 'unknown-user' ? 'rejected' : outcome.kind,
+    );
     switch (outcome.kind) {
       case 'granted':
         log.info(
@@ -243,6 +249,14 @@ export function paymentHandlers(deps: BotDeps): Composer<BotContext> {
     deps.logger.info(
       { chargeId: refund.telegram_payment_charge_id, outcome: outcome.kind },
       'stars refund handled',
+    );
+    (deps.observer ?? NO_BOT_OBSERVER).onPayment(
+      STARS_PROVIDER,
+      outcome.kind === 'cancelled'
+        ? 'refunded'
+        : outcome.kind === 'already-cancelled'
+          ? 'duplicate'
+          : 'rejected',
     );
     if (outcome.kind === 'cancelled') {
       await ctx.reply(ctx.t.paymentRefunded);

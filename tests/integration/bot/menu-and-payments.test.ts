@@ -11,7 +11,7 @@ import {
   type TgUser,
 } from '../../fakes/telegram-updates.ts';
 import { useTestDatabase } from '../../support/database.ts';
-import { buttonsOf, testBot, textOf } from './support.ts';
+import { botConfig, buttonsOf, recordingObserver, testBot, textOf } from './support.ts';
 
 const database = useTestDatabase();
 let fake: FakeBotApi;
@@ -155,6 +155,29 @@ describe('Telegram Stars purchase', () => {
     });
   });
 
+  it('adds the configured checkout links to each plan with our user id and the plan code', async () => {
+    const pool = database().pool;
+    await upsertPlan(pool, {
+      code: 'month-link',
+      title: 'Month',
+      durationDays: 30,
+      price: '299',
+      currency: 'RUB',
+    });
+    const bot = testBot(
+      pool,
+      fake,
+      botConfig({
+        checkoutLinks: [{ label: 'Card', url: 'https://shop.example.net/pay?u={user}&p={plan}' }],
+      }),
+    );
+    const user = newTgUser();
+    await bot.handleUpdate(callbackUpdate(user, 'plans'));
+    expect(buttonsOf(fake.callsOf('sendMessage')[0])).toContain(
+      `https://shop.example.net/pay?u=${await userIdOf(user.id)}&p=month-link`,
+    );
+  });
+
   it('approves a pre-checkout at the plan price and rejects a changed price, within the handler', async () => {
     const pool = database().pool;
     await upsertPlan(pool, {
@@ -189,7 +212,8 @@ describe('Telegram Stars purchase', () => {
       currency: 'RUB',
       prices: { XTR: '250' },
     });
-    const bot = testBot(pool, fake);
+    const observer = recordingObserver();
+    const bot = testBot(pool, fake, botConfig(), observer);
     const user = newTgUser();
     await bot.handleUpdate(textUpdate(user, '/start'));
     const userId = await userIdOf(user.id);
@@ -232,6 +256,11 @@ describe('Telegram Stars purchase', () => {
       [userId],
     );
     expect(after.rows).toEqual([{ cancelled: true }]);
+    expect(observer.events).toEqual([
+      ['payment', 'telegram_stars', 'granted'],
+      ['payment', 'telegram_stars', 'duplicate'],
+      ['payment', 'telegram_stars', 'refunded'],
+    ]);
   });
 
   it('records a payment whose amount matches no price as a mismatch and grants nothing', async () => {

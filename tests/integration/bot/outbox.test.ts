@@ -6,7 +6,7 @@ import type { UserId } from '../../../src/domain/index.ts';
 import { startFakeBotApi, type FakeBotApi } from '../../fakes/fake-bot-api.ts';
 import { insertUser } from '../../support/builders.ts';
 import { useTestDatabase } from '../../support/database.ts';
-import { silentLogger, textOf } from './support.ts';
+import { recordingObserver, silentLogger, textOf } from './support.ts';
 
 const database = useTestDatabase();
 let fake: FakeBotApi;
@@ -89,7 +89,9 @@ describe('outbox delivery', () => {
         : undefined,
     );
     const id = await enqueue(blocked.userId, 'access-reactivated');
-    expect(await deliverOutboxOnce(options())).toMatchObject({ undeliverable: 1 });
+    const observer = recordingObserver();
+    expect(await deliverOutboxOnce(options({ observer }))).toMatchObject({ undeliverable: 1 });
+    expect(observer.events).toEqual([['outbox', 'access-reactivated', 'undeliverable']]);
     expect(await rowOf(id)).toMatchObject({
       sent: false,
       undeliverable: true,

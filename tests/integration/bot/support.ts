@@ -1,7 +1,7 @@
 /** Shared set-up of the bot integration tests: a bot on a test database and the fake Bot API. */
 import type { Bot } from 'grammy';
 import type pg from 'pg';
-import { createBot, type BotConfig, type BotContext } from '../../../src/bot/index.ts';
+import { createBot, type BotConfig, type BotContext, type BotObserver } from '../../../src/bot/index.ts';
 import { createLogger } from '../../../src/shared/index.ts';
 import { FAKE_BOT_INFO, type FakeBotApi, type RecordedCall } from '../../fakes/fake-bot-api.ts';
 
@@ -23,10 +23,15 @@ export function botConfig(overrides: Partial<BotConfig> = {}): BotConfig {
 }
 
 /** A bot on `pool` talking to `fake`. */
-export function testBot(pool: pg.Pool, fake: FakeBotApi, config: BotConfig = botConfig()): Bot<BotContext> {
+export function testBot(
+  pool: pg.Pool,
+  fake: FakeBotApi,
+  config: BotConfig = botConfig(),
+  observer?: BotObserver,
+): Bot<BotContext> {
   return createBot(
     '123456:TEST-TOKEN',
-    { pool, logger: silentLogger, config },
+    { pool, logger: silentLogger, config, ...(observer === undefined ? {} : { observer }) },
     { apiRoot: fake.apiRoot, botInfo: FAKE_BOT_INFO },
   );
 }
@@ -42,4 +47,14 @@ export function buttonsOf(call: RecordedCall | undefined): string[] {
   const markup = call?.params['reply_markup'] as
     { inline_keyboard?: Array<Array<{ callback_data?: string; url?: string }>> } | undefined;
   return (markup?.inline_keyboard ?? []).flat().map((button) => button.callback_data ?? button.url ?? '');
+}
+
+/** An observer that records every event, in order. */
+export function recordingObserver(): BotObserver & { readonly events: Array<[string, string, string]> } {
+  const events: Array<[string, string, string]> = [];
+  return {
+    events,
+    onOutbox: (kind, outcome) => events.push(['outbox', kind, outcome]),
+    onPayment: (provider, outcome) => events.push(['payment', provider, outcome]),
+  };
 }
