@@ -3,6 +3,7 @@
  * texts), then menus, payments, keys, admin commands and the button router. Building does no I/O, so
  * tests feed updates with `bot.handleUpdate` against a fake Bot API.
  */
+import { sequentialize } from '@grammyjs/runner';
 import { Bot } from 'grammy';
 import type { UserFromGetMe } from 'grammy/types';
 import { findUser, upsertTelegramUser } from '../db/index.ts';
@@ -34,6 +35,8 @@ export function createBot(token: string, deps: BotDeps, options: CreateBotOption
 }
 
 function installHandlers(bot: Bot<BotContext>, deps: BotDeps): Bot<BotContext> {
+  // Updates run concurrently (runner, webhook); one chat's updates still run one after another.
+  bot.use(sequentialize((ctx) => (ctx.chat?.id ?? ctx.from?.id)?.toString()));
   bot.use(async (ctx, next) => {
     const flavor: KeywardenFlavor = ctx;
     flavor.language = pickLanguage(ctx.from?.language_code);

@@ -5,6 +5,7 @@
  */
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { run, type RunnerHandle } from '@grammyjs/runner';
 import { webhookCallback, type Api } from 'grammy';
 import type { UserFromGetMe } from 'grammy/types';
 import type pg from 'pg';
@@ -57,6 +58,9 @@ export interface BotHandle {
   readonly done: Promise<void>;
   readonly close: () => Promise<void>;
 }
+
+/** The updates the bot handles (refunded_payment and successful_payment arrive as messages). */
+const ALLOWED_UPDATES = ['message', 'callback_query', 'pre_checkout_query'] as const;
 
 /** Sets the command list Telegram shows, in English and Russian; a failure only costs the hint. */
 async function publishCommands(api: Api, logger: Logger): Promise<void> {
@@ -117,7 +121,6 @@ export async function startBot(options: StartBotOptions): Promise<BotHandle> {
       logger.error({ err: toError(thrown) }, 'bot did not stop cleanly');
     });
   };
-  options.signal?.addEventListener('abort', onAbort, { once: true });
 
   const outbox = runOutboxLoop(
     {
@@ -146,11 +149,8 @@ export async function startBot(options: StartBotOptions): Promise<BotHandle> {
         )
       : Promise.resolve();
 
-  let markStarted: () => void = () => undefined;
-  const started = new Promise<void>((resolve) => {
-    markStarted = resolve;
-  });
   let server: Server | null = null;
+  let runner: RunnerHandle | null = null;
   let updates: Promise<void>;
   let webhookListenUrl: string | null = null;
   if (config.telegramWebhookUrl !== undefined && config.telegramWebhookSecret !== undefined) {
@@ -175,7 +175,7 @@ export async function startBot(options: StartBotOptions): Promise<BotHandle> {
     webhookListenUrl = `http://${address.family === 'IPv6' ? `[${address.address}]` : address.address}:${address.port}`;
     await bot.api.setWebhook(config.telegramWebhookUrl, {
       secret_token: secret,
-      allowed_updates: ['message', 'callback_query', 'pre_checkout_query'],
+      allowed_updates: ALLOWED_UPDATES,
     });
     logger.info({ listenUrl: webhookListenUrl, username: bot.botInfo.username }, 'bot started (webhook)');
     updates = new Promise<void>((resolve) => {
@@ -184,26 +184,19 @@ export async function startBot(options: StartBotOptions): Promise<BotHandle> {
       });
     });
   } else {
-    // bot.start resolves when bot.stop() is called; it rejects on fatal errors (bad token, 409 conflict).
-    // A stop that lands mid-start can make it reject with an abort: after close() that is not a failure.
-    updates = new Promise<void>((resolve, reject) => {
-      bot
-        .start({
-          allowed_updates: ['message', 'callback_query', 'pre_checkout_query'],
-          onStart: (info) => {
-            markStarted();
-            logger.info({ username: info.username }, 'bot started (long polling)');
-          },
-        })
-        .then(resolve, (thrown: unknown) => {
-          if (closing === undefined) {
-            reject(toError(thrown));
-          } else {
-            resolve();
-          }
-        });
+    // @grammyjs/runner handles updates concurrently (one slow update, say a QR upload on a slow
+    // network, must not hold up a pre-checkout answer that Telegram needs within 10 s), while
+    // sequentialize() in createBot keeps each chat's updates in order. Unlike bot.start(), the
+    // runner does not remove a webhook left from webhook mode, and getUpdates fails while one is set.
+    await bot.api.deleteWebhook();
+    const polling = run(bot, {
+      runner: { fetch: { allowed_updates: ALLOWED_UPDATES }, retryInterval: 'exponential', silent: true },
     });
+    runner = polling;
+    logger.info({ username: bot.botInfo.username }, 'bot started (long polling)');
+    updates = polling.task() ?? Promise.resolve();
   }
+
   async function close(): Promise<void> {
     closing ??= (async () => {
       controller.abort();
@@ -220,18 +213,11 @@ export async function startBot(options: StartBotOptions): Promise<BotHandle> {
           }),
         );
       } else {
-        // bot.stop() before polling has begun would be a no-op and polling would start anyway.
-        stopping.push(
-          Promise.race([started, updates]).then(async () => {
-            if (bot.isRunning()) {
-              // stop() confirms the last update offset with one more getUpdates; if that call fails,
-              // Telegram re-delivers those updates to the next poller, which handlers tolerate.
-              await bot.stop().catch((thrown: unknown) => {
-                logger.warn({ err: toError(thrown) }, 'final getUpdates on stop failed');
-              });
-            }
-          }),
-        );
+        const polling = runner;
+        if (polling?.isRunning() === true) {
+          // Resolves once the updates in flight are handled.
+          stopping.push(polling.stop());
+        }
       }
       const results = await Promise.allSettled(stopping);
       const failed = results.find((result) => result.status === 'rejected');
@@ -241,6 +227,13 @@ export async function startBot(options: StartBotOptions): Promise<BotHandle> {
       logger.info('bot stopped');
     })();
     return closing;
+  }
+
+  // Listen only now: an abort during start-up must find the runner or server it has to stop.
+  if (options.signal?.aborted === true) {
+    onAbort();
+  } else {
+    options.signal?.addEventListener('abort', onAbort, { once: true });
   }
 
   // After a close, done also waits for close to finish, so "done" means everything has stopped.

@@ -41,7 +41,15 @@ describe('startBot', () => {
     expect(fake.calls).toHaveLength(0);
   });
 
-  it('polls for updates and stops gracefully on close', async () => {
+  it('polls for updates, handles them, and stops gracefully on close', async () => {
+    let delivered = false;
+    fake.respond((call) => {
+      if (call.method !== 'getUpdates' || delivered) {
+        return undefined;
+      }
+      delivered = true;
+      return { result: [textUpdate({ id: 400_101, first_name: 'Pat', language_code: 'en' }, '/start')] };
+    });
     const handle = await startBot({
       pool: database().pool,
       config: loadConfig(env({ TELEGRAM_BOT_TOKEN: '123456:TEST-TOKEN' })),
@@ -49,12 +57,13 @@ describe('startBot', () => {
       botInfo: FAKE_BOT_INFO,
     });
     expect(handle.isRunning).toBe(true);
-    // grammY deletes any webhook before polling.
-    await expect.poll(() => fake.callsOf('deleteWebhook').length).toBe(1);
+    // A webhook left from webhook mode would make getUpdates fail: it is removed first.
+    expect(fake.callsOf('deleteWebhook')).toHaveLength(1);
     expect(fake.callsOf('setMyCommands').map((call) => call.params['language_code'] ?? 'default')).toEqual([
       'default',
       'ru',
     ]);
+    await expect.poll(() => fake.callsOf('sendMessage')[0]?.params['chat_id']).toBe(400_101);
     await handle.close();
     await handle.done;
     await handle.close();
