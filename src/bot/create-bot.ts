@@ -28,7 +28,9 @@ export interface CreateBotOptions {
 /** Builds the bot with all handlers; nothing is sent until updates arrive. */
 export function createBot(token: string, deps: BotDeps, options: CreateBotOptions): Bot<BotContext> {
   const bot = new Bot<BotContext>(token, {
-    client: { apiRoot: options.apiRoot.replace(/\/$/, '') },
+    // grammY's default timeout is 500 s; 60 s still outlasts the 30 s long poll of getUpdates and
+    // keeps one hung call from stalling the outbox loop for minutes.
+    client: { apiRoot: options.apiRoot.replace(/\/$/, ''), timeoutSeconds: 60 },
     ...(options.botInfo === undefined ? {} : { botInfo: options.botInfo }),
   });
   return installHandlers(bot, deps);
