@@ -1,0 +1,24 @@
+/**
+ * The 3x-ui panel adapter: implements the reconciler's PanelClient port for both API generations
+ * (reference/xui-api.md). The simulated panel lives in ./simulator (import `src/xui/simulator/index.ts`).
+ */
+export { createPanelClient, createPanelClientFactory, isClientNotFoundError } from './panel-client.ts';
+export {
+  createPanelAgent,
+  DEFAULT_LOGIN_BACKOFF,
+  type PanelClientOptions,
+  type PanelRequestEvent,
+} from './http.ts';
+export {
+  PanelError,
+  PanelAuthError,
+  PanelRefusedError,
+  PanelTimeoutError,
+  PanelTransportError,
+  PanelUnparseableError,
+  isPanelError,
+  isDuplicateEmailError,
+  type PanelErrorKind,
+  type PanelErrorContext,
+  type AuthFailureReason,
+} from './errors.ts';
