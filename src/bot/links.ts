@@ -72,8 +72,37 @@ function userinfoEscape(value: string): string {
 const hostPort = (host: string, port: number): string =>
   `${host.includes(':') && !host.startsWith('[') ? `[${host}]` : host}:${port}`;
 
-const remarkOf = (input: LinkInput): string =>
-  [input.remark, input.key.email].filter((part) => part.length > 0).join('-');
+/** 3x-ui's default remark model `-ieo`: inbound remark, client email, external proxy remark. */
+const remarkOf = (input: LinkInput, proxyRemark = ''): string =>
+  [input.remark, input.key.email, proxyRemark].filter((part) => part.length > 0).join('-');
+
+/**
+ * An inbound's first `externalProxy` entry (3x-ui's "external proxy": a CDN or relay in front of
+ * the panel host), which 3x-ui's links use instead of the server address: its dest and port, and
+ * `forceTls` (`same` keeps the inbound's security, `tls` / `none` override it).
+ */
+function externalProxyOf(
+  stream: Json,
+):
+  | { readonly dest: string; readonly port: number; readonly forceTls: string; readonly remark: string }
+  | undefined {
+  const first: unknown = Array.isArray(stream['externalProxy'])
+    ? (stream['externalProxy'] as unknown[])[0]
+    : undefined;
+  const proxy = record(first);
+  const dest = text(proxy?.['dest']);
+  const port = proxy?.['port'];
+  if (
+    proxy === undefined ||
+    dest === undefined ||
+    dest.length === 0 ||
+    typeof port !== 'number' ||
+    !Number.isInteger(port)
+  ) {
+    return undefined;
+  }
+  return { dest, port, forceTls: text(proxy['forceTls']) ?? 'same', remark: text(proxy['remark']) ?? '' };
+}
 
 /** The Host header among `headers` (case-insensitive; a list gives its first entry). */
 function searchHost(headers: unknown): string {
@@ -228,7 +257,7 @@ function urlStyleParams(
   return params;
 }
 
-function vmessLink(input: LinkInput, stream: Json, network: string): string {
+function vmessLink(input: LinkInput, stream: Json, network: string, remark: string): string {
   const transport = transportParams(stream, network);
   const security = text(stream['security']) ?? 'none';
   const object: Record<string, string | number | boolean> = {
@@ -240,7 +269,7 @@ function vmessLink(input: LinkInput, stream: Json, network: string): string {
     id: input.key.clientUuid,
     scy: 'auto',
     tls: security,
-    ps: remarkOf(input),
+    ps: remark,
   };
   if (network === 'tcp' || network === 'raw') {
     const tcp =
@@ -298,14 +327,19 @@ function vmessLink(input: LinkInput, stream: Json, network: string): string {
  * Renders the connection link of one key. Fails (with the offending field) for a protocol we don't
  * render or settings too incomplete to make a working link.
  */
-export function renderLink(input: LinkInput): Result<string, ParseError> {
-  const stream = record(input.streamSettings);
-  if (stream === undefined) {
+export function renderLink(given: LinkInput): Result<string, ParseError> {
+  const original = record(given.streamSettings);
+  if (original === undefined) {
     return err({ path: 'stream_settings', expected: 'an object' });
   }
+  const proxy = externalProxyOf(original);
+  const input: LinkInput = proxy === undefined ? given : { ...given, host: proxy.dest, port: proxy.port };
+  const stream: Json =
+    proxy === undefined || proxy.forceTls === 'same' ? original : { ...original, security: proxy.forceTls };
+  const remark = remarkOf(input, proxy?.remark);
   const network = text(stream['network']) ?? 'tcp';
   const at = hostPort(input.host, input.port);
-  const fragment = `#${fragmentEscape(remarkOf(input))}`;
+  const fragment = `#${fragmentEscape(remark)}`;
   const settings = record(input.settings) ?? {};
   switch (input.protocol) {
     case 'vless': {
@@ -318,7 +352,7 @@ export function renderLink(input: LinkInput): Result<string, ParseError> {
       return ok(`trojan://${userinfoEscape(input.key.secret)}@${at}?${encodeQuery(params)}${fragment}`);
     }
     case 'vmess':
-      return ok(vmessLink(input, stream, network));
+      return ok(vmessLink(input, stream, network, remark));
     case 'shadowsocks': {
       const method = text(settings['method']);
       if (method === undefined || method.length === 0) {

@@ -222,6 +222,27 @@ describe('renderLink, against links in the form 3x-ui generates', () => {
     });
   });
 
+  it('uses the first external proxy for address, port and security, and adds its remark', () => {
+    const link = renderLink(
+      input({
+        settings: { encryption: 'none' },
+        streamSettings: {
+          ...TLS_WS,
+          externalProxy: [
+            { forceTls: 'none', dest: 'relay.example.org', port: 8080, remark: 'relay' },
+            { forceTls: 'same', dest: 'other.example.org', port: 443, remark: 'other' },
+          ],
+        },
+      }),
+    );
+    expect(link).toEqual({
+      ok: true,
+      value:
+        'vless://0f5c6a8e-3b1d-4c2a-9e7f-1a2b3c4d5e6f@relay.example.org:8080?encryption=none&host=cdn.example.net' +
+        '&path=%2Fws+path&security=none&type=ws#NL-kw-42-relay',
+    });
+  });
+
   it('brackets an IPv6 host', () => {
     const link = renderLink(input({ host: '2001:db8::1', settings: { encryption: 'none' } }));
     expect(link.ok && link.value.startsWith(`vless://${KEY.clientUuid}@[2001:db8::1]:443?`)).toBe(true);
