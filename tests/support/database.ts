@@ -47,6 +47,12 @@ export async function createTestDatabase(options: { readonly empty?: boolean } =
   }
   const url = databaseUrl(inject('adminDatabaseUrl'), name);
   const pool = new pg.Pool({ connectionString: url, max: 5 });
+  // `drop database ... with (force)` (and tests that terminate backends) can hit a client that is
+  // still closing; without listeners its 'error' would be an uncaught exception in the test run.
+  pool.on('error', () => undefined);
+  pool.on('connect', (client) => {
+    client.on('error', () => undefined);
+  });
   let dropped = false;
   return {
     name,
