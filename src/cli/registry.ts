@@ -1,6 +1,22 @@
 import type { Command } from './command.ts';
 import { migrateCommand } from './commands/migrate.ts';
 import { startCommand } from './commands/start.ts';
+import { runCommand } from './commands/run.ts';
+import { planCommand, reconcileCommand } from './commands/plan.ts';
+import { statusCommand } from './commands/status.ts';
+import { panelsCommand } from './commands/panels.ts';
+import { grantCommand } from './commands/grant.ts';
+import { keysCommand } from './commands/keys.ts';
 
 /** Every `keywarden` command, in the order `--help` lists them. */
-export const COMMANDS: readonly Command[] = [startCommand, migrateCommand];
+export const COMMANDS: readonly Command[] = [
+  startCommand,
+  migrateCommand,
+  runCommand,
+  planCommand,
+  reconcileCommand,
+  statusCommand,
+  panelsCommand,
+  grantCommand,
+  keysCommand,
+];

@@ -24,6 +24,12 @@ export function createPool(options: PoolOptions, onError: (error: Error) => void
   });
   // Without a listener, an error on an idle client (server restart, network drop) crashes the process.
   pool.on('error', onError);
+  // pg-pool removes its own error listener while a client is checked out; a connection terminated
+  // then (pg_terminate_backend, DB restart) would emit an unhandled 'error' and crash the process.
+  // The query in flight still fails with the error, and the pool discards the broken client.
+  pool.on('connect', (client) => {
+    client.on('error', onError);
+  });
   return pool;
 }
 

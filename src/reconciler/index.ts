@@ -6,3 +6,21 @@ export type {
   PanelClient,
   PanelClientFactory,
 } from './ports.ts';
+export type * from './store.ts';
+export {
+  createWorkQueue,
+  type WorkQueue,
+  type WorkItem,
+  type Priority,
+  type WorkQueueOptions,
+} from './work-queue.ts';
+export { everyPanelOwned, type Leadership } from './leadership.ts';
+export type { ReconcilerEvents, Trigger, RunOutcome } from './events.ts';
+export {
+  createController,
+  type Controller,
+  type ControllerOptions,
+  type PassReport,
+  type ActionResult,
+  type Scope,
+} from './controller.ts';

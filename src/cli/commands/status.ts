@@ -1,0 +1,82 @@
+import { LOCK_CLASS } from '../../sources/index.ts';
+import { booleanFlag, type Command } from '../command.ts';
+import { formatTable, println, withPool } from '../pool.ts';
+
+interface StatusRow {
+  id: string;
+  name: string;
+  is_enabled: boolean;
+  suspended: boolean;
+  api_generation: string | null;
+  owner: string | null;
+  keys: Record<string, number> | null;
+  unknown_keys: number;
+  drifted: number;
+  last_sync: Date | null;
+  held: number;
+}
+
+/** `keywarden status [--json]`: per panel — up, owner, keys by desired state, drift, last full sync. */
+export const statusCommand: Command = {
+  name: 'status',
+  summary: 'per panel: up, owned by, keys by desired state, drift, last full sync, held disables',
+  usage: '[--json]',
+  flags: { json: { type: 'boolean' } },
+  run: async (context) =>
+    withPool(context, async (pool) => {
+      const { rows } = await pool.query<StatusRow>(
+        `select p.id::text, p.name, p.is_enabled, p.suspended, p.api_generation,
+           (select a.application_name from pg_locks l join pg_stat_activity a on a.pid = l.pid
+            where l.locktype = 'advisory' and l.granted and l.classid = $1::int::oid and l.objid = p.id::int::oid
+              and l.objsubid = 2 limit 1) as owner,
+           (select jsonb_object_agg(label, n) from (
+              select (s.desired ->> 'kind') || ':' || (s.desired ->> 'reason') as label, count(*)::int as n
+              from key_state s join vpn_keys k on k.id = s.key_id where k.panel_id = p.id group by 1) c) as keys,
+           (select count(*)::int from key_state s join vpn_keys k on k.id = s.key_id
+            where k.panel_id = p.id and s.observed ->> 'kind' = 'unknown') as unknown_keys,
+           (select count(*)::int from key_state s join vpn_keys k on k.id = s.key_id
+            where k.panel_id = p.id and not s.converged) as drifted,
+           (select max(observed_at) from inbounds i where i.panel_id = p.id) as last_sync,
+           (select coalesce(sum(action_count), 0)::int from held_plans h
+            where h.panel_id = p.id and h.resolved_at is null) as held
+         from panels p order by p.id`,
+        [LOCK_CLASS],
+      );
+      const panels = rows.map((row) => ({
+        panel: row.name,
+        panelId: row.id,
+        enabled: row.is_enabled,
+        suspended: row.suspended,
+        generation: row.api_generation,
+        up: row.last_sync === null ? null : row.unknown_keys === 0,
+        ownedBy: row.owner === null ? null : row.owner.replace(/^keywarden-lock /, ''),
+        keys: row.keys ?? {},
+        drifted: row.drifted,
+        lastFullSync: row.last_sync?.toISOString() ?? null,
+        held: row.held,
+      }));
+      if (booleanFlag(context, 'json')) {
+        println(context, JSON.stringify({ panels }, null, 2));
+        return 0;
+      }
+      println(
+        context,
+        formatTable(
+          ['panel', 'up', 'owner', 'mode', 'keys', 'drifted', 'held', 'last sync'],
+          panels.map((panel) => [
+            panel.panel,
+            panel.up === null ? '?' : panel.up ? 'yes' : 'NO',
+            panel.ownedBy ?? '-',
+            !panel.enabled ? 'disabled' : panel.suspended ? 'observe' : 'enforce',
+            Object.entries(panel.keys)
+              .map(([label, count]) => `${label}=${String(count)}`)
+              .join(' ') || '-',
+            String(panel.drifted),
+            String(panel.held),
+            panel.lastFullSync ?? 'never',
+          ]),
+        ),
+      );
+      return 0;
+    }),
+};

@@ -1,0 +1,139 @@
+/** One reconcile pass outside the daemon, for `plan` (dry run) and `reconcile --once`. */
+import { createXuiPanelClients } from '../daemon.ts';
+import type { Pool } from '../db/index.ts';
+import { describeAction, type PanelPlan } from '../domain/index.ts';
+import { createController, everyPanelOwned, type PassReport } from '../reconciler/index.ts';
+import { createPostgresStore } from '../sources/index.ts';
+import type { CommandContext } from './command.ts';
+import { formatTable } from './pool.ts';
+import { fingerprintHeld } from '../domain/index.ts';
+
+/** Runs one pass over every enabled panel; `dryRun` plans only. */
+export async function runOnePass(context: CommandContext, pool: Pool, dryRun: boolean): Promise<PassReport> {
+  const { config } = context;
+  const controller = createController({
+    store: createPostgresStore(pool, config.graceMs),
+    panelClients: createXuiPanelClients(config, context.logger.child({ component: 'xui' }), {}),
+    // A one-off pass acts on every panel: writes are absolute, so overlapping a running daemon is safe.
+    leadership: everyPanelOwned,
+    policy: {
+      expiryMarginMs: config.expiryMarginMs,
+      valveMin: config.valveMin,
+      valvePercent: config.valvePercent,
+    },
+    mode: config.mode,
+    workers: 1,
+    panelConcurrency: config.panelConcurrency,
+    panelWritesPerSecond: config.panelWritesPerSecond,
+    panelReadTimeoutMs: config.panelTimeoutMs * 3,
+    logger: context.logger.child({ component: 'reconciler' }),
+  });
+  try {
+    return await controller.reconcile('all', 'manual', { dryRun, signal: context.signal });
+  } finally {
+    await controller.close();
+  }
+}
+
+/** The JSON form of a pass report (stable field names, for scripts). */
+export function reportJson(report: PassReport): unknown {
+  const names = new Map(report.panels.map((panel) => [panel.panelId, panel.name]));
+  const results = new Map(
+    report.results.map((result) => [`${result.action.keyId}:${result.action.kind}`, result]),
+  );
+  return {
+    planId: report.planId,
+    now: report.now.toISOString(),
+    nextBoundaryAt: report.nextBoundaryAt?.toISOString() ?? null,
+    outcome: report.outcome,
+    panels: report.plans.map((plan: PanelPlan) =>
+      plan.kind === 'unknown'
+        ? {
+            panel: names.get(plan.panelId) ?? plan.panelId,
+            panelId: plan.panelId,
+            status: 'unknown',
+            cause: plan.cause,
+          }
+        : {
+            panel: names.get(plan.panelId) ?? plan.panelId,
+            panelId: plan.panelId,
+            status: 'read',
+            keys: plan.diff.keys.length,
+            enabledOnPanel: plan.diff.enabledCount,
+            orphans: plan.diff.orphans,
+            drift: plan.diff.keys
+              .filter((entry) => entry.drift.length > 0)
+              .map((entry) => ({
+                keyId: entry.desired.key.keyId,
+                email: entry.desired.key.email,
+                drift: entry.drift,
+              })),
+            actions: plan.actions.map((action) => ({
+              keyId: action.keyId,
+              email: action.email,
+              action: action.kind,
+              reason: action.reason,
+              fields: action.fields,
+              outcome: results.get(`${action.keyId}:${action.kind}`)?.outcome ?? 'planned',
+              error: results.get(`${action.keyId}:${action.kind}`)?.error ?? null,
+            })),
+            held: plan.held.map((entry) => ({
+              keyId: entry.action.keyId,
+              email: entry.action.email,
+              action: entry.action.kind,
+              reason: entry.action.reason,
+              cause: entry.cause,
+            })),
+            heldFingerprint: plan.held.length > 0 ? fingerprintHeld(plan.held) : null,
+          },
+    ),
+  };
+}
+
+/** The human form: one section per panel with a table of actions and held actions. */
+export function reportText(report: PassReport): string {
+  const names = new Map(report.panels.map((panel) => [panel.panelId, panel.name]));
+  const results = new Map(
+    report.results.map((result) => [`${result.action.keyId}:${result.action.kind}`, result]),
+  );
+  const sections: string[] = [`plan ${report.planId} at ${report.now.toISOString()} (DB clock)`];
+  for (const plan of report.plans) {
+    const name = names.get(plan.panelId) ?? plan.panelId;
+    if (plan.kind === 'unknown') {
+      sections.push(`\npanel ${name}: UNKNOWN (${plan.cause}) — nothing will be done to it`);
+      continue;
+    }
+    const driftCount = plan.diff.keys.filter((entry) => entry.drift.length > 0).length;
+    sections.push(
+      `\npanel ${name}: ${String(plan.diff.keys.length)} keys, ${String(driftCount)} drifted, ${String(plan.diff.orphans.length)} orphan clients`,
+    );
+    const rows = [
+      ...plan.actions.map((action) => [
+        action.kind,
+        action.email,
+        action.reason,
+        results.get(`${action.keyId}:${action.kind}`)?.outcome ?? 'planned',
+        describeAction(action),
+      ]),
+      ...plan.held.map((entry) => [
+        entry.action.kind,
+        entry.action.email,
+        entry.action.reason,
+        `HELD (${entry.cause})`,
+        '',
+      ]),
+    ];
+    sections.push(
+      rows.length === 0 ? '  in sync' : formatTable(['action', 'client', 'reason', 'status', 'what'], rows),
+    );
+    if (plan.held.length > 0) {
+      sections.push(
+        `  held plan fingerprint: ${fingerprintHeld(plan.held)} (confirm it to let these disables through)`,
+      );
+    }
+    if (plan.diff.orphans.length > 0) {
+      sections.push(`  orphans (never deleted): ${plan.diff.orphans.join(', ')}`);
+    }
+  }
+  return sections.join('\n');
+}

@@ -1,0 +1,39 @@
+import { createPool, type Pool } from '../db/index.ts';
+import type { CommandContext } from './command.ts';
+import { withDatabase } from './database.ts';
+
+/** Runs `work` with a pool on DATABASE_URL (or the embedded default); the pool is closed afterwards. */
+export async function withPool(
+  context: CommandContext,
+  work: (pool: Pool, url: string) => Promise<number>,
+  max = 4,
+): Promise<number> {
+  return withDatabase(context, async (url) => {
+    const pool = createPool({ connectionString: url, max }, (error) => {
+      context.logger.error({ err: error }, 'database connection error');
+    });
+    try {
+      return await work(pool, url);
+    } finally {
+      await pool.end();
+    }
+  });
+}
+
+/** Writes one line of output (not a log line). */
+export function println(context: CommandContext, text = ''): void {
+  context.stdout.write(`${text}\n`);
+}
+
+/** Formats rows as an aligned text table. */
+export function formatTable(header: readonly string[], rows: ReadonlyArray<readonly string[]>): string {
+  const widths = header.map((title, index) =>
+    Math.max(title.length, ...rows.map((row) => (row[index] ?? '').length)),
+  );
+  const line = (cells: readonly string[]): string =>
+    cells
+      .map((cell, index) => cell.padEnd(widths[index] ?? 0))
+      .join('  ')
+      .trimEnd();
+  return [line(header), ...rows.map(line)].join('\n');
+}

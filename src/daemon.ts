@@ -1,0 +1,318 @@
+/**
+ * Composition of the reconciler daemon: store, panel clients, controller, leadership, NOTIFY
+ * listener, expiry timer, resync ticker, metrics and the health server, started and stopped as one.
+ * `keywarden run` calls it; so can `keywarden start`/`demo` with an existing pool.
+ *
+ * Shutdown (`close`): stop the sources (no new work), let in-flight passes finish up to the
+ * shutdown timeout, then abort their panel calls; release the panel locks, close the health server
+ * and the panel clients. The pool belongs to the caller and is left open.
+ */
+import { hostname } from 'node:os';
+import type pg from 'pg';
+import type { Config } from './config/index.ts';
+import type { PanelId } from './domain/index.ts';
+import {
+  createMetrics,
+  reconcilerMetrics,
+  startHealthServer,
+  type HealthServer,
+  type Metrics,
+  type Readiness,
+} from './metrics/index.ts';
+import {
+  createController,
+  type Controller,
+  type PanelClientFactory,
+  type ReconcilerEvents,
+} from './reconciler/index.ts';
+import {
+  createExpiryTimer,
+  createPostgresStore,
+  startAdvisoryLeadership,
+  startListener,
+  startResyncTicker,
+  type Notification,
+} from './sources/index.ts';
+import { sleep, toError, type Logger } from './shared/index.ts';
+import { createPanelClientFactory } from './xui/index.ts';
+
+/** What the daemon is started with. */
+export interface ReconcilerDaemonOptions {
+  /** The main pool (snapshot reads and state writes). Not closed by the daemon. */
+  readonly pool: pg.Pool;
+  /** Used for the two dedicated sessions: the NOTIFY listener and the panel locks. */
+  readonly databaseUrl: string;
+  readonly config: Config;
+  readonly logger: Logger;
+  /** Default: the 3x-ui client of src/xui, reporting request durations to the metrics. */
+  readonly panelClients?: PanelClientFactory;
+  /** Default: a new registry with every catalog metric. Pass one to share it with other parts. */
+  readonly metrics?: Metrics;
+  /** Serve /metrics, /healthz, /readyz on KEYWARDEN_HTTP_HOST/PORT. Default true. */
+  readonly serveHttp?: boolean;
+  /** Names this replica in locks and logs. Default `<hostname>-<pid>`. */
+  readonly replicaId?: string;
+}
+
+/** A running reconciler daemon. */
+export interface ReconcilerDaemon {
+  readonly controller: Controller;
+  readonly metrics: Metrics;
+  /** The bound URL of the health server, when serving. */
+  readonly httpUrl: string | undefined;
+  readonly replicaId: string;
+  /** Panels this replica owns now. */
+  ownedPanels(): ReadonlyArray<PanelId>;
+  /** DB reachable and listener connected. */
+  readiness(): Promise<Readiness>;
+  /** Graceful stop (idempotent); see the module doc. */
+  close(): Promise<void>;
+}
+
+/** Builds the default panel client factory (src/xui) with request metrics. */
+export function createXuiPanelClients(
+  config: Config,
+  logger: Logger,
+  events: ReconcilerEvents,
+): PanelClientFactory {
+  return createPanelClientFactory({
+    timeoutMs: config.panelTimeoutMs,
+    logger,
+    onRequest: (event) => {
+      events.panelRequest?.({
+        panel: event.panel,
+        op: event.op,
+        outcome: event.outcome,
+        durationSeconds: event.durationMs / 1000,
+      });
+    },
+  });
+}
+
+/** Starts the reconciler daemon; resolves once every part is started (the health server bound). */
+export async function startReconcilerDaemon(options: ReconcilerDaemonOptions): Promise<ReconcilerDaemon> {
+  const { config, pool } = options;
+  const log = options.logger.child({ component: 'reconciler' });
+  const replicaId = options.replicaId ?? `${hostname()}-${String(process.pid)}`;
+  const metrics = options.metrics ?? createMetrics();
+  const events = reconcilerMetrics(metrics);
+  const store = createPostgresStore(pool, config.graceMs);
+  const panelClients =
+    options.panelClients ?? createXuiPanelClients(config, options.logger.child({ component: 'xui' }), events);
+  const panelNames = new Map<PanelId, string>();
+  const runController = new AbortController();
+  // A pooled connection terminated while checked out emits 'error' with no listener (pg-pool removes
+  // its own while the client is lent out), which would crash the process. The failing query still
+  // rejects, and the pass that issued it fails open.
+  const onClientError = (error: Error): void => {
+    log.warn({ err: error }, 'database connection lost');
+  };
+  const onPoolConnect = (client: pg.PoolClient): void => {
+    client.on('error', onClientError);
+  };
+  pool.on('connect', onPoolConnect);
+
+  // Metrics label panels by name; a panel acquired before any pass has read it is looked up once.
+  function reportOwned(panelId: PanelId, owned: boolean): void {
+    const name = panelNames.get(panelId);
+    if (name !== undefined) {
+      events.panelOwned({ panel: name, owned });
+      return;
+    }
+    pool.query<{ name: string }>('select name from panels where id = $1', [panelId]).then(
+      ({ rows }) => {
+        const found = rows[0]?.name ?? panelId;
+        panelNames.set(panelId, found);
+        events.panelOwned({ panel: found, owned });
+      },
+      (error: unknown) => {
+        log.warn({ err: toError(error), panelId }, 'panel name lookup failed');
+      },
+    );
+  }
+
+  const expiryTimer = createExpiryTimer({
+    logger: log,
+    onBoundary: () => {
+      controller.enqueue('all', 'expiry', 'urgent');
+    },
+  });
+
+  const leadership = startAdvisoryLeadership({
+    connectionString: options.databaseUrl,
+    leaseTimeoutMs: config.leaseTimeoutMs,
+    logger: log.child({ part: 'leadership' }),
+    replicaId,
+    onChange: ({ panelId, owned }) => {
+      reportOwned(panelId, owned);
+      if (owned) {
+        controller.enqueue(panelId, 'startup', 'urgent');
+      }
+    },
+  });
+
+  const controller = createController({
+    store,
+    panelClients,
+    leadership,
+    policy: {
+      expiryMarginMs: config.expiryMarginMs,
+      valveMin: config.valveMin,
+      valvePercent: config.valvePercent,
+    },
+    mode: config.mode,
+    workers: config.workers,
+    panelConcurrency: config.panelConcurrency,
+    panelWritesPerSecond: config.panelWritesPerSecond,
+    panelReadTimeoutMs: config.panelTimeoutMs * 3,
+    logger: log,
+    events,
+    onPass: (report) => {
+      for (const panel of report.panels) {
+        panelNames.set(panel.panelId, panel.name);
+      }
+      expiryTimer.arm(report.now, report.nextBoundaryAt);
+      events.nextBoundary({ at: report.nextBoundaryAt });
+    },
+  });
+
+  function route(notification: Notification): void {
+    events.notification();
+    if (notification.kind === 'unrecognised') {
+      log.warn({ payload: notification.raw.slice(0, 200) }, 'unrecognised notification; full pass');
+      controller.enqueue('all', 'notify', 'urgent');
+      return;
+    }
+    if (notification.panelId !== undefined) {
+      controller.enqueue(notification.panelId, 'notify', 'urgent');
+      return;
+    }
+    const userId = notification.userId;
+    if (userId !== undefined) {
+      store.panelsOfUser(userId).then(
+        (panelIds) => {
+          for (const panelId of panelIds) {
+            controller.enqueue(panelId, 'notify', 'urgent');
+          }
+        },
+        (error: unknown) => {
+          log.warn({ err: toError(error), userId }, 'looking up the panels of a user failed; full pass');
+          controller.enqueue('all', 'notify', 'urgent');
+        },
+      );
+      return;
+    }
+    controller.enqueue('all', 'notify', 'urgent');
+  }
+
+  const listener = startListener({
+    connectionString: options.databaseUrl,
+    logger: log.child({ part: 'listener' }),
+    onNotification: route,
+    onConnected: () => {
+      events.listenerConnected({ connected: true });
+      // Notifications sent while we were not listening are lost: look at everything.
+      controller.enqueue('all', 'reconnect', 'urgent');
+    },
+    onDisconnected: () => {
+      events.listenerConnected({ connected: false });
+    },
+  });
+  events.listenerConnected({ connected: false });
+
+  const resync = startResyncTicker({
+    intervalMs: config.resyncIntervalMs,
+    onTick: () => {
+      controller.enqueue('all', 'resync', 'normal');
+    },
+  });
+
+  controller.enqueue('all', 'startup', 'urgent');
+  const running = controller.run(runController.signal).catch((error: unknown) => {
+    log.error({ err: toError(error) }, 'reconciler workers stopped with an error');
+  });
+
+  async function readiness(): Promise<Readiness> {
+    const failing: string[] = [];
+    try {
+      await Promise.race([
+        pool.query('select 1'),
+        sleep(2_000).then(() => {
+          throw new Error('database check timed out');
+        }),
+      ]);
+    } catch {
+      // The reason is not needed here: readiness only says which check fails.
+      failing.push('database');
+    }
+    if (!listener.isConnected) {
+      failing.push('listener');
+    }
+    return failing.length === 0 ? { ready: true } : { ready: false, failing };
+  }
+
+  let health: HealthServer | undefined;
+  try {
+    if (options.serveHttp ?? true) {
+      health = await startHealthServer({
+        host: config.httpHost,
+        port: config.httpPort,
+        registry: metrics.registry,
+        readiness,
+        logger: log,
+      });
+    }
+  } catch (error) {
+    runController.abort();
+    controller.stop();
+    resync.close();
+    expiryTimer.close();
+    await Promise.allSettled([listener.close(), leadership.close(), running]);
+    await controller.close();
+    throw error;
+  }
+
+  log.info({ replicaId, mode: config.mode }, 'reconciler started');
+  let closing: Promise<void> | undefined;
+
+  async function shutdown(): Promise<void> {
+    resync.close();
+    expiryTimer.close();
+    controller.stop();
+    const errors: unknown[] = [];
+    await listener.close().catch((error: unknown) => errors.push(error));
+    const drained = await Promise.race([
+      running.then(() => true),
+      sleep(config.shutdownTimeoutMs).then(() => false),
+    ]);
+    if (!drained) {
+      log.warn(
+        { timeoutMs: config.shutdownTimeoutMs },
+        'passes still running at the deadline; aborting them',
+      );
+      runController.abort();
+      await running;
+    }
+    await leadership.close().catch((error: unknown) => errors.push(error));
+    await health?.close().catch((error: unknown) => errors.push(error));
+    await controller.close().catch((error: unknown) => errors.push(error));
+    if (errors.length > 0) {
+      log.error({ err: toError(errors[0]), count: errors.length }, 'errors while stopping the reconciler');
+    }
+    pool.off('connect', onPoolConnect);
+    log.info('reconciler stopped');
+  }
+
+  return {
+    controller,
+    metrics,
+    httpUrl: health?.url,
+    replicaId,
+    ownedPanels: () => leadership.ownedPanels(),
+    readiness,
+    close() {
+      closing ??= shutdown();
+      return closing;
+    },
+  };
+}

@@ -1,0 +1,139 @@
+/**
+ * Drift between desired and observed state of one panel: which keys differ and how, which clients on
+ * the panel are not ours (orphans, reported only), and which emails are duplicated.
+ */
+import type { ClientEmail, PanelId } from './ids.ts';
+import type { ObservedClient, ObservedInbound, PanelObservation } from './observed.ts';
+import type { DesiredKey } from './desired.ts';
+
+/** Kinds of drift, the `kind` label of `keywarden_drift`. */
+export type DriftKind =
+  | 'missing-client'
+  | 'orphan-client'
+  | 'enabled-should-be-off'
+  | 'disabled-should-be-on'
+  | 'expiry-mismatch'
+  | 'quota-mismatch'
+  | 'reset-nonzero'
+  | 'identity-mismatch'
+  | 'flow-mismatch'
+  | 'duplicate-email';
+
+/** Every drift kind, for metrics (a gauge at 0 is still exported). */
+export const DRIFT_KINDS = [
+  'missing-client',
+  'orphan-client',
+  'enabled-should-be-off',
+  'disabled-should-be-on',
+  'expiry-mismatch',
+  'quota-mismatch',
+  'reset-nonzero',
+  'identity-mismatch',
+  'flow-mismatch',
+  'duplicate-email',
+] as const satisfies ReadonlyArray<DriftKind>;
+
+/** One key compared with its client. */
+export interface KeyDiff {
+  readonly desired: DesiredKey;
+  /** The client as observed; null when the panel has no client with the key's email. */
+  readonly observed: ObservedClient | null;
+  /** The key's inbound as observed; null when the panel has no such inbound. */
+  readonly inbound: ObservedInbound | null;
+  readonly drift: ReadonlyArray<DriftKind>;
+}
+
+/** A panel compared with the desired state of its keys. */
+export interface PanelDiff {
+  readonly panelId: PanelId;
+  readonly keys: ReadonlyArray<KeyDiff>;
+  /** Clients on the panel that no key of ours names: reported, never deleted (DESIGN.md §4). */
+  readonly orphans: ReadonlyArray<ClientEmail>;
+  readonly duplicates: ReadonlyArray<ClientEmail>;
+  /** Managed clients the panel currently serves (client flag on): the valve's denominator. */
+  readonly enabledCount: number;
+}
+
+/** The identity the panel matches a client by, per protocol (xui-api.md §6.1). */
+function identityMatches(desired: DesiredKey, client: ObservedClient, protocol: string | undefined): boolean {
+  switch (protocol ?? '') {
+    case 'vmess':
+    case 'vless':
+      return client.uuid === undefined || client.uuid.toLowerCase() === desired.key.clientUuid.toLowerCase();
+    case 'trojan':
+    case 'shadowsocks':
+      return client.password === undefined || client.password === desired.key.secret;
+    case 'hysteria':
+      return client.auth === undefined || client.auth === desired.key.secret;
+    default:
+      return true;
+  }
+}
+
+/** Lists the drift of one key against its observed client. */
+export function diffKey(
+  desired: DesiredKey,
+  observed: ObservedClient | null,
+  inbound: ObservedInbound | null,
+): ReadonlyArray<DriftKind> {
+  const drift: DriftKind[] = [];
+  if (observed === null) {
+    // A disabled key needs no client; a live, entitled key does (created with its stored identity).
+    if (desired.kind === 'enabled') {
+      drift.push('missing-client');
+    }
+    return drift;
+  }
+  if (!identityMatches(desired, observed, inbound?.protocol)) {
+    drift.push('identity-mismatch');
+  }
+  if (observed.resetDays !== 0) {
+    // Auto-renew would revive a disabled key behind our back (xui-api.md §8).
+    drift.push('reset-nonzero');
+  }
+  if (desired.kind === 'disabled') {
+    if (observed.isClientEnabled) {
+      drift.push('enabled-should-be-off');
+    }
+    return drift;
+  }
+  if (!observed.isClientEnabled || !observed.isTrafficEnabled) {
+    drift.push('disabled-should-be-on');
+  }
+  if (observed.expiryTimeMs !== desired.fields.expiryTimeMs) {
+    drift.push('expiry-mismatch');
+  }
+  if (observed.totalBytes !== desired.fields.totalBytes) {
+    drift.push('quota-mismatch');
+  }
+  if (observed.flow !== desired.fields.flow) {
+    drift.push('flow-mismatch');
+  }
+  return drift;
+}
+
+/** Compares the desired keys of one panel with the panel's observation. */
+export function diffPanel(
+  panelId: PanelId,
+  desired: ReadonlyArray<DesiredKey>,
+  observation: PanelObservation,
+): PanelDiff {
+  const ours = new Set<string>();
+  const inbounds = new Map(observation.inbounds.map((inbound) => [inbound.id, inbound]));
+  let enabledCount = 0;
+  const keys = desired.map((entry): KeyDiff => {
+    ours.add(entry.key.email);
+    const observed = observation.clients.get(entry.key.email) ?? null;
+    const inbound = inbounds.get(entry.key.inboundId) ?? null;
+    if (observed?.isClientEnabled === true) {
+      enabledCount += 1;
+    }
+    const drift = [...diffKey(entry, observed, inbound)];
+    if (observation.duplicateEmails.includes(entry.key.email)) {
+      drift.push('duplicate-email');
+    }
+    return { desired: entry, observed, inbound, drift };
+  });
+  const orphans = [...observation.clients.keys()].filter((email) => !ours.has(email)).sort();
+  return { panelId, keys, orphans, duplicates: observation.duplicateEmails, enabledCount };
+}

@@ -1,0 +1,264 @@
+/**
+ * Plan and safety valve (DESIGN.md §2, §5): turn a panel's drift into absolute, idempotent actions,
+ * then hold disables that look like an accident. Pure: no clock, no I/O.
+ */
+import type { ClientEmail, InboundId, KeyId, PanelId, UserId } from './ids.ts';
+import type { ClientFields, DesiredReason } from './desired.ts';
+import type { DriftKind, PanelDiff } from './diff.ts';
+import type { ObservedClient } from './observed.ts';
+import type { ReconcilePolicy } from './policy.ts';
+import { assertNever } from './result.ts';
+
+/** Kinds of action; the `action` label of `keywarden_actions_total`. */
+export type ActionKind = 'create' | 'enable' | 'disable' | 'update';
+
+/** What a created client is identified by (the key's stored identity). */
+export interface ClientIdentity {
+  readonly uuid: string;
+  readonly secret: string;
+  readonly subId: string;
+  readonly tgId: number;
+  readonly protocol: string;
+}
+
+/** One absolute change to one client. `fields` is the complete managed state to set. */
+export interface Action {
+  readonly kind: ActionKind;
+  readonly panelId: PanelId;
+  readonly keyId: KeyId;
+  readonly userId: UserId;
+  readonly email: ClientEmail;
+  readonly inboundId: InboundId;
+  readonly reason: DesiredReason;
+  readonly fields: ClientFields;
+  /** The managed fields as observed before; null for a create. */
+  readonly before: ClientFields | null;
+  /** Set for `create` only. */
+  readonly identity: ClientIdentity | null;
+  /**
+   * True when the only change is the enable flag, so a bulk enable/disable call (G2) does the whole
+   * job without a read-modify-write of each client.
+   */
+  readonly isFlagOnly: boolean;
+}
+
+/** Why an action was held back. */
+export type HoldCause = 'valve-panel' | 'valve-global' | 'valve-empty-desired';
+
+/** An action the plan decided not to take this pass. */
+export interface HeldAction {
+  readonly action: Action;
+  readonly cause: HoldCause;
+}
+
+/** The plan for one panel. */
+export type PanelPlan =
+  | {
+      readonly kind: 'planned';
+      readonly panelId: PanelId;
+      readonly diff: PanelDiff;
+      readonly actions: ReadonlyArray<Action>;
+      readonly held: ReadonlyArray<HeldAction>;
+      /** Fingerprint of a confirmed held plan whose disables this plan now carries out, else null. */
+      readonly releasedFingerprint: string | null;
+    }
+  | {
+      /** The panel could not be read: nothing is done to it this pass (fail-open). */
+      readonly kind: 'unknown';
+      readonly panelId: PanelId;
+      readonly cause: string;
+    };
+
+function managedFieldsOf(client: ObservedClient): ClientFields {
+  return {
+    enable: client.isClientEnabled,
+    expiryTimeMs: client.expiryTimeMs,
+    totalBytes: client.totalBytes,
+    resetDays: client.resetDays,
+    flow: client.flow,
+  };
+}
+
+const FIXABLE: ReadonlySet<DriftKind> = new Set<DriftKind>([
+  'disabled-should-be-on',
+  'enabled-should-be-off',
+  'expiry-mismatch',
+  'quota-mismatch',
+  'reset-nonzero',
+  'flow-mismatch',
+]);
+
+/**
+ * Derives the actions that make a panel match its desired keys. Identity mismatches and duplicates
+ * are drift to report, not actions (changing a client's identity would break a user's link).
+ */
+export function planPanel(diff: PanelDiff): PanelPlan {
+  const actions: Action[] = [];
+  for (const entry of diff.keys) {
+    const { desired, observed } = entry;
+    const key = desired.key;
+    const base = {
+      panelId: diff.panelId,
+      keyId: key.keyId,
+      userId: key.userId,
+      email: key.email,
+      inboundId: key.inboundId,
+      reason: desired.reason,
+    };
+    if (observed === null) {
+      if (desired.kind === 'enabled' && entry.inbound !== null) {
+        actions.push({
+          ...base,
+          kind: 'create',
+          fields: desired.fields,
+          before: null,
+          identity: {
+            uuid: key.clientUuid,
+            secret: key.secret,
+            subId: key.subId,
+            tgId: key.telegramId,
+            protocol: entry.inbound.protocol,
+          },
+          isFlagOnly: false,
+        });
+      }
+      continue;
+    }
+    if (!entry.drift.some((kind) => FIXABLE.has(kind))) {
+      continue;
+    }
+    const before = managedFieldsOf(observed);
+    if (desired.kind === 'enabled') {
+      const wasServed = observed.isClientEnabled && observed.isTrafficEnabled;
+      actions.push({
+        ...base,
+        kind: wasServed ? 'update' : 'enable',
+        fields: desired.fields,
+        before,
+        identity: null,
+        isFlagOnly: false,
+      });
+      continue;
+    }
+    // Disabling keeps the client's other fields as they are and clears auto-renew.
+    const fields: ClientFields = { ...before, enable: false, resetDays: 0 };
+    actions.push({
+      ...base,
+      kind: observed.isClientEnabled ? 'disable' : 'update',
+      fields,
+      before,
+      identity: null,
+      isFlagOnly: observed.resetDays === 0,
+    });
+  }
+  return { kind: 'planned', panelId: diff.panelId, diff, actions, held: [], releasedFingerprint: null };
+}
+
+/** The largest number of disables the valve lets through for `enabledCount` enabled keys. */
+export function valveLimit(enabledCount: number, policy: ReconcilePolicy): number {
+  return Math.max(policy.valveMin, Math.floor((enabledCount * policy.valvePercent) / 100));
+}
+
+const isDisable = (action: Action): boolean => action.kind === 'disable';
+
+function holdDisables(plan: PanelPlan, cause: HoldCause): PanelPlan {
+  if (plan.kind === 'unknown') {
+    return plan;
+  }
+  const held = plan.actions.filter(isDisable).map((action) => ({ action, cause }));
+  return {
+    ...plan,
+    actions: plan.actions.filter((action) => !isDisable(action)),
+    held: [...plan.held, ...held],
+  };
+}
+
+/**
+ * The safety valve (DESIGN.md §5). Per panel, then globally, disables are held when they exceed
+ * `valveLimit` of the enabled keys; per panel they are also held when no key of the panel should stay
+ * enabled while the panel serves more than one and more than one would be disabled (a lone expiry
+ * always goes through). Enables, creates and updates are never held.
+ */
+export function applySafetyValve(plans: ReadonlyArray<PanelPlan>, policy: ReconcilePolicy): PanelPlan[] {
+  const perPanel = plans.map((plan) => {
+    if (plan.kind === 'unknown') {
+      return plan;
+    }
+    const disables = plan.actions.filter(isDisable).length;
+    if (disables === 0) {
+      return plan;
+    }
+    if (disables > valveLimit(plan.diff.enabledCount, policy)) {
+      return holdDisables(plan, 'valve-panel');
+    }
+    const anyEnabledDesired = plan.diff.keys.some((entry) => entry.desired.kind === 'enabled');
+    if (!anyEnabledDesired && plan.diff.enabledCount > 1 && disables > 1) {
+      return holdDisables(plan, 'valve-empty-desired');
+    }
+    return plan;
+  });
+  let enabled = 0;
+  let disables = 0;
+  for (const plan of perPanel) {
+    if (plan.kind === 'planned') {
+      enabled += plan.diff.enabledCount;
+      disables += plan.actions.filter(isDisable).length;
+    }
+  }
+  if (disables > valveLimit(enabled, policy)) {
+    return perPanel.map((plan) => holdDisables(plan, 'valve-global'));
+  }
+  return perPanel;
+}
+
+/**
+ * A stable fingerprint of held actions (FNV-1a over the sorted `keyId:kind` list), so an admin can
+ * confirm exactly the plan they saw: a different set of held actions gets a different fingerprint.
+ */
+export function fingerprintHeld(held: ReadonlyArray<HeldAction>): string {
+  const text = held
+    .map((entry) => `${entry.action.panelId}:${entry.action.keyId}:${entry.action.kind}`)
+    .sort()
+    .join(',');
+  let hash = 0x811c9dc5;
+  let hash2 = 0x01000193;
+  for (let index = 0; index < text.length; index += 1) {
+    const code = text.charCodeAt(index);
+    hash = Math.imul(hash ^ code, 0x01000193) >>> 0;
+    hash2 = Math.imul(hash2 ^ code, 0x811c9dc5) >>> 0;
+  }
+  return `${hash.toString(16).padStart(8, '0')}${hash2.toString(16).padStart(8, '0')}`;
+}
+
+/** Removes from `plan.held` the disables an admin confirmed (their fingerprint matches) and runs them. */
+export function releaseConfirmed(plan: PanelPlan, confirmedFingerprints: ReadonlySet<string>): PanelPlan {
+  if (plan.kind === 'unknown' || plan.held.length === 0) {
+    return plan;
+  }
+  const fingerprint = fingerprintHeld(plan.held);
+  if (!confirmedFingerprints.has(fingerprint)) {
+    return plan;
+  }
+  return {
+    ...plan,
+    actions: [...plan.actions, ...plan.held.map((entry) => entry.action)],
+    held: [],
+    releasedFingerprint: fingerprint,
+  };
+}
+
+/** A short label of an action for tables and logs. */
+export function describeAction(action: Action): string {
+  switch (action.kind) {
+    case 'create':
+      return `create ${action.email} (enabled)`;
+    case 'enable':
+      return `enable ${action.email}`;
+    case 'disable':
+      return `disable ${action.email}`;
+    case 'update':
+      return `update ${action.email}`;
+    default:
+      return assertNever(action.kind, 'action kind');
+  }
+}

@@ -1,0 +1,59 @@
+/**
+ * The database side of one reconcile pass, as read in one consistent read-only transaction
+ * (src/sources/snapshot.ts). Everything the pure core needs to decide what a key should look like.
+ */
+import type { InboundId, KeyId, PanelId, UserId, ClientEmail } from './ids.ts';
+
+/** One `vpn_keys` row joined with its owner's entitlement at the snapshot's `now`. */
+export interface KeyRecord {
+  readonly keyId: KeyId;
+  readonly userId: UserId;
+  readonly telegramId: number;
+  readonly panelId: PanelId;
+  readonly inboundId: InboundId;
+  readonly email: ClientEmail;
+  /** Stored identity: a missing client is created with it, so the user's link keeps working. */
+  readonly clientUuid: string;
+  readonly secret: string;
+  readonly subId: string;
+  readonly flow: string;
+  readonly isRevoked: boolean;
+  readonly isBanned: boolean;
+  /** From `kw_entitlements` at `now` with the configured grace. */
+  readonly isEntitled: boolean;
+  /** While entitled: when coverage ends (grace included). */
+  readonly entitledUntil: Date | null;
+  /** Whether the user ever had a live (non-cancelled) period that started by `now`. */
+  readonly hasHadSubscription: boolean;
+  /** Quota of the plan of the covering period, in bytes; null = unlimited. */
+  readonly quotaBytes: number | null;
+  /** Id of the latest live period that started by `now` (dedupes outbox messages); null if none. */
+  readonly latestPeriodId: string | null;
+  /** `key_state.desired.kind` written by the previous pass, if any (detects suspend/reactivate). */
+  readonly previousDesiredKind: 'enabled' | 'disabled' | null;
+  /** While entitled: when the covering period became effective (later of its start and its commit). */
+  readonly entitledSince: Date | null;
+  /** While not entitled: the latest end (grace included) of a live period that ended by `now`. */
+  readonly lastEndedAt: Date | null;
+}
+
+/** One `panels` row as the reconciler needs it (connection secrets stay in the sources layer). */
+export interface PanelRecord {
+  readonly panelId: PanelId;
+  readonly name: string;
+  readonly isEnabled: boolean;
+  /** Observe-only: plan and report, write nothing. */
+  readonly isSuspended: boolean;
+}
+
+/** A consistent read of the database at one moment of the DB clock. */
+export interface Snapshot {
+  /** The DB clock at the start of the read transaction. */
+  readonly now: Date;
+  readonly panels: ReadonlyArray<PanelRecord>;
+  readonly keys: ReadonlyArray<KeyRecord>;
+  /** The next moment any user's entitlement can change (arms the expiry timer); null if none. */
+  readonly nextBoundaryAt: Date | null;
+  /** Fingerprints of held plans an admin confirmed and that are not yet resolved. */
+  readonly confirmedHolds: ReadonlySet<string>;
+}

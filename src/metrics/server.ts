@@ -1,0 +1,97 @@
+/**
+ * The metrics and health server: `/metrics` (Prometheus text), `/healthz` (the process is alive),
+ * `/readyz` (the readiness check passes: DB reachable and listener connected). Port 0 picks a free
+ * port; the URL actually bound is returned and logged.
+ */
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type client from 'prom-client';
+import { toError, type Logger } from '../shared/index.ts';
+
+/** A running health server. */
+export interface HealthServer {
+  /** `http://host:port/` as bound. */
+  readonly url: string;
+  close(): Promise<void>;
+}
+
+/** What readiness reports: ready, or which checks failed. */
+export type Readiness =
+  { readonly ready: true } | { readonly ready: false; readonly failing: readonly string[] };
+
+/** Starts the server on `host`:`port`. */
+export async function startHealthServer(options: {
+  readonly host: string;
+  readonly port: number;
+  readonly registry: client.Registry;
+  readonly readiness: () => Promise<Readiness>;
+  readonly logger: Logger;
+}): Promise<HealthServer> {
+  const server = createServer((req, res) => {
+    const path = (req.url ?? '/').split('?')[0] ?? '/';
+    const reply = (status: number, type: string, body: string): void => {
+      res.writeHead(status, { 'content-type': type, 'cache-control': 'no-store' });
+      res.end(body);
+    };
+    if (req.method !== 'GET' && req.method !== 'HEAD') {
+      reply(405, 'text/plain', 'method not allowed\n');
+      return;
+    }
+    switch (path) {
+      case '/healthz':
+        reply(200, 'text/plain', 'ok\n');
+        return;
+      case '/readyz':
+        options
+          .readiness()
+          .then((readiness) => {
+            if (readiness.ready) {
+              reply(200, 'text/plain', 'ready\n');
+            } else {
+              reply(503, 'text/plain', `not ready: ${readiness.failing.join(', ')}\n`);
+            }
+          })
+          .catch((error: unknown) => {
+            reply(503, 'text/plain', `not ready: ${toError(error).message}\n`);
+          });
+        return;
+      case '/metrics':
+        options.registry
+          .metrics()
+          .then((text) => {
+            reply(200, options.registry.contentType, text);
+          })
+          .catch((error: unknown) => {
+            options.logger.error({ err: toError(error) }, 'metrics collection failed');
+            reply(500, 'text/plain', 'metrics collection failed\n');
+          });
+        return;
+      default:
+        reply(404, 'text/plain', 'not found\n');
+    }
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port, options.host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const address = server.address() as AddressInfo;
+  const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+  const url = `http://${host}:${String(address.port)}/`;
+  options.logger.info({ url }, 'metrics and health server listening');
+  let closing: Promise<void> | undefined;
+  return {
+    url,
+    close() {
+      closing ??= new Promise<void>((resolve) => {
+        server.close(() => {
+          resolve();
+        });
+        server.closeAllConnections();
+      });
+      return closing;
+    },
+  };
+}

@@ -1,0 +1,39 @@
+/**
+ * What the reconciler reports as it works, as a typed listener interface. src/metrics implements it
+ * (the reconciler never imports prom-client). Labels are bounded: panel names, kinds, outcomes.
+ */
+import type { ActionKind, DesiredReason, DriftKind } from '../domain/index.ts';
+import type { ActionOutcome } from './store.ts';
+
+/** What caused a reconcile request. */
+export type Trigger = 'notify' | 'expiry' | 'resync' | 'reconnect' | 'startup' | 'retry' | 'manual';
+
+/** How a reconcile request ended: ok, some panel unknown or action failed (partial), or error. */
+export type RunOutcome = 'ok' | 'partial' | 'error';
+
+/** Listener for reconciler events; every method is optional. */
+export interface ReconcilerEvents {
+  runFinished?(event: { trigger: Trigger; outcome: RunOutcome; durationSeconds: number }): void;
+  panelRead?(event: { panel: string; up: boolean }): void;
+  /** One HTTP exchange with a panel (reported by the panel client factory the daemon builds). */
+  panelRequest?(event: { panel: string; op: string; outcome: string; durationSeconds: number }): void;
+  /** After a full pass over a panel: keys by desired state and reason, drift by kind, held count. */
+  panelPlanned?(event: {
+    panel: string;
+    keys: ReadonlyMap<`${'enabled' | 'disabled'}:${DesiredReason}`, number>;
+    drift: ReadonlyMap<DriftKind, number>;
+    held: number;
+    /** Unix seconds of this successful full pass. */
+    syncedAt: number;
+  }): void;
+  /** Held disables across all panels (the global valve), after a pass over every panel. */
+  globalHeld?(event: { held: number }): void;
+  action?(event: { panel: string; action: ActionKind; outcome: ActionOutcome }): void;
+  expiryLag?(event: { seconds: number }): void;
+  activationLag?(event: { seconds: number }): void;
+  queueDepth?(event: { depth: number }): void;
+  panelOwned?(event: { panel: string; owned: boolean }): void;
+  notification?(): void;
+  nextBoundary?(event: { at: Date | null }): void;
+  listenerConnected?(event: { connected: boolean }): void;
+}

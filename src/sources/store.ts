@@ -1,0 +1,192 @@
+/**
+ * The PostgreSQL implementation of the reconciler's store port: the snapshot read plus the writes of
+ * one panel's pass (key_state, reconcile_events, inbounds, outbox, held_plans) in one transaction.
+ * Rows go in as arrays through `unnest`, so a pass over 10,000 keys is a handful of statements.
+ */
+import type pg from 'pg';
+import { withTransaction } from '../db/index.ts';
+import { asPanelId, type PanelId, type UserId } from '../domain/index.ts';
+import type { PanelPassRecord, ReconcileStore } from '../reconciler/index.ts';
+import { readSnapshot } from './snapshot.ts';
+
+async function writeKeyStates(client: pg.PoolClient, record: PanelPassRecord): Promise<void> {
+  if (record.keyStates.length === 0) {
+    return;
+  }
+  const states = record.keyStates;
+  await client.query(
+    `insert into key_state as ks (key_id, desired, observed, converged, last_action, last_error, attempts, updated_at)
+     select s.key_id, s.desired, s.observed, s.converged, s.last_action, s.last_error,
+            case when s.failed then 1 else 0 end, now()
+     from unnest($1::bigint[], $2::jsonb[], $3::jsonb[], $4::boolean[], $5::text[], $6::text[], $7::boolean[])
+       as s(key_id, desired, observed, converged, last_action, last_error, failed)
+     on conflict (key_id) do update set
+       desired = excluded.desired,
+       observed = excluded.observed,
+       converged = excluded.converged,
+       last_action = coalesce(excluded.last_action, ks.last_action),
+       last_error = excluded.last_error,
+       attempts = case when excluded.attempts = 1 then ks.attempts + 1 else 0 end,
+       updated_at = now()`,
+    [
+      states.map((state) => state.keyId),
+      states.map((state) => JSON.stringify(state.desired)),
+      states.map((state) => JSON.stringify(state.observed)),
+      states.map((state) => state.converged),
+      states.map((state) => state.lastAction),
+      states.map((state) => state.lastError),
+      states.map((state) => state.failed),
+    ],
+  );
+}
+
+async function writeEvents(
+  client: pg.PoolClient,
+  record: PanelPassRecord,
+  events: PanelPassRecord['events'],
+  planId: string,
+): Promise<void> {
+  if (events.length === 0) {
+    return;
+  }
+  await client.query(
+    `insert into reconcile_events (key_id, panel_id, action, reason, outcome, error, plan_id, before, after)
+     select e.key_id, $1, e.action, e.reason, e.outcome, e.error, $2::uuid, e.before, e.after
+     from unnest($3::bigint[], $4::text[], $5::text[], $6::text[], $7::text[], $8::jsonb[], $9::jsonb[])
+       as e(key_id, action, reason, outcome, error, before, after)`,
+    [
+      record.panelId,
+      planId,
+      events.map((event) => event.keyId),
+      events.map((event) => event.action),
+      events.map((event) => event.reason),
+      events.map((event) => event.outcome),
+      events.map((event) => event.error),
+      events.map((event) => (event.before === null ? null : JSON.stringify(event.before))),
+      events.map((event) => (event.after === null ? null : JSON.stringify(event.after))),
+    ],
+  );
+}
+
+async function writeInbounds(client: pg.PoolClient, record: PanelPassRecord): Promise<void> {
+  if (record.inbounds === null || record.inbounds.length === 0) {
+    return;
+  }
+  const inbounds = record.inbounds;
+  await client.query(
+    `insert into inbounds (panel_id, inbound_id, protocol, port, remark, is_enabled, settings, stream_settings, observed_at)
+     select $1, i.inbound_id, i.protocol, i.port, i.remark, i.is_enabled, i.settings, i.stream_settings, now()
+     from unnest($2::int[], $3::text[], $4::int[], $5::text[], $6::boolean[], $7::jsonb[], $8::jsonb[])
+       as i(inbound_id, protocol, port, remark, is_enabled, settings, stream_settings)
+     on conflict (panel_id, inbound_id) do update set
+       protocol = excluded.protocol, port = excluded.port, remark = excluded.remark,
+       is_enabled = excluded.is_enabled, settings = excluded.settings,
+       stream_settings = excluded.stream_settings, observed_at = excluded.observed_at`,
+    [
+      record.panelId,
+      inbounds.map((inbound) => inbound.id),
+      inbounds.map((inbound) => inbound.protocol),
+      inbounds.map((inbound) => inbound.port),
+      inbounds.map((inbound) => inbound.remark),
+      inbounds.map((inbound) => inbound.isEnabled),
+      inbounds.map((inbound) => JSON.stringify(inbound.settings)),
+      inbounds.map((inbound) => JSON.stringify(inbound.streamSettings)),
+    ],
+  );
+}
+
+async function writeOutbox(client: pg.PoolClient, record: PanelPassRecord): Promise<void> {
+  if (record.outbox.length === 0) {
+    return;
+  }
+  await client.query(
+    `insert into outbox (user_id, kind, dedupe_key, payload)
+     select o.user_id, o.kind, o.dedupe_key, o.payload
+     from unnest($1::bigint[], $2::text[], $3::text[], $4::jsonb[]) as o(user_id, kind, dedupe_key, payload)
+     on conflict (dedupe_key) do nothing`,
+    [
+      record.outbox.map((message) => message.userId),
+      record.outbox.map((message) => message.kind),
+      record.outbox.map((message) => message.dedupeKey),
+      record.outbox.map((message) => JSON.stringify(message.payload)),
+    ],
+  );
+}
+
+/**
+ * Records the held plan; returns true when it is new (its held events are then written once, not
+ * on every pass that keeps holding it). Other open plans of the panel are superseded.
+ */
+async function writeHeld(client: pg.PoolClient, record: PanelPassRecord): Promise<boolean> {
+  const held = record.held;
+  if (record.appliedFingerprint !== null) {
+    await client.query(
+      `update held_plans set resolved_at = now(), resolution = 'applied' where fingerprint = $1 and resolved_at is null`,
+      [record.appliedFingerprint],
+    );
+  }
+  await client.query(
+    `update held_plans set resolved_at = now(), resolution = 'superseded'
+     where panel_id = $1 and resolved_at is null and fingerprint is distinct from $2`,
+    [record.panelId, held?.fingerprint ?? null],
+  );
+  if (held === null) {
+    return false;
+  }
+  const { rows } = await client.query<{ inserted: boolean }>(
+    `insert into held_plans (fingerprint, panel_id, cause, actions, action_count)
+     values ($1, $2, $3, $4, $5)
+     on conflict (fingerprint) do update set last_seen_at = now(),
+       resolved_at = null, resolution = null
+     returning (xmax = 0) as inserted`,
+    [
+      held.fingerprint,
+      record.panelId,
+      held.cause,
+      JSON.stringify(
+        held.actions.map((action) => ({
+          key_id: action.keyId,
+          email: action.email,
+          action: action.action,
+          reason: action.reason,
+        })),
+      ),
+      held.actions.length,
+    ],
+  );
+  return rows[0]?.inserted === true;
+}
+
+/** Creates the PostgreSQL store; `graceMs` is the entitlement grace (KEYWARDEN_GRACE). */
+export function createPostgresStore(pool: pg.Pool, graceMs: number): ReconcileStore {
+  return {
+    readSnapshot: (panelIds) => readSnapshot(pool, panelIds, graceMs),
+    async panelsOfUser(userId: UserId) {
+      const { rows } = await pool.query<{ panel_id: string }>(
+        'select distinct panel_id from vpn_keys where user_id = $1',
+        [userId],
+      );
+      return rows.map((row) => asPanelId(row.panel_id));
+    },
+    async listPanelIds(): Promise<ReadonlyArray<PanelId>> {
+      const { rows } = await pool.query<{ id: string }>('select id from panels where is_enabled order by id');
+      return rows.map((row) => asPanelId(row.id));
+    },
+    async recordPanelPass(record, planId) {
+      await withTransaction(pool, async (client) => {
+        await writeInbounds(client, record);
+        await writeKeyStates(client, record);
+        const isNewHold = await writeHeld(client, record);
+        const events = record.events.filter((event) => event.outcome !== 'held' || isNewHold);
+        await writeEvents(client, record, events, planId);
+        await writeOutbox(client, record);
+        if (record.generation !== null) {
+          await client.query(
+            'update panels set api_generation = $2 where id = $1 and api_generation is distinct from $2',
+            [record.panelId, record.generation],
+          );
+        }
+      });
+    },
+  };
+}

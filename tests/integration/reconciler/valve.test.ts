@@ -1,0 +1,119 @@
+import { PassThrough } from 'node:stream';
+import { afterEach, describe, expect, it } from 'vitest';
+import { runCli } from '../../../src/cli/main.ts';
+import { createTestDatabase, type TestDatabase } from '../../support/database.ts';
+import {
+  addSimulatedPanel,
+  insertKey,
+  insertUserWithPeriod,
+  metricValue,
+  panelWrites,
+  seedClientForKey,
+  startTestDaemon,
+  waitFor,
+  type TestPanel,
+} from '../../support/reconciler-harness.ts';
+
+async function planJson(
+  db: TestDatabase,
+): Promise<{ panels: Array<{ held: unknown[]; heldFingerprint: string | null }> }> {
+  const stdout = new PassThrough();
+  let out = '';
+  stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
+  await runCli(['plan', '--json'], {
+    env: { DATABASE_URL: db.url, KEYWARDEN_LOG_LEVEL: 'silent' },
+    stdout,
+    stderr: new PassThrough(),
+    signal: new AbortController().signal,
+  });
+  return JSON.parse(out) as { panels: Array<{ held: unknown[]; heldFingerprint: string | null }> };
+}
+
+describe('safety valve', () => {
+  const cleanups: Array<() => Promise<void>> = [];
+  afterEach(async () => {
+    for (const cleanup of cleanups.splice(0).reverse()) {
+      await cleanup();
+    }
+  });
+
+  async function setup(
+    count: number,
+  ): Promise<{ db: TestDatabase; panel: TestPanel; users: string[]; emails: string[] }> {
+    const db = await createTestDatabase();
+    cleanups.push(db.drop);
+    const panel = await addSimulatedPanel(db.pool, 'g2');
+    cleanups.push(() => panel.sim.close());
+    const users: string[] = [];
+    const emails: string[] = [];
+    for (let index = 0; index < count; index += 1) {
+      const userId = await insertUserWithPeriod(db.pool, { startInMs: -60_000, durationMs: 3_600_000 });
+      const key = await insertKey(db.pool, userId, panel);
+      await seedClientForKey(db.pool, panel, key.keyId);
+      users.push(userId);
+      emails.push(key.email);
+    }
+    return { db, panel, users, emails };
+  }
+
+  it('holds every disable when all periods are cancelled at once, shows them in plan, and applies them once confirmed', async () => {
+    const { db, panel, emails } = await setup(15);
+    const running = await startTestDaemon(db.url);
+    cleanups.push(running.stop);
+    await waitFor(
+      'first pass',
+      async () => (await db.pool.query('select 1 from key_state')).rows.length === 15,
+    );
+    panel.sim.clearRequests();
+
+    await db.pool.query('update subscription_periods set cancelled_at = now()');
+    await waitFor(
+      'valve held',
+      async () => (await metricValue(running.daemon, 'keywarden_valve_held', { panel: panel.name })) === 15,
+    );
+    expect(panelWrites(panel.sim)).toEqual([]);
+    expect(emails.every((email) => panel.sim.inspectClient(email)?.enable === true)).toBe(true);
+
+    const plan = await planJson(db);
+    expect(plan.panels[0]!.held).toHaveLength(15);
+    const fingerprint = plan.panels[0]!.heldFingerprint;
+    const { rows } = await db.pool.query<{ fingerprint: string; action_count: number }>(
+      'select fingerprint, action_count from held_plans where resolved_at is null',
+    );
+    expect(rows).toEqual([{ fingerprint, action_count: 15 }]);
+    const { rows: held } = await db.pool.query<{ n: number }>(
+      `select count(*)::int as n from reconcile_events where outcome = 'held'`,
+    );
+    expect(held[0]!.n).toBe(15);
+
+    await db.pool.query(
+      `update held_plans set confirmed_at = now(), confirmed_by = 'test' where fingerprint = $1`,
+      [fingerprint],
+    );
+    await waitFor('confirmed disables applied', () =>
+      emails.every((email) => panel.sim.inspectClient(email)?.enable === false),
+    );
+    await waitFor('held plan resolved', async () => {
+      const { rows: resolved } = await db.pool.query<{ resolution: string | null }>(
+        'select resolution from held_plans',
+      );
+      return resolved[0]?.resolution === 'applied';
+    });
+  });
+
+  it('lets a single expiry through on a busy panel', async () => {
+    const { db, panel, emails } = await setup(15);
+    const userId = await insertUserWithPeriod(db.pool, { startInMs: -60_000, durationMs: 61_500 });
+    const key = await insertKey(db.pool, userId, panel);
+    await seedClientForKey(db.pool, panel, key.keyId);
+    const running = await startTestDaemon(db.url);
+    cleanups.push(running.stop);
+    await waitFor(
+      'the lone expiry disabled',
+      () => panel.sim.inspectClient(key.email)?.enable === false,
+      6_000,
+    );
+    expect(emails.every((email) => panel.sim.inspectClient(email)?.enable === true)).toBe(true);
+    expect(await metricValue(running.daemon, 'keywarden_valve_held', { panel: panel.name })).toBe(0);
+  });
+});

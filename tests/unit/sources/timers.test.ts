@@ -1,0 +1,86 @@
+import { Writable } from 'node:stream';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { BOUNDARY_SLACK_MS, createExpiryTimer } from '../../../src/sources/expiry-timer.ts';
+import { startResyncTicker } from '../../../src/sources/resync.ts';
+import { createLogger } from '../../../src/shared/index.ts';
+
+const logger = createLogger({
+  level: 'silent',
+  destination: new Writable({
+    write: (_chunk, _encoding, done) => {
+      done();
+    },
+  }),
+});
+
+describe('expiry timer', () => {
+  beforeEach(() => {
+    vi.useFakeTimers();
+  });
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  it('fires at the boundary measured on the DB clock, however far the wall clock is off', async () => {
+    let fired = 0;
+    const timer = createExpiryTimer({ logger, onBoundary: () => (fired += 1) });
+    // The DB clock is an hour ahead of this process: only the difference counts.
+    const dbNow = new Date(Date.now() + 3_600_000);
+    timer.arm(dbNow, new Date(dbNow.getTime() + 5_000));
+    await vi.advanceTimersByTimeAsync(5_000 + BOUNDARY_SLACK_MS - 1);
+    expect(fired).toBe(0);
+    await vi.advanceTimersByTimeAsync(1);
+    expect(fired).toBe(1);
+  });
+
+  it('waits a boundary 40 days away in chunks of at most 60 s instead of firing at once', async () => {
+    let fired = 0;
+    const timer = createExpiryTimer({ logger, onBoundary: () => (fired += 1) });
+    const now = new Date();
+    const spy = vi.spyOn(globalThis, 'setTimeout');
+    timer.arm(now, new Date(now.getTime() + 40 * 86_400_000));
+    await vi.advanceTimersByTimeAsync(30 * 86_400_000);
+    expect(fired).toBe(0);
+    const delays = spy.mock.calls.map((call) => call[1] ?? 0);
+    expect(Math.max(...delays)).toBeLessThanOrEqual(60_000);
+    await vi.advanceTimersByTimeAsync(10 * 86_400_000 + BOUNDARY_SLACK_MS);
+    expect(fired).toBe(1);
+    spy.mockRestore();
+    timer.close();
+  });
+
+  it('re-arming replaces the deadline, and null disarms', async () => {
+    let fired = 0;
+    const timer = createExpiryTimer({ logger, onBoundary: () => (fired += 1) });
+    const now = new Date();
+    timer.arm(now, new Date(now.getTime() + 1_000));
+    timer.arm(now, new Date(now.getTime() + 10_000));
+    await vi.advanceTimersByTimeAsync(2_000);
+    expect(fired).toBe(0);
+    timer.arm(now, null);
+    await vi.advanceTimersByTimeAsync(20_000);
+    expect(fired).toBe(0);
+    expect(timer.deadlineMs).toBeUndefined();
+  });
+});
+
+describe('resync ticker', () => {
+  beforeEach(() => {
+    vi.useFakeTimers();
+  });
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  it('ticks every interval within ±10 % jitter until closed', async () => {
+    let ticks = 0;
+    const ticker = startResyncTicker({ intervalMs: 10_000, onTick: () => (ticks += 1), random: () => 0 });
+    await vi.advanceTimersByTimeAsync(8_999);
+    expect(ticks).toBe(0);
+    await vi.advanceTimersByTimeAsync(1);
+    expect(ticks).toBe(1);
+    ticker.close();
+    await vi.advanceTimersByTimeAsync(60_000);
+    expect(ticks).toBe(1);
+  });
+});
