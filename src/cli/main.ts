@@ -104,6 +104,7 @@ export async function runCli(
   try {
     return await command.run({
       config,
+      env: io.env,
       logger,
       flags: parsed.values,
       positionals: parsed.positionals,

@@ -234,7 +234,7 @@ describe('admin commands', () => {
     const stats = textOf(fake.callsOf('sendMessage').at(-1));
     expect(stats).toMatch(/Users: \d+, entitled: \d+, banned: \d+/);
     expect(stats).toContain('Keys: active');
-    expect(stats).toContain('Held plans: not available');
+    expect(stats).toContain('Held plans awaiting confirmation: 0');
 
     await bot.handleUpdate(textUpdate(admin, '/grant nobody 30d'));
     expect(textOf(fake.callsOf('sendMessage').at(-1))).toContain('No such user');
