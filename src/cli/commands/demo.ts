@@ -1,6 +1,6 @@
-import { ConfigError, loadConfig } from '../../config/index.ts';
+import { ConfigError, formatConfigError, loadConfig } from '../../config/index.ts';
 import { DEMO_ENVIRONMENT, startDemo } from '../../demo/index.ts';
-import { createLogger } from '../../shared/index.ts';
+import { createLogger, waitForAbort } from '../../shared/index.ts';
 import type { Command, CommandContext } from '../command.ts';
 
 /**
@@ -26,9 +26,7 @@ export async function runDemo(context: CommandContext): Promise<number> {
     config = loadConfig(env);
   } catch (error) {
     if (error instanceof ConfigError) {
-      context.stderr.write(
-        error.issues.map((issue) => `keywarden: invalid setting ${issue.env}: ${issue.message}\n`).join(''),
-      );
+      context.stderr.write(formatConfigError(error));
       return 2;
     }
     throw error;
@@ -42,19 +40,7 @@ export async function runDemo(context: CommandContext): Promise<number> {
     logger.info('TELEGRAM_BOT_TOKEN is not set: the demo runs without the Telegram bot');
   }
   const demo = await startDemo({ config, logger });
-  await new Promise<void>((resolve) => {
-    if (context.signal.aborted) {
-      resolve();
-      return;
-    }
-    context.signal.addEventListener(
-      'abort',
-      () => {
-        resolve();
-      },
-      { once: true },
-    );
-  });
+  await waitForAbort(context.signal);
   logger.info('stopping the demo and removing its data');
   await demo.close();
   return 0;

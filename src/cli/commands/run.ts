@@ -1,4 +1,5 @@
 import { startApp } from '../../app.ts';
+import { waitForAbort } from '../../shared/index.ts';
 import type { Command } from '../command.ts';
 import { withPool } from '../pool.ts';
 
@@ -26,19 +27,7 @@ export const runCommand: Command = {
           { components: [...context.config.components], metrics: app.httpUrl, webhooks: app.webhookUrl },
           'keywarden is running',
         );
-        await new Promise<void>((resolve) => {
-          if (context.signal.aborted) {
-            resolve();
-            return;
-          }
-          context.signal.addEventListener(
-            'abort',
-            () => {
-              resolve();
-            },
-            { once: true },
-          );
-        });
+        await waitForAbort(context.signal);
         context.logger.info('shutting down');
         await app.close();
         return 0;
