@@ -12,6 +12,8 @@ export type FlagSpec = Readonly<
 /** What a command receives. */
 export interface CommandContext {
   readonly config: Config;
+  /** The environment the config was parsed from (commands that layer defaults reparse it). */
+  readonly env: Readonly<Record<string, string | undefined>>;
   readonly logger: Logger;
   readonly flags: Readonly<Record<string, string | boolean | ReadonlyArray<string | boolean> | undefined>>;
   readonly positionals: readonly string[];

@@ -4,7 +4,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { ConfigError, loadConfig } from '../config/index.ts';
+import { ConfigError, formatConfigError, loadConfig } from '../config/index.ts';
 import { createLogger, toError } from '../shared/index.ts';
 import { UsageError, type Command } from './command.ts';
 import { COMMANDS } from './registry.ts';
@@ -89,9 +89,7 @@ export async function runCli(
     config = loadConfig(io.env);
   } catch (error) {
     if (error instanceof ConfigError) {
-      io.stderr.write(
-        error.issues.map((issue) => `keywarden: invalid setting ${issue.env}: ${issue.message}\n`).join(''),
-      );
+      io.stderr.write(formatConfigError(error));
       return 2;
     }
     throw error;
@@ -104,6 +102,7 @@ export async function runCli(
   try {
     return await command.run({
       config,
+      env: io.env,
       logger,
       flags: parsed.values,
       positionals: parsed.positionals,

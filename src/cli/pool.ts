@@ -1,23 +1,30 @@
 import { createPool, type Pool } from '../db/index.ts';
-import type { CommandContext } from './command.ts';
-import { withDatabase } from './database.ts';
+import { UsageError, type CommandContext } from './command.ts';
 
-/** Runs `work` with a pool on DATABASE_URL (or the embedded default); the pool is closed afterwards. */
+/**
+ * Runs `work` with a pool on DATABASE_URL; the pool is closed afterwards. Commands that read or
+ * change your data need your database: without DATABASE_URL they stop with a usage error (a
+ * throw-away embedded database would silently lose what they write; `keywarden demo` has one).
+ */
 export async function withPool(
   context: CommandContext,
   work: (pool: Pool, url: string) => Promise<number>,
   max = 4,
 ): Promise<number> {
-  return withDatabase(context, async (url) => {
-    const pool = createPool({ connectionString: url, max }, (error) => {
-      context.logger.error({ err: error }, 'database connection error');
-    });
-    try {
-      return await work(pool, url);
-    } finally {
-      await pool.end();
-    }
+  const url = context.config.databaseUrl;
+  if (url === undefined) {
+    throw new UsageError(
+      'DATABASE_URL is not set: this command works on your database (try `keywarden demo` for a throw-away one)',
+    );
+  }
+  const pool = createPool({ connectionString: url, max }, (error) => {
+    context.logger.error({ err: error }, 'database connection error');
   });
+  try {
+    return await work(pool, url);
+  } finally {
+    await pool.end();
+  }
 }
 
 /** Writes one line of output (not a log line). */

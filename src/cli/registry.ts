@@ -1,6 +1,7 @@
 import type { Command } from './command.ts';
 import { migrateCommand } from './commands/migrate.ts';
 import { startCommand } from './commands/start.ts';
+import { demoCommand } from './commands/demo.ts';
 import { runCommand } from './commands/run.ts';
 import { planCommand, reconcileCommand } from './commands/plan.ts';
 import { statusCommand } from './commands/status.ts';
@@ -11,6 +12,7 @@ import { keysCommand } from './commands/keys.ts';
 /** Every `keywarden` command, in the order `--help` lists them. */
 export const COMMANDS: readonly Command[] = [
   startCommand,
+  demoCommand,
   migrateCommand,
   runCommand,
   planCommand,

@@ -1,4 +1,4 @@
-export { loadConfig, describeSettings, ConfigError, type ConfigIssue } from './load.ts';
+export { loadConfig, describeSettings, formatConfigError, ConfigError, type ConfigIssue } from './load.ts';
 export { SETTINGS, type Config, type Setting } from './settings.ts';
 export { renderEnvExample } from './env-example.ts';
 export {

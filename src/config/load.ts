@@ -62,3 +62,8 @@ export function describeSettings(): ReadonlyArray<{
     doc: definition.doc,
   }));
 }
+
+/** One line per bad setting, as the CLI prints them: `keywarden: invalid setting VAR: expected ...`. */
+export function formatConfigError(error: ConfigError): string {
+  return error.issues.map((issue) => `keywarden: invalid setting ${issue.env}: ${issue.message}\n`).join('');
+}

@@ -88,6 +88,26 @@ const cidrList: Parser<readonly string[]> = (raw) => {
     : bad('a comma-separated list of IP addresses or CIDR blocks');
 };
 
+const botWebhookSecret: Parser<string> = (raw) =>
+  /^[A-Za-z0-9_-]{1,256}$/.test(raw) ? okv(raw) : bad('1 to 256 characters of A-Z, a-z, 0-9, _ and -');
+const checkoutLinks: Parser<ReadonlyArray<{ readonly label: string; readonly url: string }>> = (raw) => {
+  const parts = raw
+    .split(',')
+    .map((part) => part.trim())
+    .filter((part) => part.length > 0);
+  const links: Array<{ label: string; url: string }> = [];
+  for (const part of parts) {
+    const at = part.indexOf('=');
+    const label = part.slice(0, at).trim();
+    const target = part.slice(at + 1).trim();
+    if (at <= 0 || label.length === 0 || !/^https?:\/\/\S+$/.test(target)) {
+      return bad('a comma-separated list of Label=https://... entries');
+    }
+    links.push({ label, url: target });
+  }
+  return okv(links);
+};
+
 const setting = <const D extends Setting<unknown>>(definition: D): D => definition;
 
 /** The settings table. Keys are the Config's field names. */
@@ -229,6 +249,58 @@ export const SETTINGS = {
     parse: telegramIds,
     default: '',
     doc: 'Telegram user ids allowed to use the admin commands, comma-separated.',
+  }),
+  trialDurationMs: setting({
+    env: 'KEYWARDEN_TRIAL_DURATION',
+    parse: positiveDuration,
+    doc: 'Length of the free trial the bot offers once per user (e.g. `3d`). Unset: no trial.',
+  }),
+  telegramWebhookUrl: setting({
+    env: 'KEYWARDEN_TELEGRAM_WEBHOOK_URL',
+    parse: url,
+    doc: 'Public HTTPS URL Telegram posts bot updates to. Unset: the bot uses long polling.',
+  }),
+  telegramWebhookSecret: setting({
+    env: 'KEYWARDEN_TELEGRAM_WEBHOOK_SECRET',
+    parse: botWebhookSecret,
+    secret: true,
+    doc: 'Secret token Telegram sends in `X-Telegram-Bot-Api-Secret-Token` (1-256 of A-Z a-z 0-9 _ -); required in webhook mode.',
+  }),
+  telegramWebhookHost: setting({
+    env: 'KEYWARDEN_TELEGRAM_WEBHOOK_HOST',
+    parse: host,
+    default: '0.0.0.0',
+    doc: 'Address the bot webhook server listens on (webhook mode only).',
+  }),
+  telegramWebhookPort: setting({
+    env: 'KEYWARDEN_TELEGRAM_WEBHOOK_PORT',
+    parse: integer(0, 65535),
+    default: '8443',
+    doc: 'Port of the bot webhook server (webhook mode only); 0 picks a free port.',
+  }),
+  botMessagesPerSecond: setting({
+    env: 'KEYWARDEN_BOT_MESSAGES_PER_SECOND',
+    parse: integer(1, 30),
+    default: '25',
+    doc: 'Cap on outbox messages the bot sends per second (Telegram allows about 30).',
+  }),
+  outboxIntervalMs: setting({
+    env: 'KEYWARDEN_OUTBOX_INTERVAL',
+    parse: positiveDuration,
+    default: '5s',
+    doc: 'How often the bot looks for outbox messages to deliver and expiry reminders to queue.',
+  }),
+  starsSweepIntervalMs: setting({
+    env: 'KEYWARDEN_STARS_SWEEP_INTERVAL',
+    parse: duration,
+    default: '10m',
+    doc: 'How often the bot reads its Telegram Star transactions to record payments and refunds whose update was lost; 0 turns the sweep off.',
+  }),
+  checkoutLinks: setting({
+    env: 'KEYWARDEN_CHECKOUT_LINKS',
+    parse: checkoutLinks,
+    default: '',
+    doc: 'Extra checkout buttons under each plan, `Label=https://...` comma-separated; `{user}` and `{plan}` in the URL are replaced by our user id and plan code.',
   }),
 
   // — payment webhooks

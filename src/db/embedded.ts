@@ -256,7 +256,14 @@ export async function startEmbeddedPostgres(
         '-c',
         'max_connections=200',
       ],
-      { ...(user ?? {}), stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, LC_ALL: 'C' } },
+      // Its own process group: a Ctrl-C in the terminal reaches us, not the server, so we can shut
+      // down in order (the server last) instead of losing the database under running work.
+      {
+        ...(user ?? {}),
+        stdio: ['ignore', 'pipe', 'pipe'],
+        env: { ...process.env, LC_ALL: 'C' },
+        detached: true,
+      },
     );
     const server = child;
     // If this process dies without calling stop(), take the server down with it.

@@ -1,5 +1,5 @@
 export { toError } from './to-error.ts';
 export { parseDurationMs, formatDurationMs } from './duration.ts';
-export { sleep, MAX_TIMER_DELAY_MS } from './sleep.ts';
+export { sleep, waitForAbort, MAX_TIMER_DELAY_MS } from './sleep.ts';
 export { backoffDelayMs, DEFAULT_BACKOFF, type BackoffPolicy } from './backoff.ts';
 export { createLogger, REDACT_PATHS, type Logger, type RootLoggerOptions } from './logger.ts';

@@ -23,3 +23,20 @@ export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
  * (nodejs.org/api/timers.html#settimeoutcallback-delay-args).
  */
 export const MAX_TIMER_DELAY_MS = 2 ** 31 - 1;
+
+/** Resolves when `signal` aborts (at once when it already has): how long-running commands wait for SIGTERM. */
+export function waitForAbort(signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal.aborted) {
+      resolve();
+      return;
+    }
+    signal.addEventListener(
+      'abort',
+      () => {
+        resolve();
+      },
+      { once: true },
+    );
+  });
+}

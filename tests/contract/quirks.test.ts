@@ -532,6 +532,33 @@ describe('§11.10 login: always HTTP 200, lockout, sessions end on password chan
   });
 });
 
+describe('§9 concurrency', () => {
+  it('keeps one mutation in flight per panel, so G1 cannot lose concurrent writes to one inbound', async () => {
+    const target = await fake({ generation: 'g1', latencyMs: 5 });
+    target.panel.seedClients(target.inboundId, 3, 'c-');
+    await target.client.detectGeneration(signal());
+    target.panel.clearRequests();
+    const fields = { enable: false, expiryTimeMs: 0, totalBytes: 0, resetDays: 0, flow: '' };
+    await Promise.all(
+      [0, 1, 2].map((i) => target.client.updateClient(email(`c-${String(i)}`), fields, signal())),
+    );
+    const updates = target.panel.requests().map((request) => request.path.split('/').slice(0, 4).join('/'));
+    // Each update is traffic → inbound → updateClient → traffic; serialised, the blocks never interleave.
+    const block = [
+      'panel/api/inbounds/getClientTraffics',
+      'panel/api/inbounds/get',
+      'panel/api/inbounds/updateClient',
+      'panel/api/inbounds/getClientTraffics',
+    ];
+    expect(updates).toEqual([...block, ...block, ...block]);
+    expect([0, 1, 2].map((i) => target.panel.inspectClient(`c-${String(i)}`)?.enable)).toEqual([
+      false,
+      false,
+      false,
+    ]);
+  });
+});
+
 describe('generation hint and faults', () => {
   it('re-probes when the recorded generation is wrong', async () => {
     const { panel } = await fake({ generation: 'g2' });

@@ -1,3 +1,4 @@
+import { addPanel, type PanelAuth } from '../../db/index.ts';
 import { formatTable, println, withPool } from '../pool.ts';
 import { booleanFlag, requiredFlag, stringFlag, UsageError, type Command } from '../command.ts';
 
@@ -39,7 +40,7 @@ export const panelsCommand: Command = {
       const token =
         stringFlag(context, 'token') ?? (username === undefined ? context.config.panelToken : undefined);
       const password = stringFlag(context, 'password') ?? context.config.panelPassword;
-      let auth: Record<string, string>;
+      let auth: PanelAuth;
       if (username !== undefined) {
         if (password === undefined) {
           throw new UsageError('--password (or KEYWARDEN_PANEL_PASSWORD) is required with --username');
@@ -51,11 +52,13 @@ export const panelsCommand: Command = {
         throw new UsageError('give --username and --password, or --token (or KEYWARDEN_PANEL_TOKEN)');
       }
       return withPool(context, async (pool) => {
-        const { rows } = await pool.query<{ id: string }>(
-          'insert into panels (name, base_url, auth, suspended) values ($1, $2, $3, $4) returning id::text',
-          [name, url, JSON.stringify(auth), booleanFlag(context, 'suspended')],
-        );
-        println(context, `panel ${name} added (id ${rows[0]?.id ?? '?'})`);
+        const id = await addPanel(pool, {
+          name,
+          baseUrl: url,
+          auth,
+          suspended: booleanFlag(context, 'suspended'),
+        });
+        println(context, `panel ${name} added (id ${id})`);
         return 0;
       });
     }

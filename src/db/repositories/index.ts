@@ -25,3 +25,4 @@ export {
   type MismatchedPayment,
   type PaymentStatusCount,
 } from './payment-status.ts';
+export { addPanel, type NewPanel, type PanelAuth } from './panels.ts';

@@ -1,0 +1,157 @@
+/**
+ * The application: the parts of `keywarden run` (reconciler, payment webhooks, Telegram bot) started
+ * on one pool and one metrics registry, as KEYWARDEN_COMPONENTS chooses. `keywarden run` and
+ * `keywarden demo` both start it; it owns nothing it was given (the pool stays open).
+ *
+ * Shutdown order is the reverse of start: bot, webhooks, then the reconciler (which drains its queue
+ * up to the shutdown timeout). Every part is closed even when one fails; the first error is reported.
+ */
+import type pg from 'pg';
+import { startBot, type BotHandle, type BotObserver } from './bot/index.ts';
+import type { Config } from './config/index.ts';
+import { startReconcilerDaemon, type ReconcilerDaemon } from './daemon.ts';
+import { createMetrics, startHealthServer, type HealthServer, type Metrics } from './metrics/index.ts';
+import { toError, type Logger } from './shared/index.ts';
+import { startWebhooks, type WebhookObserver, type WebhookServer } from './webhooks/index.ts';
+
+/** A running application. */
+export interface App {
+  readonly metrics: Metrics;
+  /** Base URL of /metrics, /healthz and /readyz (ends in `/`), when serving. */
+  readonly httpUrl: string | undefined;
+  /** Base URL of the payment webhooks (ends in `/`), when running. */
+  readonly webhookUrl: string | undefined;
+  readonly reconciler: ReconcilerDaemon | undefined;
+  readonly bot: BotHandle | undefined;
+  /** Graceful stop of every part (idempotent). */
+  close(): Promise<void>;
+}
+
+/** Feeds the webhook server's observations into the catalog metrics. */
+function webhookObserver(metrics: Metrics): WebhookObserver {
+  return {
+    onRequest: (provider, status) => {
+      metrics.get('webhookRequests').inc({ provider, status });
+    },
+    onPayment: (provider, outcome) => {
+      metrics.get('payments').inc({ provider, outcome });
+    },
+  };
+}
+
+/** Feeds the bot's observations into the catalog metrics. */
+function botObserver(metrics: Metrics): BotObserver {
+  return {
+    onOutbox: (kind, outcome) => {
+      metrics.get('outboxMessages').inc({ kind, outcome });
+    },
+    onPayment: (provider, outcome) => {
+      metrics.get('payments').inc({ provider, outcome });
+    },
+  };
+}
+
+/** Starts the configured parts. On a start-up failure, whatever started is closed again. */
+export async function startApp(options: {
+  readonly pool: pg.Pool;
+  readonly databaseUrl: string;
+  readonly config: Config;
+  readonly logger: Logger;
+  readonly signal: AbortSignal;
+}): Promise<App> {
+  const { pool, config, logger, signal } = options;
+  const metrics = createMetrics();
+  const closers: Array<() => Promise<void>> = [];
+  let reconciler: ReconcilerDaemon | undefined;
+  let webhooks: WebhookServer | undefined;
+  let bot: BotHandle | undefined;
+  let health: HealthServer | undefined;
+  let closed = false;
+
+  const close = async (): Promise<void> => {
+    if (closed) {
+      return;
+    }
+    closed = true;
+    let first: unknown;
+    for (const closer of closers.reverse()) {
+      await closer().catch((error: unknown) => {
+        logger.error({ err: toError(error) }, 'a part did not stop cleanly');
+        first ??= error;
+      });
+    }
+    if (first !== undefined) {
+      throw toError(first);
+    }
+  };
+
+  try {
+    if (config.components.has('reconciler')) {
+      reconciler = await startReconcilerDaemon({
+        pool,
+        databaseUrl: options.databaseUrl,
+        config,
+        logger,
+        metrics,
+      });
+      const running = reconciler;
+      closers.push(() => running.close());
+    } else {
+      // Without the reconciler there is still /metrics and /healthz for the other parts.
+      health = await startHealthServer({
+        host: config.httpHost,
+        port: config.httpPort,
+        registry: metrics.registry,
+        logger: logger.child({ component: 'http' }),
+        readiness: async () => {
+          try {
+            await pool.query('select 1');
+            return { ready: true };
+          } catch {
+            // Not ready is the answer; the pool's error handler logs the cause.
+            return { ready: false, failing: ['database'] };
+          }
+        },
+      });
+      const server = health;
+      closers.push(() => server.close());
+    }
+    if (config.components.has('webhooks')) {
+      webhooks = await startWebhooks({
+        config,
+        pool,
+        logger: logger.child({ component: 'webhooks' }),
+        observer: webhookObserver(metrics),
+        signal,
+      });
+      const server = webhooks;
+      closers.push(() => server.close());
+    }
+    if (config.components.has('bot')) {
+      bot = await startBot({
+        pool,
+        config,
+        logger: logger.child({ component: 'bot' }),
+        signal,
+        observer: botObserver(metrics),
+      });
+      const handle = bot;
+      closers.push(() => handle.close());
+    }
+  } catch (error) {
+    await close().catch(() => {
+      // The start-up error is the one worth reporting.
+    });
+    throw error;
+  }
+
+  const httpUrl = reconciler?.httpUrl ?? health?.url;
+  return {
+    metrics,
+    httpUrl: httpUrl === undefined ? undefined : httpUrl.endsWith('/') ? httpUrl : `${httpUrl}/`,
+    webhookUrl: webhooks?.url?.href,
+    reconciler,
+    bot,
+    close,
+  };
+}

@@ -1,0 +1,83 @@
+/**
+ * Inline-button payloads. Telegram hands callback data back verbatim, but anyone can send any string
+ * (old buttons, forged clients), so it is parsed like any other input and never trusted: the ids it
+ * carries are re-checked against the database (a key id must belong to the pressing user).
+ * Format: `<action>` or `<action>:<argument>`, at most 64 bytes (Bot API limit).
+ */
+import {
+  asKeyId,
+  asPlanId,
+  err,
+  ok,
+  type KeyId,
+  type ParseError,
+  type PlanId,
+  type Result,
+} from '../domain/index.ts';
+
+/** A button press, parsed. */
+export type CallbackAction =
+  | { readonly kind: 'menu' }
+  | { readonly kind: 'plans' }
+  | { readonly kind: 'trial' }
+  | { readonly kind: 'keys' }
+  | { readonly kind: 'get-key' }
+  | { readonly kind: 'buy'; readonly planId: PlanId }
+  | { readonly kind: 'show-key'; readonly keyId: KeyId }
+  | { readonly kind: 'replace-key'; readonly keyId: KeyId }
+  | { readonly kind: 'revoke-key'; readonly keyId: KeyId }
+  | { readonly kind: 'confirm-held'; readonly fingerprintPrefix: string };
+
+const SIMPLE = { menu: 'menu', plans: 'plans', trial: 'trial', keys: 'keys', getkey: 'get-key' } as const;
+const WITH_ID = { buy: 'buy', show: 'show-key', repl: 'replace-key', revoke: 'revoke-key' } as const;
+const ID = /^[1-9]\d{0,18}$/;
+const FINGERPRINT = /^[A-Za-z0-9_-]{8,48}$/;
+
+/** Parses callback data; the error names what was wrong with it. */
+export function parseCallbackData(data: string | undefined): Result<CallbackAction, ParseError> {
+  if (data === undefined || data.length === 0 || data.length > 64) {
+    return err({ path: 'callback_data', expected: '1 to 64 characters' });
+  }
+  const colon = data.indexOf(':');
+  const head = colon === -1 ? data : data.slice(0, colon);
+  const arg = colon === -1 ? undefined : data.slice(colon + 1);
+  if (arg === undefined && Object.hasOwn(SIMPLE, head)) {
+    return ok({ kind: SIMPLE[head as keyof typeof SIMPLE] });
+  }
+  if (arg !== undefined && Object.hasOwn(WITH_ID, head)) {
+    if (!ID.test(arg)) {
+      return err({ path: 'callback_data.id', expected: 'a positive decimal id' });
+    }
+    const kind = WITH_ID[head as keyof typeof WITH_ID];
+    return ok(kind === 'buy' ? { kind, planId: asPlanId(arg) } : { kind, keyId: asKeyId(arg) });
+  }
+  if (head === 'held' && arg !== undefined) {
+    return FINGERPRINT.test(arg)
+      ? ok({ kind: 'confirm-held', fingerprintPrefix: arg })
+      : err({ path: 'callback_data.fingerprint', expected: '8 to 48 URL-safe characters' });
+  }
+  return err({ path: 'callback_data', expected: 'a known button action' });
+}
+
+/** Encodes a button action as callback data (the inverse of parseCallbackData). */
+export function encodeCallbackData(action: CallbackAction): string {
+  switch (action.kind) {
+    case 'menu':
+    case 'plans':
+    case 'trial':
+    case 'keys':
+      return action.kind;
+    case 'get-key':
+      return 'getkey';
+    case 'buy':
+      return `buy:${action.planId}`;
+    case 'show-key':
+      return `show:${action.keyId}`;
+    case 'replace-key':
+      return `repl:${action.keyId}`;
+    case 'revoke-key':
+      return `revoke:${action.keyId}`;
+    case 'confirm-held':
+      return `held:${action.fingerprintPrefix}`;
+  }
+}

@@ -1,0 +1,112 @@
+/**
+ * Builds the grammY bot: a registration middleware (every update with a sender gets its user row and
+ * texts), then menus, payments, keys, admin commands and the button router. Building does no I/O, so
+ * tests feed updates with `bot.handleUpdate` against a fake Bot API.
+ */
+import { sequentialize } from '@grammyjs/runner';
+import { Bot } from 'grammy';
+import type { UserFromGetMe } from 'grammy/types';
+import { findUser, upsertTelegramUser } from '../db/index.ts';
+import { assertNever } from '../domain/index.ts';
+import { toError } from '../shared/index.ts';
+import { parseCallbackData } from './callback-data.ts';
+import type { BotContext, BotDeps, KeywardenFlavor } from './context.ts';
+import { adminHandlers, confirmHeld } from './handlers/admin.ts';
+import { getKey, replaceUserKey, revokeUserKey, showKey, showKeys } from './handlers/keys.ts';
+import { menuHandlers, showMenu, takeTrial } from './handlers/menu.ts';
+import { paymentHandlers, sendStarsInvoice, showPlans } from './handlers/payments.ts';
+import { messagesFor, pickLanguage } from './i18n/index.ts';
+
+/** Options of the grammY client. */
+export interface CreateBotOptions {
+  /** Bot API root (KEYWARDEN_TELEGRAM_API_ROOT). */
+  readonly apiRoot: string;
+  /** The bot's own user; when given, `bot.init()` (getMe) is skipped. */
+  readonly botInfo?: UserFromGetMe;
+}
+
+/** Builds the bot with all handlers; nothing is sent until updates arrive. */
+export function createBot(token: string, deps: BotDeps, options: CreateBotOptions): Bot<BotContext> {
+  const bot = new Bot<BotContext>(token, {
+    // grammY's default timeout is 500 s; 60 s still outlasts the 30 s long poll of getUpdates and
+    // keeps one hung call from stalling the outbox loop for minutes.
+    client: { apiRoot: options.apiRoot.replace(/\/$/, ''), timeoutSeconds: 60 },
+    ...(options.botInfo === undefined ? {} : { botInfo: options.botInfo }),
+  });
+  return installHandlers(bot, deps);
+}
+
+function installHandlers(bot: Bot<BotContext>, deps: BotDeps): Bot<BotContext> {
+  // Updates run concurrently (runner, webhook); one chat's updates still run one after another.
+  bot.use(sequentialize((ctx) => (ctx.chat?.id ?? ctx.from?.id)?.toString()));
+  bot.use(async (ctx, next) => {
+    const flavor: KeywardenFlavor = ctx;
+    flavor.language = pickLanguage(ctx.from?.language_code);
+    flavor.t = messagesFor(flavor.language);
+    flavor.user = undefined;
+    if (ctx.from !== undefined && !ctx.from.is_bot) {
+      flavor.user =
+        (await findUser(deps.pool, { telegramId: ctx.from.id })) ??
+        (
+          await upsertTelegramUser(deps.pool, {
+            telegramId: ctx.from.id,
+            username: ctx.from.username ?? null,
+            language: ctx.from.language_code ?? null,
+          })
+        ).user;
+      if (ctx.from.language_code === undefined) {
+        flavor.language = pickLanguage(flavor.user.language);
+        flavor.t = messagesFor(flavor.language);
+      }
+    }
+    await next();
+  });
+
+  bot.use(menuHandlers(deps));
+  bot.use(adminHandlers(deps));
+  bot.use(paymentHandlers(deps));
+
+  bot.on('callback_query', async (ctx) => {
+    const parsed = parseCallbackData(ctx.callbackQuery.data);
+    if (!parsed.ok) {
+      deps.logger.info({ error: parsed.error, telegramId: ctx.from.id }, 'malformed callback data');
+      await ctx.answerCallbackQuery({ text: ctx.t.staleButton });
+      await showMenu(ctx, deps);
+      return;
+    }
+    await ctx.answerCallbackQuery();
+    const action = parsed.value;
+    switch (action.kind) {
+      case 'menu':
+        return showMenu(ctx, deps);
+      case 'plans':
+        return showPlans(ctx, deps);
+      case 'trial':
+        return takeTrial(ctx, deps);
+      case 'keys':
+        return showKeys(ctx, deps);
+      case 'get-key':
+        return getKey(ctx, deps);
+      case 'buy':
+        return sendStarsInvoice(ctx, deps, action.planId);
+      case 'show-key':
+        return showKey(ctx, deps, action.keyId);
+      case 'replace-key':
+        return replaceUserKey(ctx, deps, action.keyId);
+      case 'revoke-key':
+        return revokeUserKey(ctx, deps, action.keyId);
+      case 'confirm-held':
+        return confirmHeld(ctx, deps, action.fingerprintPrefix);
+      default:
+        return assertNever(action, 'callback action');
+    }
+  });
+
+  bot.catch((error) => {
+    deps.logger.error(
+      { err: toError(error.error), updateId: error.ctx.update.update_id },
+      'bot handler failed',
+    );
+  });
+  return bot;
+}

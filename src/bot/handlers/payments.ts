@@ -1,0 +1,267 @@
+/**
+ * Plans and Telegram Stars payments (payments.md §1): invoice (XTR, one price, provider_token ""),
+ * pre-checkout re-validation answered inline within Telegram's 10 s window, successful_payment through
+ * the one idempotent money path (`recordPayment`, keyed by telegram_payment_charge_id), and
+ * refunded_payment through `cancelPayment`.
+ */
+import { Composer, InlineKeyboard } from 'grammy';
+import {
+  cancelPayment,
+  findPlan,
+  findUser,
+  listActivePlans,
+  recordPayment,
+  type PlanRecord,
+  type UserRecord,
+} from '../../db/index.ts';
+import { backoffDelayMs, sleep, toError, type Logger } from '../../shared/index.ts';
+import { encodeOrderReference, parseOrderReference, type PlanId } from '../../domain/index.ts';
+import { encodeCallbackData } from '../callback-data.ts';
+import type { BotContext, BotDeps } from '../context.ts';
+import { NO_BOT_OBSERVER } from '../observer.ts';
+import { formatInstant } from '../i18n/index.ts';
+
+/** Provider name of Stars payments in `payments.provider`. */
+export const STARS_PROVIDER = 'telegram_stars';
+
+/** The plan's price in Stars: a whole positive number, or null when the plan is not sold for Stars. */
+export function starsPrice(plan: PlanRecord): number | null {
+  const raw = plan.prices['XTR'];
+  if (raw === undefined) {
+    return null;
+  }
+  const value = Number(raw);
+  return Number.isInteger(value) && value > 0 ? value : null;
+}
+
+/** Lists the plans on sale with Stars buttons and the configured checkout links. */
+export async function showPlans(ctx: BotContext, deps: BotDeps): Promise<void> {
+  const user = ctx.user;
+  if (user === undefined) {
+    return;
+  }
+  const t = ctx.t;
+  const plans = await listActivePlans(deps.pool);
+  if (plans.length === 0) {
+    await ctx.reply(t.plansEmpty);
+    return;
+  }
+  const keyboard = new InlineKeyboard();
+  const lines = [t.plansTitle];
+  for (const plan of plans) {
+    const stars = starsPrice(plan);
+    lines.push(t.planLine(plan.title, plan.durationDays, stars === null ? null : String(stars)));
+    if (stars !== null) {
+      keyboard
+        .text(
+          t.buttonBuyStars(plan.title, String(stars)),
+          encodeCallbackData({ kind: 'buy', planId: plan.id }),
+        )
+        .row();
+    }
+    for (const link of deps.config.checkoutLinks) {
+      const url = link.url
+        .replaceAll('{user}', encodeURIComponent(user.id))
+        .replaceAll('{plan}', encodeURIComponent(plan.code));
+      keyboard.url(`${plan.title}: ${link.label}`, url).row();
+    }
+  }
+  keyboard.text(t.buttonBack, encodeCallbackData({ kind: 'menu' }));
+  await ctx.reply(lines.join('\n'), { reply_markup: keyboard });
+}
+
+/** Sends a Stars invoice for one plan; the payload names our user and the plan. */
+export async function sendStarsInvoice(ctx: BotContext, deps: BotDeps, planId: PlanId): Promise<void> {
+  const user = ctx.user;
+  if (user === undefined) {
+    return;
+  }
+  const plan = await findPlan(deps.pool, { id: planId });
+  const stars = plan === null ? null : starsPrice(plan);
+  if (plan === null || !plan.isActive || stars === null) {
+    await ctx.reply(ctx.t.planUnavailable);
+    return;
+  }
+  // Title 1-32 and description 1-255 characters (payments.md §1.1).
+  await ctx.replyWithInvoice(
+    plan.title.slice(0, 32),
+    ctx.t.invoiceDescription(plan.title, plan.durationDays).slice(0, 255),
+    encodeOrderReference({ userId: user.id, planCode: plan.code }),
+    'XTR',
+    [{ label: plan.title.slice(0, 32), amount: stars }],
+    { provider_token: '' },
+  );
+}
+
+/** Attempts of a money write before the update is given up (then an error log names the charge). */
+const MONEY_WRITE_ATTEMPTS = 5;
+
+/**
+ * Runs a money write, retrying failures (a database blip) with backoff: grammY confirms an update
+ * once its handler returns or throws, so a payment update whose write failed would not come again.
+ * The write is idempotent (unique provider + external id), so a retry after an unseen commit is safe.
+ */
+async function withRetries<T>(log: Logger, what: string, write: () => Promise<T>): Promise<T> {
+  for (let attempt = 1; ; attempt += 1) {
+    try {
+      return await write();
+    } catch (thrown: unknown) {
+      if (attempt >= MONEY_WRITE_ATTEMPTS) {
+        log.error({ err: toError(thrown), attempt }, `${what} failed; needs a human`);
+        throw thrown;
+      }
+      const delayMs = backoffDelayMs(attempt, { baseMs: 250, maxMs: 4_000 });
+      log.warn({ err: toError(thrown), attempt, retryInMs: delayMs }, `${what} failed, retrying`);
+      await sleep(delayMs);
+    }
+  }
+}
+
+/** pre_checkout_query, successful_payment and refunded_payment. */
+export function paymentHandlers(deps: BotDeps): Composer<BotContext> {
+  const composer = new Composer<BotContext>();
+
+  // Answered in the handler itself, never through a queue: Telegram drops the checkout after 10 s.
+  composer.on('pre_checkout_query', async (ctx) => {
+    const query = ctx.preCheckoutQuery;
+    const reject = async (why: string): Promise<void> => {
+      deps.logger.warn({ why, telegramId: query.from.id }, 'pre-checkout rejected');
+      await ctx.answerPreCheckoutQuery(false, { error_message: ctx.t.preCheckoutRejected });
+    };
+    const order = parseOrderReference(query.invoice_payload, 'invoice_payload');
+    if (!order.ok) {
+      await reject('unparseable payload');
+      return;
+    }
+    if (query.currency !== 'XTR') {
+      await reject('currency is not XTR');
+      return;
+    }
+    let found: readonly [UserRecord | null, PlanRecord | null];
+    try {
+      found = await Promise.all([
+        findUser(deps.pool, { telegramId: query.from.id }),
+        findPlan(deps.pool, { code: order.value.planCode }),
+      ]);
+    } catch (thrown: unknown) {
+      // Without the database we cannot validate; saying no now beats Telegram's timeout after 10 s.
+      deps.logger.error({ err: toError(thrown) }, 'pre-checkout could not read the database');
+      await reject('database unavailable');
+      return;
+    }
+    const [user, plan] = found;
+    if (user === null || user.id !== order.value.userId) {
+      await reject('payer is not the user named in the payload');
+      return;
+    }
+    if (user.bannedAt !== null) {
+      await reject('user is banned');
+      return;
+    }
+    if (plan === null || !plan.isActive || starsPrice(plan) !== query.total_amount) {
+      await reject('plan not on sale at this price');
+      return;
+    }
+    await ctx.answerPreCheckoutQuery(true);
+  });
+
+  composer.on('message:successful_payment', async (ctx) => {
+    const payment = ctx.message.successful_payment;
+    const log = deps.logger.child({ chargeId: payment.telegram_payment_charge_id });
+    const order = parseOrderReference(payment.invoice_payload, 'invoice_payload');
+    const plan = order.ok ? await findPlan(deps.pool, { code: order.value.planCode }) : null;
+    if (!order.ok || plan === null || payment.currency !== 'XTR') {
+      // Money arrived that we cannot attribute: a human must look (refund or grant by hand).
+      log.error(
+        { currency: payment.currency, error: order.ok ? null : order.error },
+        'stars payment cannot be attributed',
+      );
+      await ctx.reply(ctx.t.paymentFailed);
+      return;
+    }
+    if (ctx.user !== undefined && ctx.user.id !== order.value.userId) {
+      log.warn(
+        { payerUserId: ctx.user.id, payloadUserId: order.value.userId },
+        'stars payment made by another user than the invoice names',
+      );
+    }
+    const outcome = await withRetries(log, 'record stars payment', () =>
+      recordPayment(deps.pool, {
+        provider: STARS_PROVIDER,
+        externalId: payment.telegram_payment_charge_id,
+        userId: order.value.userId,
+        planId: plan.id,
+        amount: String(payment.total_amount),
+        currency: 'XTR',
+        payload: {
+          invoice_payload: payment.invoice_payload,
+          is_recurring: payment.is_recurring ?? false,
+          is_first_recurring: payment.is_first_recurring ?? false,
+          subscription_expiration_date: payment.subscription_expiration_date ?? null,
+          message_date: ctx.message.date,
+          telegram_user_id: ctx.from.id,
+        },
+      }),
+    );
+    const observer = deps.observer ?? NO_BOT_OBSERVER;
+    observer.onPayment(
+      STARS_PROVIDER,
+      outcome.kind === 'unknown-plan' || outcome.kind === 'unknown-user' ? 'rejected' : outcome.kind,
+    );
+    switch (outcome.kind) {
+      case 'granted':
+        log.info(
+          { paymentId: outcome.paymentId, periodId: outcome.period.id },
+          'stars payment granted a period',
+        );
+        await ctx.reply(ctx.t.paymentGranted(formatInstant(outcome.period.endsAt)));
+        return;
+      case 'duplicate':
+        log.info({ paymentId: outcome.paymentId }, 'stars payment already recorded');
+        await ctx.reply(ctx.t.paymentDuplicate);
+        return;
+      case 'mismatch':
+        log.error(
+          { paymentId: outcome.paymentId, amount: payment.total_amount },
+          'stars payment amount matches no price of the plan',
+        );
+        await ctx.reply(ctx.t.paymentMismatch);
+        return;
+      case 'unknown-plan':
+      case 'unknown-user':
+        log.error({ outcome: outcome.kind }, 'stars payment names an unknown plan or user');
+        await ctx.reply(ctx.t.paymentFailed);
+        return;
+    }
+  });
+
+  composer.on('message:refunded_payment', async (ctx) => {
+    const refund = ctx.message.refunded_payment;
+    const outcome = await cancelPayment(deps.pool, {
+      provider: STARS_PROVIDER,
+      externalId: refund.telegram_payment_charge_id,
+      refund: {
+        total_amount: refund.total_amount,
+        currency: refund.currency,
+        message_date: ctx.message.date,
+      },
+    });
+    deps.logger.info(
+      { chargeId: refund.telegram_payment_charge_id, outcome: outcome.kind },
+      'stars refund handled',
+    );
+    (deps.observer ?? NO_BOT_OBSERVER).onPayment(
+      STARS_PROVIDER,
+      outcome.kind === 'cancelled'
+        ? 'refunded'
+        : outcome.kind === 'already-cancelled'
+          ? 'duplicate'
+          : 'rejected',
+    );
+    if (outcome.kind === 'cancelled') {
+      await ctx.reply(ctx.t.paymentRefunded);
+    }
+  });
+
+  return composer;
+}

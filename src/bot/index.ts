@@ -1,0 +1,22 @@
+export { startBot, type BotHandle, type StartBotConfig, type StartBotOptions } from './start-bot.ts';
+export { createBot, type CreateBotOptions } from './create-bot.ts';
+export { type BotConfig, type BotContext, type BotDeps } from './context.ts';
+export { renderLink, type LinkInput } from './links.ts';
+export { keyStatusOf, type KeyStatus, type KeyStateRow, type SuspendReason } from './key-status.ts';
+export { parseCallbackData, encodeCallbackData, type CallbackAction } from './callback-data.ts';
+export { deliverOutboxOnce, runOutboxLoop, type OutboxOptions, type OutboxPassResult } from './outbox.ts';
+export { enqueueExpiryReminders } from './queries/outbox.ts';
+export { confirmHeldPlan, listOpenHeldPlans, type HeldPlan, type HeldPlans } from './queries/held-plans.ts';
+export { pickLanguage, messagesFor, type Language, type Messages } from './i18n/index.ts';
+export {
+  sweepStarTransactions,
+  runStarsSweepLoop,
+  type StarsSweepOptions,
+  type StarsSweepResult,
+} from './stars-sweep.ts';
+export {
+  NO_BOT_OBSERVER,
+  type BotObserver,
+  type OutboxOutcome,
+  type StarsPaymentOutcome,
+} from './observer.ts';

@@ -1,0 +1,1 @@
+export { startDemo, DEMO_ENVIRONMENT, type Demo } from './demo.ts';

@@ -1,0 +1,121 @@
+/** Builders of Telegram updates as the Bot API delivers them, for `bot.handleUpdate`. */
+import type { Update } from 'grammy/types';
+
+let updateId = 500_000;
+let messageId = 1;
+const nextUpdateId = (): number => (updateId += 1);
+
+/** A Telegram user (the sender). */
+export interface TgUser {
+  readonly id: number;
+  readonly first_name: string;
+  readonly username?: string;
+  readonly language_code?: string;
+}
+
+const from = (user: TgUser) => ({ ...user, is_bot: false as const });
+const chat = (user: TgUser) => ({ id: user.id, type: 'private' as const, first_name: user.first_name });
+
+/** A text message; a leading /command gets its bot_command entity, as Telegram sends it. */
+export function textUpdate(user: TgUser, text: string): Update {
+  const command = /^\/[a-z_]+/.exec(text);
+  messageId += 1;
+  return {
+    update_id: nextUpdateId(),
+    message: {
+      message_id: messageId,
+      date: Math.floor(Date.now() / 1000),
+      from: from(user),
+      chat: chat(user),
+      text,
+      ...(command
+        ? { entities: [{ type: 'bot_command' as const, offset: 0, length: command[0].length }] }
+        : {}),
+    },
+  };
+}
+
+/** A button press with the given callback data. */
+export function callbackUpdate(user: TgUser, data: string): Update {
+  messageId += 1;
+  return {
+    update_id: nextUpdateId(),
+    callback_query: {
+      id: `cb-${updateId}`,
+      from: from(user),
+      chat_instance: 'ci',
+      data,
+      message: { message_id: messageId, date: Math.floor(Date.now() / 1000), chat: chat(user), text: 'menu' },
+    },
+  };
+}
+
+/** A pre_checkout_query (payments.md §1.2). */
+export function preCheckoutUpdate(
+  user: TgUser,
+  payload: string,
+  totalAmount: number,
+  currency = 'XTR',
+): Update {
+  return {
+    update_id: nextUpdateId(),
+    pre_checkout_query: {
+      id: `pcq-${updateId}`,
+      from: from(user),
+      currency,
+      total_amount: totalAmount,
+      invoice_payload: payload,
+    },
+  };
+}
+
+/** A successful_payment service message (payments.md §1.3). */
+export function successfulPaymentUpdate(
+  user: TgUser,
+  payload: string,
+  totalAmount: number,
+  chargeId: string,
+): Update {
+  messageId += 1;
+  return {
+    update_id: nextUpdateId(),
+    message: {
+      message_id: messageId,
+      date: Math.floor(Date.now() / 1000),
+      from: from(user),
+      chat: chat(user),
+      successful_payment: {
+        currency: 'XTR',
+        total_amount: totalAmount,
+        invoice_payload: payload,
+        telegram_payment_charge_id: chargeId,
+        provider_payment_charge_id: '',
+      },
+    },
+  };
+}
+
+/** A refunded_payment service message (payments.md §1.4). */
+export function refundedPaymentUpdate(
+  user: TgUser,
+  payload: string,
+  totalAmount: number,
+  chargeId: string,
+): Update {
+  messageId += 1;
+  return {
+    update_id: nextUpdateId(),
+    message: {
+      message_id: messageId,
+      date: Math.floor(Date.now() / 1000),
+      from: from(user),
+      chat: chat(user),
+      refunded_payment: {
+        currency: 'XTR',
+        total_amount: totalAmount,
+        invoice_payload: payload,
+        telegram_payment_charge_id: chargeId,
+      },
+    },
+  };
+}

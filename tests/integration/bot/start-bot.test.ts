@@ -1,0 +1,144 @@
+import { PassThrough } from 'node:stream';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { startBot } from '../../../src/bot/index.ts';
+import { loadConfig } from '../../../src/config/index.ts';
+import { createLogger } from '../../../src/shared/index.ts';
+import { FAKE_BOT_INFO, startFakeBotApi, type FakeBotApi } from '../../fakes/fake-bot-api.ts';
+import { textUpdate } from '../../fakes/telegram-updates.ts';
+import { useTestDatabase } from '../../support/database.ts';
+import { silentLogger } from './support.ts';
+
+const database = useTestDatabase();
+let fake: FakeBotApi;
+
+beforeAll(async () => {
+  fake = await startFakeBotApi();
+});
+afterEach(() => {
+  fake.reset();
+});
+afterAll(async () => {
+  await fake.close();
+});
+
+const env = (extra: Record<string, string>): Record<string, string> => ({
+  KEYWARDEN_TELEGRAM_API_ROOT: fake.apiRoot,
+  KEYWARDEN_OUTBOX_INTERVAL: '50ms',
+  ...extra,
+});
+
+describe('startBot', () => {
+  it('is off without a bot token and says so once', async () => {
+    const lines: string[] = [];
+    const stream = new PassThrough();
+    stream.on('data', (chunk: Buffer) => lines.push(...chunk.toString('utf8').trim().split('\n')));
+    const logger = createLogger({ level: 'info', destination: stream });
+    const handle = await startBot({ pool: database().pool, config: loadConfig(env({})), logger });
+    await handle.done;
+    await handle.close();
+    expect(handle.isRunning).toBe(false);
+    expect(lines.filter((line) => line.includes('TELEGRAM_BOT_TOKEN is not set'))).toHaveLength(1);
+    expect(fake.calls).toHaveLength(0);
+  });
+
+  it('polls for updates, handles them, and stops gracefully on close', async () => {
+    let delivered = false;
+    fake.respond((call) => {
+      if (call.method !== 'getUpdates' || delivered) {
+        return undefined;
+      }
+      delivered = true;
+      return { result: [textUpdate({ id: 400_101, first_name: 'Pat', language_code: 'en' }, '/start')] };
+    });
+    const handle = await startBot({
+      pool: database().pool,
+      config: loadConfig(env({ TELEGRAM_BOT_TOKEN: '123456:TEST-TOKEN' })),
+      logger: silentLogger,
+      botInfo: FAKE_BOT_INFO,
+    });
+    expect(handle.isRunning).toBe(true);
+    // A webhook left from webhook mode would make getUpdates fail: it is removed first.
+    expect(fake.callsOf('deleteWebhook')).toHaveLength(1);
+    expect(fake.callsOf('setMyCommands').map((call) => call.params['language_code'] ?? 'default')).toEqual([
+      'default',
+      'ru',
+    ]);
+    await expect.poll(() => fake.callsOf('sendMessage')[0]?.params['chat_id']).toBe(400_101);
+    await handle.close();
+    await handle.done;
+    await handle.close();
+  });
+
+  it('stops when the signal aborts', async () => {
+    const controller = new AbortController();
+    const handle = await startBot({
+      pool: database().pool,
+      config: loadConfig(env({ TELEGRAM_BOT_TOKEN: '123456:TEST-TOKEN' })),
+      logger: silentLogger,
+      botInfo: FAKE_BOT_INFO,
+      signal: controller.signal,
+    });
+    controller.abort();
+    await handle.done;
+  });
+
+  it('in webhook mode sets the webhook with the secret and rejects updates without it', async () => {
+    const handle = await startBot({
+      pool: database().pool,
+      config: loadConfig(
+        env({
+          TELEGRAM_BOT_TOKEN: '123456:TEST-TOKEN',
+          KEYWARDEN_TELEGRAM_WEBHOOK_URL: 'https://bot.example.net/telegram',
+          KEYWARDEN_TELEGRAM_WEBHOOK_SECRET: 'letmein_123',
+          KEYWARDEN_TELEGRAM_WEBHOOK_HOST: '127.0.0.1',
+          KEYWARDEN_TELEGRAM_WEBHOOK_PORT: '0',
+        }),
+      ),
+      logger: silentLogger,
+      botInfo: FAKE_BOT_INFO,
+    });
+    try {
+      expect(fake.callsOf('setWebhook')[0]?.params).toMatchObject({
+        url: 'https://bot.example.net/telegram',
+        secret_token: 'letmein_123',
+      });
+      const url = handle.webhookListenUrl ?? '';
+      const update = JSON.stringify(
+        textUpdate({ id: 400_001, first_name: 'Eve', language_code: 'en' }, '/start'),
+      );
+      const forged = await fetch(url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'x-telegram-bot-api-secret-token': 'wrong' },
+        body: update,
+      });
+      expect(forged.status).toBe(401);
+      expect(fake.callsOf('sendMessage')).toHaveLength(0);
+      const genuine = await fetch(url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'x-telegram-bot-api-secret-token': 'letmein_123' },
+        body: update,
+      });
+      expect(genuine.status).toBe(200);
+      expect(fake.callsOf('sendMessage')[0]?.params['chat_id']).toBe(400_001);
+    } finally {
+      await handle.close();
+    }
+    await handle.done;
+  });
+
+  it('refuses webhook mode without a secret, naming the variable', async () => {
+    await expect(
+      startBot({
+        pool: database().pool,
+        config: loadConfig(
+          env({
+            TELEGRAM_BOT_TOKEN: '123456:TEST-TOKEN',
+            KEYWARDEN_TELEGRAM_WEBHOOK_URL: 'https://bot.example.net/telegram',
+          }),
+        ),
+        logger: silentLogger,
+        botInfo: FAKE_BOT_INFO,
+      }),
+    ).rejects.toThrow('KEYWARDEN_TELEGRAM_WEBHOOK_SECRET');
+  });
+});

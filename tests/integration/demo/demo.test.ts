@@ -1,0 +1,59 @@
+import pg from 'pg';
+import { describe, expect, it } from 'vitest';
+import { loadConfig } from '../../../src/config/index.ts';
+import { DEMO_ENVIRONMENT, startDemo } from '../../../src/demo/index.ts';
+import { createLogger } from '../../../src/shared/index.ts';
+
+interface Event {
+  user: string;
+  action: string;
+  outcome: string;
+  at: Date;
+}
+
+describe('keywarden demo', () => {
+  it('plays its script: keys created, an expiry suspended, payments reactivate, an outage held then caught up', async () => {
+    const config = loadConfig({
+      ...DEMO_ENVIRONMENT,
+      KEYWARDEN_HTTP_PORT: '0',
+      KEYWARDEN_LOG_LEVEL: 'silent',
+      KEYWARDEN_COMPONENTS: 'reconciler,webhooks',
+    });
+    const demo = await startDemo({ config, logger: createLogger({ level: 'silent' }), timeScale: 0.25 });
+    const client = new pg.Client({ connectionString: demo.databaseUrl });
+    try {
+      await demo.scriptDone;
+      await client.connect();
+      const { rows } = await client.query<Event>(
+        `select u.username as user, e.action, e.outcome, e.at from reconcile_events e
+         join vpn_keys k on k.id = e.key_id join users u on u.id = k.user_id order by e.id`,
+      );
+      const actionsOf = (user: string): string[] =>
+        rows.filter((row) => row.user === user && row.outcome === 'applied').map((row) => row.action);
+      expect(actionsOf('alice')).toEqual(['create']);
+      expect(actionsOf('bob')).toEqual(['create', 'disable', 'enable']);
+      expect(actionsOf('dave')).toEqual(['create']);
+      expect(actionsOf('erin')).toEqual(['create', 'disable']);
+      expect(actionsOf('frank')).toEqual(['create']);
+      // carol renewed before her period ended: never disabled.
+      expect(actionsOf('carol')).not.toContain('disable');
+      const { rows: states } = await client.query<{ user: string; kind: string; converged: boolean }>(
+        `select u.username as user, s.desired ->> 'kind' as kind, s.converged from key_state s
+         join vpn_keys k on k.id = s.key_id join users u on u.id = k.user_id order by u.username`,
+      );
+      expect(states.map((state) => [state.user, state.kind, state.converged])).toEqual([
+        ['alice', 'enabled', true],
+        ['bob', 'enabled', true],
+        ['carol', 'enabled', true],
+        ['dave', 'enabled', true],
+        ['erin', 'disabled', true],
+        ['frank', 'enabled', true],
+      ]);
+      const metrics = await (await fetch(demo.metricsUrl ?? '')).text();
+      expect(metrics).toMatch(/keywarden_actions_total\{[^}]*action="disable"[^}]*\} [1-9]/);
+    } finally {
+      await client.end().catch(() => undefined);
+      await demo.close();
+    }
+  }, 90_000);
+});
