@@ -41,8 +41,12 @@ export async function createBenchDatabase(): Promise<BenchDatabase> {
   };
 }
 
-/** A logger that writes nothing. */
+/** A logger that writes nothing (or, with KW_BENCH_LOG=debug|info, to stderr). */
 export function silentLogger(): Logger {
+  const level = process.env['KW_BENCH_LOG'];
+  if (level !== undefined) {
+    return createLogger({ level, destination: process.stderr });
+  }
   return createLogger({
     level: 'silent',
     destination: new Writable({

@@ -24,6 +24,7 @@ import {
   type Controller,
   type PanelClientFactory,
   type ReconcilerEvents,
+  type Trigger,
 } from './reconciler/index.ts';
 import {
   createExpiryTimer,
@@ -131,10 +132,30 @@ export async function startReconcilerDaemon(options: ReconcilerDaemonOptions): P
     );
   }
 
+  /**
+   * Urgent work is queued per panel, so that a slow or hanging panel holds up only its own pass
+   * (one worker), never the others'. The periodic resync stays one pass over every panel, which is
+   * where the global safety valve sees all panels together. If the panel list cannot be read, one
+   * pass over everything is queued instead (it will fail open and retry).
+   */
+  function enqueueEveryPanel(trigger: Trigger): void {
+    store.listPanelIds().then(
+      (panelIds) => {
+        for (const panelId of panelIds) {
+          controller.enqueue(panelId, trigger, 'urgent');
+        }
+      },
+      (error: unknown) => {
+        log.warn({ err: toError(error), trigger }, 'listing panels failed; queueing a pass over all');
+        controller.enqueue('all', trigger, 'urgent');
+      },
+    );
+  }
+
   const expiryTimer = createExpiryTimer({
     logger: log,
     onBoundary: () => {
-      controller.enqueue('all', 'expiry', 'urgent');
+      enqueueEveryPanel('expiry');
     },
   });
 
@@ -180,7 +201,7 @@ export async function startReconcilerDaemon(options: ReconcilerDaemonOptions): P
     events.notification();
     if (notification.kind === 'unrecognised') {
       log.warn({ payload: notification.raw.slice(0, 200) }, 'unrecognised notification; full pass');
-      controller.enqueue('all', 'notify', 'urgent');
+      enqueueEveryPanel('notify');
       return;
     }
     if (notification.panelId !== undefined) {
@@ -202,7 +223,7 @@ export async function startReconcilerDaemon(options: ReconcilerDaemonOptions): P
       );
       return;
     }
-    controller.enqueue('all', 'notify', 'urgent');
+    enqueueEveryPanel('notify');
   }
 
   const listener = startListener({
@@ -212,7 +233,7 @@ export async function startReconcilerDaemon(options: ReconcilerDaemonOptions): P
     onConnected: () => {
       events.listenerConnected({ connected: true });
       // Notifications sent while we were not listening are lost: look at everything.
-      controller.enqueue('all', 'reconnect', 'urgent');
+      enqueueEveryPanel('reconnect');
     },
     onDisconnected: () => {
       events.listenerConnected({ connected: false });
@@ -227,23 +248,28 @@ export async function startReconcilerDaemon(options: ReconcilerDaemonOptions): P
     },
   });
 
-  controller.enqueue('all', 'startup', 'urgent');
+  enqueueEveryPanel('startup');
   const running = controller.run(runController.signal).catch((error: unknown) => {
     log.error({ err: toError(error) }, 'reconciler workers stopped with an error');
   });
 
   async function readiness(): Promise<Readiness> {
     const failing: string[] = [];
+    const timeout = new AbortController();
     try {
       await Promise.race([
         pool.query('select 1'),
-        sleep(2_000).then(() => {
-          throw new Error('database check timed out');
+        sleep(2_000, timeout.signal).then(() => {
+          if (!timeout.signal.aborted) {
+            throw new Error('database check timed out');
+          }
         }),
       ]);
     } catch {
       // The reason is not needed here: readiness only says which check fails.
       failing.push('database');
+    } finally {
+      timeout.abort();
     }
     if (!listener.isConnected) {
       failing.push('listener');
@@ -281,10 +307,13 @@ export async function startReconcilerDaemon(options: ReconcilerDaemonOptions): P
     controller.stop();
     const errors: unknown[] = [];
     await listener.close().catch((error: unknown) => errors.push(error));
+    // The deadline's timer is cancelled once drained, so it cannot keep the process alive.
+    const deadline = new AbortController();
     const drained = await Promise.race([
       running.then(() => true),
-      sleep(config.shutdownTimeoutMs).then(() => false),
+      sleep(config.shutdownTimeoutMs, deadline.signal).then(() => false),
     ]);
+    deadline.abort();
     if (!drained) {
       log.warn(
         { timeoutMs: config.shutdownTimeoutMs },

@@ -344,9 +344,8 @@ export function createController(options: ControllerOptions): Controller {
     const writes = writeQueueFor(panel.panelId);
     const flagOnlyDisables = plan.actions.filter((action) => action.kind === 'disable' && action.isFlagOnly);
     const useBulk = flagOnlyDisables.length >= bulkThreshold;
-    const single = useBulk
-      ? plan.actions.filter((action) => !flagOnlyDisables.includes(action))
-      : plan.actions;
+    const inBulk = new Set(useBulk ? flagOnlyDisables : []);
+    const single = plan.actions.filter((action) => !inBulk.has(action));
     const observed = new Map<string, ObservedClient>();
     for (const entry of plan.diff.keys) {
       if (entry.observed !== null) {
@@ -569,6 +568,7 @@ export function createController(options: ControllerOptions): Controller {
       const { snapshot, connections } = await options.store.readSnapshot(
         scope === 'all' ? undefined : [scope],
       );
+      const snapshotMs = performance.now() - started;
       const wallAtSnapshot = Date.now();
       const dbNowMs = (): number => snapshot.now.getTime() + (Date.now() - wallAtSnapshot);
       const owned = snapshot.panels.filter((panel) => dryRun || options.leadership.isOwned(panel.panelId));
@@ -589,6 +589,7 @@ export function createController(options: ControllerOptions): Controller {
           reads.set(panel.panelId, await readPanel(panel, client, signal));
         }),
       );
+      const observedMs = performance.now() - started;
       const plans = planPass(
         snapshot,
         owned.map((panel) => panel.panelId),
@@ -650,6 +651,19 @@ export function createController(options: ControllerOptions): Controller {
         );
         reportLags(snapshot, results, dbNowMs());
       }
+      log.debug(
+        {
+          planId,
+          scope,
+          trigger,
+          keys: snapshot.keys.length,
+          actions: results.length,
+          snapshotMs: Math.round(snapshotMs),
+          observedMs: Math.round(observedMs),
+          totalMs: Math.round(performance.now() - started),
+        },
+        'pass finished',
+      );
       const syncedAt = Date.now() / 1000;
       let globalHeld = 0;
       for (const plan of plans) {

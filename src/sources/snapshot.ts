@@ -49,7 +49,6 @@ interface KeyRow {
   has_had: boolean;
   quota_bytes: string | null;
   latest_period_id: string | null;
-  previous_kind: string | null;
   entitled_since: Date | null;
   last_ended_at: Date | null;
   next_boundary: Date | null;
@@ -94,13 +93,11 @@ const KEYS_SQL = `
          coalesce(agg.has_had, false) as has_had,
          cover.traffic_limit_bytes as quota_bytes,
          agg.latest_period_id::text as latest_period_id,
-         ks.desired ->> 'kind' as previous_kind,
          cover.since as entitled_since,
          agg.last_ended_at
   from vpn_keys k
   join users u on u.id = k.user_id
   left join ent on ent.user_id = k.user_id
-  left join key_state ks on ks.key_id = k.id
   left join lateral (
     select bool_or(p.starts_at <= $1) as has_had,
            max(p.id) filter (where p.starts_at <= $1) as latest_period_id,
@@ -177,6 +174,19 @@ export async function readSnapshot(
         );
         nextBoundaryAt = boundary[0]?.next ?? null;
       }
+      // Read apart from the key query: key_state is written in bulk by the reconciler, and a plan built
+      // on stale statistics (an "empty" key_state) would turn a join into a scan per key.
+      const { rows: previous } = await client.query<{ key_id: string; kind: string | null }>(
+        `select s.key_id::text, s.desired ->> 'kind' as kind
+         from vpn_keys k join key_state s on s.key_id = k.id where k.panel_id = any($1::bigint[])`,
+        [panelRows.map((row) => row.id)],
+      );
+      const previousKinds = new Map<string, 'enabled' | 'disabled'>();
+      for (const row of previous) {
+        if (row.kind === 'enabled' || row.kind === 'disabled') {
+          previousKinds.set(row.key_id, row.kind);
+        }
+      }
       const { rows: confirmed } = await client.query<{ fingerprint: string }>(
         'select fingerprint from held_plans where confirmed_at is not null and resolved_at is null',
       );
@@ -198,8 +208,7 @@ export async function readSnapshot(
         hasHadSubscription: row.has_had,
         quotaBytes: row.quota_bytes === null ? null : Number(row.quota_bytes),
         latestPeriodId: row.latest_period_id,
-        previousDesiredKind:
-          row.previous_kind === 'enabled' || row.previous_kind === 'disabled' ? row.previous_kind : null,
+        previousDesiredKind: previousKinds.get(row.id) ?? null,
         entitledSince: row.entitled_since,
         lastEndedAt: row.last_ended_at,
       }));

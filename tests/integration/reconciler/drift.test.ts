@@ -5,6 +5,7 @@ import {
   insertKey,
   insertUserWithPeriod,
   metricValue,
+  panelWrites,
   seedClientForKey,
   startTestDaemon,
   waitFor,
@@ -110,5 +111,28 @@ describe.each(['g2', 'g1'] as const)('hand edits on a %s panel', (generation) =>
     const client = panel.sim.inspectClient(key.email)!;
     expect(client).toMatchObject({ enable: true, trafficEnable: true, reset: 0 });
     expect(client.expiryTime).toBeGreaterThan(Date.now() + 3_600_000);
+  });
+
+  it('in observe mode (KEYWARDEN_MODE=observe) plans and records but writes nothing to the panel', async () => {
+    const { pool, url } = database();
+    const panel = await addSimulatedPanel(pool, generation);
+    cleanups.push(() => panel.sim.close());
+    const expired = await insertKey(
+      pool,
+      await insertUserWithPeriod(pool, { startInMs: -60_000, durationMs: 30_000 }),
+      panel,
+    );
+    await seedClientForKey(pool, panel, expired.keyId);
+    const running = await startTestDaemon(url, { KEYWARDEN_MODE: 'observe' });
+    cleanups.push(running.stop);
+    await waitFor('pass recorded', async () => {
+      const { rows } = await pool.query<{ last_error: string | null }>(
+        'select last_error from key_state where key_id = $1',
+        [expired.keyId],
+      );
+      return rows[0]?.last_error === 'observe only: change not applied';
+    });
+    expect(panelWrites(panel.sim)).toEqual([]);
+    expect(panel.sim.inspectClient(expired.email)?.enable).toBe(true);
   });
 });
