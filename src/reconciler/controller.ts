@@ -232,8 +232,10 @@ export function createController(options: ControllerOptions): Controller {
     } catch (error) {
       const cause = toError(error).message;
       events.panelRead?.({ panel: panel.name, up: false });
+      // An expected I/O failure, repeated on every retry: the message says what and where; a stack
+      // trace per retry would bury the log.
       log.warn(
-        { panelId: panel.panelId, panel: panel.name, err: toError(error) },
+        { panelId: panel.panelId, panel: panel.name, error: cause, errorType: toError(error).name },
         'panel unreadable, holding',
       );
       return { kind: 'unknown', cause };
@@ -750,7 +752,10 @@ export function createController(options: ControllerOptions): Controller {
             retry.add(result.action.panelId);
           }
         }
-        queue.forget(item.key);
+        // A retry item that failed again keeps its failure count, so its backoff keeps growing.
+        if (item.key === 'all' || !retry.has(item.key)) {
+          queue.forget(item.key);
+        }
         for (const panelId of report.panels.map((panel) => panel.panelId)) {
           if (retry.has(panelId)) {
             const delayMs = queue.requeueWithBackoff(panelId, 'retry');
