@@ -6,7 +6,7 @@ export { keyStatusOf, type KeyStatus, type KeyStateRow, type SuspendReason } fro
 export { parseCallbackData, encodeCallbackData, type CallbackAction } from './callback-data.ts';
 export { deliverOutboxOnce, runOutboxLoop, type OutboxOptions, type OutboxPassResult } from './outbox.ts';
 export { enqueueExpiryReminders } from './queries/outbox.ts';
-export { confirmHeldPlan, listOpenHeldPlans, type HeldPlan, type HeldPlans } from './queries/held-plans.ts';
+export { confirmHeldPlan, listOpenHeldPlans, type HeldPlan } from './queries/held-plans.ts';
 export { pickLanguage, messagesFor, type Language, type Messages } from './i18n/index.ts';
 export {
   sweepStarTransactions,

@@ -67,7 +67,7 @@ async function sendStats(ctx: BotContext, deps: BotDeps): Promise<void> {
       t.adminStatsKeys(keys),
       t.adminStatsPanels(stats.panels.enabled, stats.panels.total, stats.panels.suspended),
       t.adminStatsInbounds(stats.panelsObservedRecently),
-      held.kind === 'available' ? t.adminStatsHeld(held.plans.length) : t.adminStatsHeldUnavailable,
+      t.adminStatsHeld(held.length),
     ]),
   );
 }
@@ -75,15 +75,11 @@ async function sendStats(ctx: BotContext, deps: BotDeps): Promise<void> {
 /** Sends each open held plan with a button that confirms exactly that plan. */
 async function sendHeldPlans(ctx: BotContext, deps: BotDeps): Promise<void> {
   const held = await listOpenHeldPlans(deps.pool);
-  if (held.kind === 'unavailable') {
-    await ctx.reply(ctx.t.adminStatsHeldUnavailable);
-    return;
-  }
-  if (held.plans.length === 0) {
+  if (held.length === 0) {
     await ctx.reply(ctx.t.adminStatsHeld(0));
     return;
   }
-  for (const plan of held.plans) {
+  for (const plan of held) {
     await ctx.reply(ctx.t.adminHeldTitle(plan.panelName, plan.cause, plan.actionCount), {
       reply_markup: InlineKeyboard.from([
         [
@@ -115,9 +111,6 @@ export async function confirmHeld(ctx: BotContext, deps: BotDeps, fingerprintPre
       return;
     case 'not-open':
       await ctx.reply(ctx.t.adminHeldGone);
-      return;
-    case 'unavailable':
-      await ctx.reply(ctx.t.adminStatsHeldUnavailable);
       return;
   }
 }

@@ -84,8 +84,6 @@ export const en = {
   adminStatsInbounds: (observedRecently: number): string =>
     `Panels seen by the reconciler in the last 10 minutes: ${observedRecently}`,
   adminStatsHeld: (count: number): string => `Held plans awaiting confirmation: ${count}`,
-  adminStatsHeldUnavailable:
-    'Held plans: not available (the reconciler’s held_plans table does not exist yet).',
   adminUserUsage: 'Usage: /user <telegram id | user id | @username>',
   adminGrantUsage: 'Usage: /grant <telegram id | @username> <duration, e.g. 30d>',
   adminBanUsage: 'Usage: /ban <telegram id | @username> (or /unban)',

@@ -82,7 +82,6 @@ export const ru: Messages = {
   adminStatsInbounds: (observedRecently) =>
     `Панели, прочитанные реконсилером за 10 минут: ${observedRecently}`,
   adminStatsHeld: (count) => `Задержанные планы, ждут подтверждения: ${count}`,
-  adminStatsHeldUnavailable: 'Задержанные планы: недоступно (таблицы held_plans реконсилера ещё нет).',
   adminUserUsage: 'Использование: /user <telegram id | id пользователя | @username>',
   adminGrantUsage: 'Использование: /grant <telegram id | @username> <длительность, напр. 30d>',
   adminBanUsage: 'Использование: /ban <telegram id | @username> (или /unban)',

@@ -1,8 +1,7 @@
 /**
  * Held plans of the safety valve (DESIGN.md §5), read and confirmed through the reconciler's
- * `held_plans` table (migration 002 on the reconciler branch: fingerprint, panel_id, cause,
- * action_count, confirmed_at, confirmed_by, resolved_at). The bot works whether or not that table
- * exists yet: without it, `listOpenHeldPlans` says `unavailable` and nothing can be confirmed.
+ * `held_plans` table (migrations/002_reconciler.sql: fingerprint, panel_id, cause, action_count,
+ * confirmed_at, confirmed_by, resolved_at).
  */
 import type pg from 'pg';
 
@@ -14,22 +13,8 @@ export interface HeldPlan {
   readonly actionCount: number;
 }
 
-/** Open held plans, or `unavailable` when the reconciler's table does not exist in this database. */
-export type HeldPlans =
-  { readonly kind: 'available'; readonly plans: readonly HeldPlan[] } | { readonly kind: 'unavailable' };
-
-async function hasHeldPlansTable(db: pg.Pool | pg.ClientBase): Promise<boolean> {
-  const { rows } = await db.query<{ present: boolean }>(
-    `select to_regclass('held_plans') is not null as present`,
-  );
-  return rows[0]?.present === true;
-}
-
 /** Lists held plans that are neither confirmed nor resolved, oldest first. */
-export async function listOpenHeldPlans(db: pg.Pool | pg.ClientBase): Promise<HeldPlans> {
-  if (!(await hasHeldPlansTable(db))) {
-    return { kind: 'unavailable' };
-  }
+export async function listOpenHeldPlans(db: pg.Pool | pg.ClientBase): Promise<readonly HeldPlan[]> {
   const { rows } = await db.query<{
     fingerprint: string;
     panel: string;
@@ -39,15 +24,12 @@ export async function listOpenHeldPlans(db: pg.Pool | pg.ClientBase): Promise<He
     `select h.fingerprint, p.name as panel, h.cause, h.action_count from held_plans h join panels p on p.id = h.panel_id
      where h.resolved_at is null and h.confirmed_at is null order by h.first_seen_at limit 20`,
   );
-  return {
-    kind: 'available',
-    plans: rows.map((row) => ({
-      fingerprint: row.fingerprint,
-      panelName: row.panel,
-      cause: row.cause,
-      actionCount: row.action_count,
-    })),
-  };
+  return rows.map((row) => ({
+    fingerprint: row.fingerprint,
+    panelName: row.panel,
+    cause: row.cause,
+    actionCount: row.action_count,
+  }));
 }
 
 /**
@@ -59,10 +41,7 @@ export async function confirmHeldPlan(
   db: pg.Pool | pg.ClientBase,
   fingerprintPrefix: string,
   confirmedBy: string,
-): Promise<'confirmed' | 'not-open' | 'unavailable'> {
-  if (!(await hasHeldPlansTable(db))) {
-    return 'unavailable';
-  }
+): Promise<'confirmed' | 'not-open'> {
   const { rowCount } = await db.query(
     `with candidates as (
        select fingerprint from held_plans

@@ -11,14 +11,6 @@ const admin: TgUser = { id: ADMIN_ID, first_name: 'Root', language_code: 'en' };
 
 beforeAll(async () => {
   fake = await startFakeBotApi();
-  // The reconciler's migration 002 creates held_plans; until that branch is merged, create the
-  // columns the bot uses, in the same shape, so the confirm path is tested against a real table.
-  await database().pool.query(`
-    create table if not exists held_plans (
-      fingerprint text primary key, panel_id bigint not null references panels (id), cause text not null,
-      actions jsonb not null, action_count integer not null,
-      first_seen_at timestamptz not null default now(), last_seen_at timestamptz not null default now(),
-      confirmed_at timestamptz, confirmed_by text, resolved_at timestamptz, resolution text)`);
 });
 afterEach(() => {
   fake.reset();
