@@ -202,11 +202,15 @@ export async function startEmbeddedPostgres(
     const running = child;
     if (running && running.exitCode === null) {
       await new Promise<void>((resolve) => {
+        // SIGTERM is PostgreSQL's "smart shutdown": it waits for the sessions still closing (a pool's
+        // end() does not wait for its sockets) instead of killing them with an error. Sessions that
+        // stay get a "fast shutdown" (SIGINT) after 3 s.
+        const fast = setTimeout(() => running.kill('SIGINT'), 3_000);
         running.once('exit', () => {
+          clearTimeout(fast);
           resolve();
         });
-        // SIGINT is PostgreSQL's "fast shutdown": roll back open transactions, then exit cleanly.
-        running.kill('SIGINT');
+        running.kill('SIGTERM');
       });
     }
     await rm(root, { recursive: true, force: true });

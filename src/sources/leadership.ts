@@ -54,7 +54,11 @@ export function startAdvisoryLeadership(options: AdvisoryLeadershipOptions): Adv
     for (const panelId of [...owned]) {
       if (!next.has(panelId)) {
         owned.delete(panelId);
-        log.warn({ panelId }, 'panel lock lost; no more writes to this panel');
+        if (isClosed) {
+          log.info({ panelId }, 'panel lock released');
+        } else {
+          log.warn({ panelId }, 'panel lock lost; no more writes to this panel');
+        }
         options.onChange?.({ panelId, owned: false });
       }
     }
