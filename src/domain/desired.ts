@@ -1,8 +1,12 @@
 /**
  * Desired state of a key (DESIGN.md §4): what its client should look like on its panel at `now`,
  * and why. Pure: the clock is an argument, quota usage comes from the panel's observation.
+ *
+ * Quotas count per period: the panel's up+down never resets for managed clients (reset = 0), so the
+ * key carries a baseline (the up+down observed when its current period began being counted) and
+ * usage this period is up+down minus the baseline.
  */
-import type { KeyRecord } from './snapshot.ts';
+import type { KeyRecord, QuotaBaseline } from './snapshot.ts';
 import type { ReconcilePolicy } from './policy.ts';
 
 /** Why a key should be off. */
@@ -38,14 +42,48 @@ export type DesiredKey =
       readonly kind: 'enabled';
       readonly key: KeyRecord;
       readonly reason: 'entitled';
-      /** Enable, expiry (0 or coverage end + margin), plan quota, reset 0, the key's flow. */
+      /**
+       * Enable, expiry (0 or coverage end + margin), totalGB (baseline + plan quota, or 0 when the
+       * plan is unlimited), reset 0, the key's flow.
+       */
       readonly fields: ClientFields;
+      /** The traffic baseline of the key's current period, to store (see {@link quotaBaselineOf}). */
+      readonly baseline: QuotaBaseline | null;
     }
-  | { readonly kind: 'disabled'; readonly key: KeyRecord; readonly reason: DisabledReason };
+  | {
+      readonly kind: 'disabled';
+      readonly key: KeyRecord;
+      readonly reason: DisabledReason;
+      /** The traffic baseline of the key's current period, to store (see {@link quotaBaselineOf}). */
+      readonly baseline: QuotaBaseline | null;
+    };
 
 /**
- * Computes the desired state of `key` at `now`. `usedBytes` is the client's up+down as observed
- * (undefined when the client is absent): an entitled key whose plan quota is used up is disabled.
+ * The traffic baseline of `key`'s current period given the client's observed up+down (`usedBytes`,
+ * undefined when the client is absent). Null when no period covers `now` (nothing to count; the stored
+ * baseline is kept). The stored baseline holds while it belongs to the current period, unless the
+ * counters went below it (an admin reset them on the panel): then it is 0. A period seen for the first
+ * time starts counting at what is observed now (0 for an absent client, which is created fresh).
+ */
+export function quotaBaselineOf(key: KeyRecord, usedBytes: number | undefined): QuotaBaseline | null {
+  const periodId = key.currentPeriodId;
+  if (periodId === null) {
+    return null;
+  }
+  const stored = key.quotaBaseline;
+  if (stored !== null && stored.periodId === periodId) {
+    const bytes = usedBytes !== undefined && usedBytes < stored.bytes ? 0 : stored.bytes;
+    return { periodId, bytes };
+  }
+  return { periodId, bytes: usedBytes ?? 0 };
+}
+
+/**
+ * Computes the desired state of `key` at `now`. `usedBytes` is the client's cumulative up+down as
+ * observed (undefined when the client is absent): an entitled key whose plan quota is used up this
+ * period (up+down minus the period's baseline) is disabled. An entitled key with a quota gets
+ * totalGB = baseline + quota, so the panel's own depletion job (xui-api.md §8) trips at the same
+ * moment and never turns off an entitled key early; an unlimited plan gets totalGB 0.
  * Order of precedence: revoked, banned, not entitled, quota exhausted, entitled.
  */
 export function computeDesired(
@@ -53,18 +91,21 @@ export function computeDesired(
   policy: ReconcilePolicy,
   usedBytes: number | undefined,
 ): DesiredKey {
+  const baseline = quotaBaselineOf(key, usedBytes);
   if (key.isRevoked) {
-    return { kind: 'disabled', key, reason: 'revoked' };
+    return { kind: 'disabled', key, reason: 'revoked', baseline };
   }
   if (key.isBanned) {
-    return { kind: 'disabled', key, reason: 'banned' };
+    return { kind: 'disabled', key, reason: 'banned', baseline };
   }
   if (!key.isEntitled) {
-    return { kind: 'disabled', key, reason: key.hasHadSubscription ? 'expired' : 'no-subscription' };
+    const reason = key.hasHadSubscription ? 'expired' : 'no-subscription';
+    return { kind: 'disabled', key, reason, baseline };
   }
   const quota = key.quotaBytes ?? 0;
-  if (quota > 0 && usedBytes !== undefined && usedBytes >= quota) {
-    return { kind: 'disabled', key, reason: 'quota-exhausted' };
+  const baselineBytes = baseline?.bytes ?? 0;
+  if (quota > 0 && usedBytes !== undefined && usedBytes - baselineBytes >= quota) {
+    return { kind: 'disabled', key, reason: 'quota-exhausted', baseline };
   }
   // With a margin, the panel's own job disables the client even if keywarden is down; the margin
   // keeps the panel from racing us at the boundary (xui-api.md §8).
@@ -76,6 +117,13 @@ export function computeDesired(
     kind: 'enabled',
     key,
     reason: 'entitled',
-    fields: { enable: true, expiryTimeMs, totalBytes: quota, resetDays: 0, flow: key.flow },
+    fields: {
+      enable: true,
+      expiryTimeMs,
+      totalBytes: quota > 0 ? baselineBytes + quota : 0,
+      resetDays: 0,
+      flow: key.flow,
+    },
+    baseline,
   };
 }

@@ -4,6 +4,16 @@
  */
 import type { InboundId, KeyId, PanelId, UserId, ClientEmail } from './ids.ts';
 
+/**
+ * A key's traffic baseline (DESIGN.md §4, docs/architecture.md "Quotas"): the client's up+down as
+ * observed when the period `periodId` began being counted for the key. Usage this period is observed
+ * up+down minus `bytes`.
+ */
+export interface QuotaBaseline {
+  readonly periodId: string;
+  readonly bytes: number;
+}
+
 /** One `vpn_keys` row joined with its owner's entitlement at the snapshot's `now`. */
 export interface KeyRecord {
   readonly keyId: KeyId;
@@ -27,6 +37,13 @@ export interface KeyRecord {
   readonly hasHadSubscription: boolean;
   /** Quota of the plan of the covering period, in bytes; null = unlimited. */
   readonly quotaBytes: number | null;
+  /**
+   * Id of the period covering `now` whose quota applies (of several, the one that started last, so a
+   * renewal appended at the end of coverage counts from when it starts); null when none covers `now`.
+   */
+  readonly currentPeriodId: string | null;
+  /** The baseline stored by the last pass that saw a covering period (`key_state`); null if none. */
+  readonly quotaBaseline: QuotaBaseline | null;
   /** Id of the latest live period that started by `now` (dedupes outbox messages); null if none. */
   readonly latestPeriodId: string | null;
   /** `key_state.desired.kind` written by the previous pass, if any (detects suspend/reactivate). */

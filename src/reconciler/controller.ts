@@ -402,6 +402,8 @@ export function createController(options: ControllerOptions): Controller {
           lastAction: null,
           lastError: `panel unreadable: ${plan.cause}`,
           failed: false,
+          // Nothing was observed, so there is no new baseline to record: keep the stored one.
+          quotaBaseline: null,
         })),
         events: [],
         outbox: [],
@@ -442,6 +444,7 @@ export function createController(options: ControllerOptions): Controller {
         lastAction: result === undefined ? null : `${result.action.kind}:${result.outcome}`,
         lastError,
         failed: result?.outcome === 'failed',
+        quotaBaseline: entry.desired.baseline,
       };
     });
     const keysById = new Map(plan.diff.keys.map((entry) => [entry.desired.key.keyId, entry.desired.key]));

@@ -13,6 +13,7 @@ import type {
   KeyId,
   ObservedInbound,
   PanelId,
+  QuotaBaseline,
   Snapshot,
   UserId,
 } from '../domain/index.ts';
@@ -77,6 +78,11 @@ export interface KeyStateRecord {
   readonly lastError: string | null;
   /** True when this pass tried and failed an action: `attempts` is incremented, else reset to 0. */
   readonly failed: boolean;
+  /**
+   * The traffic baseline of the key's current period (`key_state.quota_period_id`,
+   * `quota_baseline_bytes`), or null to keep the stored one (no covering period, panel unread).
+   */
+  readonly quotaBaseline: QuotaBaseline | null;
 }
 
 /** Outcome of one action, as recorded in `reconcile_events.outcome` and metrics. */

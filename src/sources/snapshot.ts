@@ -16,6 +16,7 @@ import {
   type KeyRecord,
   type PanelId,
   type PanelRecord,
+  type QuotaBaseline,
 } from '../domain/index.ts';
 import type { PanelConnection, SnapshotRead } from '../reconciler/index.ts';
 
@@ -49,6 +50,7 @@ interface KeyRow {
   has_had: boolean;
   quota_bytes: string | null;
   latest_period_id: string | null;
+  current_period_id: string | null;
   entitled_since: Date | null;
   last_ended_at: Date | null;
   next_boundary: Date | null;
@@ -93,6 +95,7 @@ const KEYS_SQL = `
          coalesce(agg.has_had, false) as has_had,
          cover.traffic_limit_bytes as quota_bytes,
          agg.latest_period_id::text as latest_period_id,
+         cover.id::text as current_period_id,
          cover.since as entitled_since,
          agg.last_ended_at
   from vpn_keys k
@@ -106,7 +109,7 @@ const KEYS_SQL = `
     where p.user_id = k.user_id and p.cancelled_at is null
   ) agg on true
   left join lateral (
-    select greatest(p.starts_at, p.created_at) as since, pl.traffic_limit_bytes
+    select p.id, greatest(p.starts_at, p.created_at) as since, pl.traffic_limit_bytes
     from subscription_periods p left join plans pl on pl.id = p.plan_id
     where p.user_id = k.user_id and p.cancelled_at is null and p.starts_at <= $1 and $1 < p.ends_at + $2::interval
     order by p.starts_at desc, p.id desc
@@ -176,15 +179,28 @@ export async function readSnapshot(
       }
       // Read apart from the key query: key_state is written in bulk by the reconciler, and a plan built
       // on stale statistics (an "empty" key_state) would turn a join into a scan per key.
-      const { rows: previous } = await client.query<{ key_id: string; kind: string | null }>(
-        `select s.key_id::text, s.desired ->> 'kind' as kind
+      const { rows: previous } = await client.query<{
+        key_id: string;
+        kind: string | null;
+        quota_period_id: string | null;
+        quota_baseline_bytes: string | null;
+      }>(
+        `select s.key_id::text, s.desired ->> 'kind' as kind,
+                s.quota_period_id::text, s.quota_baseline_bytes::text
          from vpn_keys k join key_state s on s.key_id = k.id where k.panel_id = any($1::bigint[])`,
         [panelRows.map((row) => row.id)],
       );
       const previousKinds = new Map<string, 'enabled' | 'disabled'>();
+      const baselines = new Map<string, QuotaBaseline>();
       for (const row of previous) {
         if (row.kind === 'enabled' || row.kind === 'disabled') {
           previousKinds.set(row.key_id, row.kind);
+        }
+        if (row.quota_period_id !== null && row.quota_baseline_bytes !== null) {
+          baselines.set(row.key_id, {
+            periodId: row.quota_period_id,
+            bytes: Number(row.quota_baseline_bytes),
+          });
         }
       }
       const { rows: confirmed } = await client.query<{ fingerprint: string }>(
@@ -208,6 +224,8 @@ export async function readSnapshot(
         hasHadSubscription: row.has_had,
         quotaBytes: row.quota_bytes === null ? null : Number(row.quota_bytes),
         latestPeriodId: row.latest_period_id,
+        currentPeriodId: row.current_period_id,
+        quotaBaseline: baselines.get(row.id) ?? null,
         previousDesiredKind: previousKinds.get(row.id) ?? null,
         entitledSince: row.entitled_since,
         lastEndedAt: row.last_ended_at,

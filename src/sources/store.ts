@@ -15,11 +15,13 @@ async function writeKeyStates(client: pg.PoolClient, record: PanelPassRecord): P
   }
   const states = record.keyStates;
   await client.query(
-    `insert into key_state as ks (key_id, desired, observed, converged, last_action, last_error, attempts, updated_at)
+    `insert into key_state as ks (key_id, desired, observed, converged, last_action, last_error, attempts, updated_at,
+                                  quota_period_id, quota_baseline_bytes)
      select s.key_id, s.desired, s.observed, s.converged, s.last_action, s.last_error,
-            case when s.failed then 1 else 0 end, now()
-     from unnest($1::bigint[], $2::jsonb[], $3::jsonb[], $4::boolean[], $5::text[], $6::text[], $7::boolean[])
-       as s(key_id, desired, observed, converged, last_action, last_error, failed)
+            case when s.failed then 1 else 0 end, now(), s.quota_period_id, s.quota_baseline_bytes
+     from unnest($1::bigint[], $2::jsonb[], $3::jsonb[], $4::boolean[], $5::text[], $6::text[], $7::boolean[],
+                 $8::bigint[], $9::bigint[])
+       as s(key_id, desired, observed, converged, last_action, last_error, failed, quota_period_id, quota_baseline_bytes)
      on conflict (key_id) do update set
        desired = excluded.desired,
        observed = excluded.observed,
@@ -27,7 +29,11 @@ async function writeKeyStates(client: pg.PoolClient, record: PanelPassRecord): P
        last_action = coalesce(excluded.last_action, ks.last_action),
        last_error = excluded.last_error,
        attempts = case when excluded.attempts = 1 then ks.attempts + 1 else 0 end,
-       updated_at = now()`,
+       updated_at = now(),
+       -- A null baseline means "keep": no period covers now, or the panel was not read.
+       quota_period_id = coalesce(excluded.quota_period_id, ks.quota_period_id),
+       quota_baseline_bytes = case when excluded.quota_period_id is null then ks.quota_baseline_bytes
+                                   else excluded.quota_baseline_bytes end`,
     [
       states.map((state) => state.keyId),
       states.map((state) => JSON.stringify(state.desired)),
@@ -36,6 +42,8 @@ async function writeKeyStates(client: pg.PoolClient, record: PanelPassRecord): P
       states.map((state) => state.lastAction),
       states.map((state) => state.lastError),
       states.map((state) => state.failed),
+      states.map((state) => state.quotaBaseline?.periodId ?? null),
+      states.map((state) => state.quotaBaseline?.bytes ?? null),
     ],
   );
 }

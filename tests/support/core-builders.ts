@@ -39,6 +39,8 @@ export function keyRecord(id: number, overrides: Partial<KeyRecord> = {}): KeyRe
     hasHadSubscription: true,
     quotaBytes: null,
     latestPeriodId: '1',
+    currentPeriodId: '1',
+    quotaBaseline: null,
     previousDesiredKind: null,
     entitledSince: new Date(NOW.getTime() - 86_400_000),
     lastEndedAt: null,
