@@ -1,1 +1,2 @@
-export { startDemo, DEMO_ENVIRONMENT, type Demo } from './demo.ts';
+export { startDemo, type Demo } from './demo.ts';
+export { DEMO_ENVIRONMENT } from './environment.ts';

@@ -1,0 +1,10 @@
+/** The demo's settings on top of the environment's: fast resyncs, a webhook secret, readable logs. */
+export const DEMO_ENVIRONMENT: Readonly<Record<string, string>> = {
+  KEYWARDEN_RESYNC_INTERVAL: '30s',
+  KEYWARDEN_HTTP_HOST: '127.0.0.1',
+  KEYWARDEN_WEBHOOK_PORT: '0',
+  KEYWARDEN_WEBHOOK_HOST: '127.0.0.1',
+  KEYWARDEN_WEBHOOK_SECRET: 'demo-webhook-secret',
+  KEYWARDEN_LOG_FORMAT: 'pretty',
+  KEYWARDEN_PANEL_TIMEOUT: '2s',
+};
