@@ -13,18 +13,21 @@
  * (the database, or the provider's own API, is unavailable); 4xx means "this request is wrong".
  * Errors are JSON `{error: {code, message}}`. Every log line carries the request id, which is also
  * sent back as `x-request-id`. Headers and bodies are never logged, so no secret is.
+ *
+ * This file routes requests and runs the server; dispatch.ts takes a webhook request through the
+ * steps, payment-write.ts writes the event, http-io.ts reads bodies and shapes JSON answers.
  */
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type pg from 'pg';
 import { ConfigError, type Config } from '../config/index.ts';
-import { cancelPayment, findPlan, findUser, recordPayment } from '../db/index.ts';
-import { assertNever } from '../domain/index.ts';
 import { toError, type Logger } from '../shared/index.ts';
-import { createIpAllowlist, resolveClientAddress } from './ip-allowlist.ts';
-import { NO_OBSERVER, type PaymentOutcome, type StatusClass, type WebhookObserver } from './observer.ts';
-import { PROVIDER_NAMES, type PaymentEvent, type ProviderName, type WebhookProvider } from './provider.ts';
+import { createWebhookHandler } from './dispatch.ts';
+import { failure, statusClass, type Answer } from './http-io.ts';
+import { createIpAllowlist } from './ip-allowlist.ts';
+import { NO_OBSERVER, type WebhookObserver } from './observer.ts';
+import { PROVIDER_NAMES, type ProviderName, type WebhookProvider } from './provider.ts';
 import { createCryptoPayProvider } from './providers/cryptobot.ts';
 import { createGenericProvider } from './providers/generic.ts';
 import { createYooKassaProvider } from './providers/yookassa.ts';
@@ -124,84 +127,6 @@ export function createProviders(
   return providers;
 }
 
-/** An answer to one request. */
-interface Answer {
-  readonly status: number;
-  readonly body: Readonly<Record<string, unknown>>;
-  readonly headers?: Readonly<Record<string, string>>;
-  /** Why, for the log line (no secrets). */
-  readonly reason?: string;
-}
-
-const failure = (
-  status: number,
-  code: string,
-  message: string,
-  headers?: Record<string, string>,
-): Answer => ({
-  status,
-  body: { error: { code, message } },
-  reason: message,
-  ...(headers === undefined ? {} : { headers }),
-});
-
-const statusClass = (status: number): StatusClass => (status >= 500 ? '5xx' : status >= 400 ? '4xx' : '2xx');
-
-type BodyRead =
-  | { readonly kind: 'read'; readonly body: Buffer }
-  | { readonly kind: 'too-large' }
-  | { readonly kind: 'aborted' };
-
-/** Reads the body up to `limit` bytes; stops reading (and says so) as soon as it is larger. */
-function readBody(request: IncomingMessage, limit: number): Promise<BodyRead> {
-  const declared = Number(request.headers['content-length']);
-  if (Number.isFinite(declared) && declared > limit) {
-    return Promise.resolve({ kind: 'too-large' });
-  }
-  return new Promise((resolve) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    let settled = false;
-    const settle = (result: BodyRead): void => {
-      if (!settled) {
-        settled = true;
-        request.off('data', onData);
-        resolve(result);
-      }
-    };
-    const onData = (chunk: Buffer): void => {
-      size += chunk.length;
-      if (size > limit) {
-        settle({ kind: 'too-large' });
-        return;
-      }
-      chunks.push(chunk);
-    };
-    request.on('data', onData);
-    request.once('end', () => {
-      settle({ kind: 'read', body: Buffer.concat(chunks, size) });
-    });
-    request.once('error', () => {
-      settle({ kind: 'aborted' });
-    });
-    request.once('close', () => {
-      settle({ kind: 'aborted' });
-    });
-  });
-}
-
-const UTF8 = new TextDecoder('utf-8', { fatal: true });
-
-/** Parses a JSON body; undefined when it is not valid UTF-8 JSON. */
-function parseJson(body: Buffer): unknown {
-  try {
-    return JSON.parse(UTF8.decode(body)) as unknown;
-  } catch {
-    // Not JSON: the caller answers 400; the parser's message would only echo the body back.
-    return undefined;
-  }
-}
-
 /** Creates the webhook server; call `listen()` to bind it. */
 export function createWebhookServer(options: WebhookServerOptions): WebhookServer {
   const logger = options.logger.child({ component: 'webhooks' });
@@ -221,230 +146,7 @@ export function createWebhookServer(options: WebhookServerOptions): WebhookServe
     }
   };
 
-  /** Writes the payment event through the write path; throws only when the database fails. */
-  async function apply(
-    provider: ProviderName,
-    event: PaymentEvent,
-    log: Logger,
-  ): Promise<{ readonly answer: Answer; readonly outcome: PaymentOutcome }> {
-    switch (event.kind) {
-      case 'ignored':
-        log.info({ externalId: event.externalId, reason: event.reason }, 'payment event ignored');
-        return { answer: { status: 200, body: { ok: true, outcome: 'ignored' } }, outcome: 'ignored' };
-      case 'refunded': {
-        const result = await cancelPayment(pool, {
-          provider,
-          externalId: event.externalId,
-          refund: event.refund,
-        });
-        switch (result.kind) {
-          case 'cancelled':
-            log.info(
-              { externalId: event.externalId, paymentId: result.paymentId, periodId: result.periodId },
-              'payment refunded, period cancelled',
-            );
-            return { answer: { status: 200, body: { ok: true, outcome: 'refunded' } }, outcome: 'refunded' };
-          case 'already-cancelled':
-            log.info(
-              { externalId: event.externalId, paymentId: result.paymentId },
-              'refund already recorded',
-            );
-            return {
-              answer: { status: 200, body: { ok: true, outcome: 'duplicate' } },
-              outcome: 'duplicate',
-            };
-          case 'unknown-payment':
-            // Possibly the refund overtook the payment's own notification: 409 makes the provider
-            // deliver it again later, when the payment is recorded.
-            return {
-              answer: failure(
-                409,
-                'unknown-payment',
-                `no ${provider} payment ${event.externalId} is recorded`,
-              ),
-              outcome: 'rejected',
-            };
-          default:
-            return assertNever(result, 'cancel outcome');
-        }
-      }
-      case 'paid': {
-        const { reference } = event;
-        const plan = await findPlan(pool, { code: reference.planCode });
-        if (!plan) {
-          return {
-            answer: failure(
-              422,
-              'unknown-plan',
-              `no plan has the code ${JSON.stringify(reference.planCode)}`,
-            ),
-            outcome: 'rejected',
-          };
-        }
-        const user = await findUser(pool, { id: reference.userId });
-        if (!user) {
-          return {
-            answer: failure(422, 'unknown-user', `no user has the id ${reference.userId}`),
-            outcome: 'rejected',
-          };
-        }
-        const result = await recordPayment(pool, {
-          provider,
-          externalId: event.externalId,
-          userId: user.id,
-          planId: plan.id,
-          amount: event.amount,
-          currency: event.currency,
-          payload: { ...event.payload, order_tag: reference.tag },
-        });
-        const fields = {
-          externalId: event.externalId,
-          userId: user.id,
-          plan: plan.code,
-          amount: event.amount,
-          currency: event.currency,
-        };
-        switch (result.kind) {
-          case 'granted':
-            log.info(
-              {
-                ...fields,
-                paymentId: result.paymentId,
-                periodId: result.period.id,
-                endsAt: result.period.endsAt,
-              },
-              'payment recorded, period granted',
-            );
-            return { answer: { status: 200, body: { ok: true, outcome: 'granted' } }, outcome: 'granted' };
-          case 'duplicate':
-            log.info(
-              { ...fields, paymentId: result.paymentId, status: result.status },
-              'payment already recorded',
-            );
-            return {
-              answer: { status: 200, body: { ok: true, outcome: 'duplicate' } },
-              outcome: 'duplicate',
-            };
-          case 'mismatch':
-            // Recorded so that money is never lost; an admin decides (keywarden status lists it).
-            log.warn(
-              { ...fields, paymentId: result.paymentId, expected: result.expected },
-              'payment does not match the plan price: recorded as mismatch, nothing granted',
-            );
-            return { answer: { status: 200, body: { ok: true, outcome: 'mismatch' } }, outcome: 'mismatch' };
-          case 'unknown-plan':
-          case 'unknown-user':
-            // The plan or user vanished between the look-up and the transaction.
-            return {
-              answer: failure(
-                422,
-                result.kind,
-                `the ${result.kind.slice('unknown-'.length)} of the payment is unknown`,
-              ),
-              outcome: 'rejected',
-            };
-          default:
-            return assertNever(result, 'record outcome');
-        }
-      }
-      default:
-        return assertNever(event, 'payment event');
-    }
-  }
-
-  /** Handles one webhook request for an enabled provider. */
-  async function handleWebhook(
-    provider: WebhookProvider,
-    request: IncomingMessage,
-    log: Logger,
-  ): Promise<Answer> {
-    if (request.method !== 'POST') {
-      return failure(405, 'method-not-allowed', 'webhooks accept POST only', { allow: 'POST' });
-    }
-    const mediaType = (request.headers['content-type'] ?? '').split(';')[0]?.trim().toLowerCase();
-    if (mediaType !== 'application/json') {
-      return failure(415, 'unsupported-media-type', 'the body must be application/json');
-    }
-    const read = await readBody(request, config.webhookMaxBodyBytes);
-    if (read.kind === 'too-large') {
-      return failure(413, 'body-too-large', `the body exceeds ${config.webhookMaxBodyBytes} bytes`, {
-        connection: 'close',
-      });
-    }
-    if (read.kind === 'aborted') {
-      return failure(400, 'body-incomplete', 'the request body was not received completely');
-    }
-    const clientAddress = resolveClientAddress(
-      request.headers,
-      request.socket.remoteAddress,
-      config.trustedProxyHeader,
-    );
-    const json = parseJson(read.body);
-    const verification = provider.verify({
-      headers: request.headers,
-      clientAddress,
-      rawBody: read.body,
-      json,
-      receivedAt: new Date(),
-    });
-    if (verification.kind === 'rejected') {
-      log.warn({ clientAddress, code: verification.code }, 'webhook refused: not from the provider');
-      return failure(verification.status, verification.code, verification.reason);
-    }
-    if (json === undefined) {
-      return failure(400, 'invalid-json', 'the body is not valid UTF-8 JSON');
-    }
-    const parsed = provider.parse(json);
-    if (!parsed.ok) {
-      return failure(400, 'invalid-body', `${parsed.error.path}: expected ${parsed.error.expected}`);
-    }
-    let event = parsed.value;
-    if (provider.confirm) {
-      const confirmation = await provider.confirm(event, { logger: log, signal: closing.signal });
-      switch (confirmation.kind) {
-        case 'confirmed':
-          event = confirmation.event;
-          break;
-        case 'unavailable':
-          log.warn(
-            { err: confirmation.cause, reason: confirmation.reason },
-            'provider API unavailable; asking for a retry',
-          );
-          return failure(
-            502,
-            'provider-unavailable',
-            `could not confirm with ${provider.name}: ${confirmation.reason}`,
-          );
-        case 'disagrees':
-          safely(() => {
-            observer.onPayment(provider.name, 'rejected');
-          });
-          return failure(409, 'not-confirmed', confirmation.reason);
-        case 'invalid':
-          return failure(
-            400,
-            'invalid-object',
-            `${confirmation.error.path}: expected ${confirmation.error.expected}`,
-          );
-        default:
-          return assertNever(confirmation, 'confirmation');
-      }
-    }
-    try {
-      const { answer, outcome } = await apply(provider.name, event, log);
-      safely(() => {
-        observer.onPayment(provider.name, outcome);
-      });
-      return answer;
-    } catch (thrown) {
-      log.error({ err: toError(thrown), externalId: event.externalId }, 'could not write the payment event');
-      return failure(
-        503,
-        'storage-unavailable',
-        'the payment could not be stored now; deliver it again later',
-      );
-    }
-  }
+  const handleWebhook = createWebhookHandler({ pool, config, observer, closing, safely });
 
   async function handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
     const started = performance.now();

@@ -1,0 +1,189 @@
+/**
+ * Applying one panel's planned actions through its write queue: one call per action with a read-back
+ * that must confirm the change, or one bulk call for flag-only disables at or above the threshold.
+ * Ownership is re-checked before every write.
+ */
+import type PQueue from 'p-queue';
+import type { Action, ObservedClient, PanelId, PanelPlan, PanelRecord } from '../domain/index.ts';
+import { toError } from '../shared/index.ts';
+import type { Leadership } from './leadership.ts';
+import { timed } from './panel-clients.ts';
+import type { PanelClient } from './ports.ts';
+import type { ActionOutcome } from './store.ts';
+
+/** The outcome of one action. `confirmed` is the client as read back (null = confirmed absent). */
+export interface ActionResult {
+  readonly action: Action;
+  readonly outcome: ActionOutcome;
+  readonly error: string | null;
+  readonly confirmed: ObservedClient | null | undefined;
+}
+
+/** What applying needs (from ControllerOptions and the per-panel resources). */
+export interface ApplierOptions {
+  readonly leadership: Leadership;
+  /** Flag-only disables on one panel at or above this count go through one bulk call. */
+  readonly bulkThreshold: number;
+  readonly writeQueueFor: (panelId: PanelId) => PQueue;
+}
+
+/** Applies a planned panel's actions; every action gets a result, failures included. */
+export type ApplyPanel = (
+  panel: PanelRecord,
+  client: PanelClient,
+  plan: PanelPlan & { kind: 'planned' },
+  signal: AbortSignal,
+) => Promise<ActionResult[]>;
+
+function confirms(action: Action, client: ObservedClient | null): boolean {
+  return (
+    client !== null &&
+    client.isClientEnabled === action.fields.enable &&
+    client.expiryTimeMs === action.fields.expiryTimeMs &&
+    client.totalBytes === action.fields.totalBytes &&
+    client.resetDays === action.fields.resetDays
+  );
+}
+
+/** Creates the applier. */
+export function createApplier(options: ApplierOptions): ApplyPanel {
+  const { bulkThreshold, writeQueueFor } = options;
+
+  async function applyOne(
+    panel: PanelRecord,
+    client: PanelClient,
+    action: Action,
+    signal: AbortSignal,
+  ): Promise<ActionResult> {
+    if (!options.leadership.isOwned(panel.panelId)) {
+      return { action, outcome: 'skipped', error: 'lost panel ownership', confirmed: undefined };
+    }
+    try {
+      let confirmed: ObservedClient | null;
+      if (action.kind === 'create') {
+        const identity = action.identity;
+        if (identity === null) {
+          throw new Error('create without identity');
+        }
+        await timed(panel.name, 'createClient', () =>
+          client.createClient(
+            {
+              ...action.fields,
+              email: action.email,
+              inboundId: action.inboundId,
+              protocol: identity.protocol,
+              uuid: identity.uuid,
+              secret: identity.secret,
+              subId: identity.subId,
+              tgId: identity.tgId,
+              comment: `keywarden key ${action.keyId}`,
+            },
+            signal,
+          ),
+        );
+        confirmed = await timed(panel.name, 'getClient', () => client.getClient(action.email, signal));
+      } else {
+        confirmed = await timed(panel.name, 'updateClient', () =>
+          client.updateClient(action.email, action.fields, signal),
+        );
+      }
+      return confirms(action, confirmed)
+        ? { action, outcome: 'applied', error: null, confirmed }
+        : { action, outcome: 'failed', error: 'read-back did not confirm the change', confirmed };
+    } catch (error) {
+      return { action, outcome: 'failed', error: toError(error).message, confirmed: undefined };
+    }
+  }
+
+  async function applyBulkDisable(
+    panel: PanelRecord,
+    client: PanelClient,
+    actions: ReadonlyArray<Action>,
+    observed: ReadonlyMap<string, ObservedClient>,
+    signal: AbortSignal,
+  ): Promise<ActionResult[]> {
+    if (!options.leadership.isOwned(panel.panelId)) {
+      return actions.map((action) => ({
+        action,
+        outcome: 'skipped',
+        error: 'lost panel ownership',
+        confirmed: undefined,
+      }));
+    }
+    try {
+      const result = await timed(panel.name, 'setEnabled', () =>
+        client.setEnabled(
+          actions.map((action) => action.email),
+          false,
+          signal,
+        ),
+      );
+      const changed = new Set<string>(result.changed);
+      const skipped = new Map<string, string>(result.skipped.map((entry) => [entry.email, entry.reason]));
+      return actions.map((action): ActionResult => {
+        const before = observed.get(action.email);
+        if (changed.has(action.email) && before !== undefined) {
+          // The bulk answer names each changed email; that is the panel's confirmation of the change.
+          return {
+            action,
+            outcome: 'applied',
+            error: null,
+            confirmed: { ...before, isClientEnabled: false, isEffectivelyEnabled: false },
+          };
+        }
+        return {
+          action,
+          outcome: 'failed',
+          error: skipped.get(action.email) ?? 'not reported as changed by the bulk call',
+          confirmed: undefined,
+        };
+      });
+    } catch (error) {
+      const message = toError(error).message;
+      return actions.map((action) => ({ action, outcome: 'failed', error: message, confirmed: undefined }));
+    }
+  }
+
+  async function applyPanel(
+    panel: PanelRecord,
+    client: PanelClient,
+    plan: PanelPlan & { kind: 'planned' },
+    signal: AbortSignal,
+  ): Promise<ActionResult[]> {
+    const writes = writeQueueFor(panel.panelId);
+    const flagOnlyDisables = plan.actions.filter((action) => action.kind === 'disable' && action.isFlagOnly);
+    const useBulk = flagOnlyDisables.length >= bulkThreshold;
+    const inBulk = new Set(useBulk ? flagOnlyDisables : []);
+    const single = plan.actions.filter((action) => !inBulk.has(action));
+    const observed = new Map<string, ObservedClient>();
+    for (const entry of plan.diff.keys) {
+      if (entry.observed !== null) {
+        observed.set(entry.observed.email, entry.observed);
+      }
+    }
+    const tasks: Array<Promise<ActionResult[]>> = single.map((action) =>
+      writes
+        .add(async () => [await applyOne(panel, client, action, signal)], { signal })
+        .catch((error: unknown) => [
+          { action, outcome: 'failed' as const, error: toError(error).message, confirmed: undefined },
+        ]),
+    );
+    if (useBulk) {
+      tasks.push(
+        writes
+          .add(() => applyBulkDisable(panel, client, flagOnlyDisables, observed, signal), { signal })
+          .catch((error: unknown) =>
+            flagOnlyDisables.map((action) => ({
+              action,
+              outcome: 'failed' as const,
+              error: toError(error).message,
+              confirmed: undefined,
+            })),
+          ),
+      );
+    }
+    return (await Promise.all(tasks)).flat();
+  }
+
+  return applyPanel;
+}

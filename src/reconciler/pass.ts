@@ -1,0 +1,287 @@
+/**
+ * One pass (DESIGN.md §5): snapshot (DB, one transaction) ─► read each owned panel (in parallel) ─►
+ * planPass (pure: desired, diff, plan, valve) ─► apply per panel ─► record ─► events and report.
+ * Non-dry passes over the same panels are mutually exclusive (pass locks).
+ */
+import { randomUUID } from 'node:crypto';
+import {
+  planPass,
+  type DesiredReason,
+  type DriftKind,
+  type PanelId,
+  type PanelPlan,
+  type PanelRead,
+  type PanelRecord,
+  type ReconcilePolicy,
+  type Snapshot,
+} from '../domain/index.ts';
+import { toError, type Logger } from '../shared/index.ts';
+import type { ActionResult, ApplyPanel } from './apply.ts';
+import type { ReconcilerEvents, RunOutcome, Trigger } from './events.ts';
+import type { Leadership } from './leadership.ts';
+import type { ReadPanel } from './panel-read.ts';
+import { createPassLocks } from './pass-locks.ts';
+import type { PanelRecorder } from './pass-record.ts';
+import type { PanelClient, PanelConnection } from './ports.ts';
+import type { ReconcileStore } from './store.ts';
+
+/** What a pass covers: every enabled panel, or one. */
+export type Scope = 'all' | PanelId;
+
+/** What one pass saw, planned and did. */
+export interface PassReport {
+  readonly planId: string;
+  readonly trigger: Trigger;
+  /** DB clock at the snapshot. */
+  readonly now: Date;
+  readonly nextBoundaryAt: Date | null;
+  readonly panels: ReadonlyArray<PanelRecord>;
+  readonly plans: ReadonlyArray<PanelPlan>;
+  readonly results: ReadonlyArray<ActionResult>;
+  /** Panels in scope this replica does not own (not read, not written). */
+  readonly notOwned: ReadonlyArray<PanelId>;
+  readonly outcome: RunOutcome;
+}
+
+/** What a pass needs: the controller's settings and its composed parts. */
+export interface PassOptions {
+  readonly store: ReconcileStore;
+  readonly leadership: Leadership;
+  readonly policy: ReconcilePolicy;
+  /** `observe` plans and records but never writes to a panel. */
+  readonly mode: 'enforce' | 'observe';
+  readonly logger: Logger;
+  readonly events: ReconcilerEvents;
+  /** Called after every pass that read the DB (the expiry timer re-arms from it). */
+  readonly onPass?: ((report: PassReport) => void) | undefined;
+  readonly clientFor: (connection: PanelConnection) => PanelClient;
+  readonly readPanel: ReadPanel;
+  readonly applyPanel: ApplyPanel;
+  readonly panelRecord: PanelRecorder;
+}
+
+/** Runs one pass over `scope`. `dryRun` reads and plans only: no writes anywhere. */
+export type RunPass = (
+  scope: Scope,
+  trigger: Trigger,
+  passOptions: { readonly dryRun: boolean; readonly signal: AbortSignal },
+) => Promise<PassReport>;
+
+/** Creates the pass runner (with its own pass locks). */
+export function createPass(options: PassOptions): RunPass {
+  const { clientFor, readPanel, applyPanel, panelRecord } = options;
+  const log = options.logger;
+  const events = options.events;
+  const passLocks = createPassLocks<PanelId>();
+
+  function reportLags(snapshot: Snapshot, results: ReadonlyArray<ActionResult>, dbNowMs: number): void {
+    const keys = new Map(snapshot.keys.map((key) => [key.keyId, key]));
+    for (const result of results) {
+      const key = keys.get(result.action.keyId);
+      if (result.outcome !== 'applied' || key === undefined) {
+        continue;
+      }
+      if (
+        result.action.kind === 'disable' &&
+        result.action.reason === 'expired' &&
+        key.lastEndedAt !== null
+      ) {
+        events.expiryLag?.({ seconds: Math.max(0, (dbNowMs - key.lastEndedAt.getTime()) / 1000) });
+      }
+      if (
+        (result.action.kind === 'enable' || result.action.kind === 'create') &&
+        key.entitledSince !== null
+      ) {
+        events.activationLag?.({ seconds: Math.max(0, (dbNowMs - key.entitledSince.getTime()) / 1000) });
+      }
+    }
+  }
+
+  function reconcile(
+    scope: Scope,
+    trigger: Trigger,
+    passOptions: { readonly dryRun: boolean; readonly signal: AbortSignal },
+  ): Promise<PassReport> {
+    // A dry run writes nothing, so it needs no exclusion.
+    return passOptions.dryRun
+      ? reconcileUnlocked(scope, trigger, passOptions)
+      : passLocks.run(scope, () => reconcileUnlocked(scope, trigger, passOptions));
+  }
+
+  async function reconcileUnlocked(
+    scope: Scope,
+    trigger: Trigger,
+    passOptions: { readonly dryRun: boolean; readonly signal: AbortSignal },
+  ): Promise<PassReport> {
+    const started = performance.now();
+    const planId = randomUUID();
+    const { signal, dryRun } = passOptions;
+    try {
+      const { snapshot, connections } = await options.store.readSnapshot(
+        scope === 'all' ? undefined : [scope],
+      );
+      const snapshotMs = performance.now() - started;
+      const wallAtSnapshot = Date.now();
+      const dbNowMs = (): number => snapshot.now.getTime() + (Date.now() - wallAtSnapshot);
+      const owned = snapshot.panels.filter((panel) => dryRun || options.leadership.isOwned(panel.panelId));
+      const notOwned = snapshot.panels
+        .filter((panel) => !owned.includes(panel))
+        .map((panel) => panel.panelId);
+      const reads = new Map<PanelId, PanelRead>();
+      const panelClients = new Map<PanelId, PanelClient>();
+      await Promise.all(
+        owned.map(async (panel) => {
+          const connection = connections.get(panel.panelId);
+          if (connection === undefined) {
+            reads.set(panel.panelId, { kind: 'unknown', cause: 'no connection details' });
+            return;
+          }
+          const client = clientFor(connection);
+          panelClients.set(panel.panelId, client);
+          reads.set(panel.panelId, await readPanel(panel, client, signal));
+        }),
+      );
+      const observedMs = performance.now() - started;
+      const plans = planPass(
+        snapshot,
+        owned.map((panel) => panel.panelId),
+        reads,
+        options.policy,
+        snapshot.confirmedHolds,
+      );
+      const panelsById = new Map(snapshot.panels.map((panel) => [panel.panelId, panel]));
+      const results: ActionResult[] = [];
+      const recordFailures: PanelId[] = [];
+      if (!dryRun) {
+        await Promise.all(
+          plans.map(async (plan) => {
+            const panel = panelsById.get(plan.panelId);
+            const client = panelClients.get(plan.panelId);
+            if (panel === undefined) {
+              return;
+            }
+            const isWriting = options.mode === 'enforce' && !panel.isSuspended;
+            let panelResults: ActionResult[] = [];
+            if (plan.kind === 'planned' && isWriting && client !== undefined && plan.actions.length > 0) {
+              panelResults = await applyPanel(panel, client, plan, signal);
+              for (const result of panelResults) {
+                events.action?.({ panel: panel.name, action: result.action.kind, outcome: result.outcome });
+                const fields = {
+                  panelId: panel.panelId,
+                  key: result.action.keyId,
+                  action: result.action.kind,
+                };
+                if (result.outcome === 'applied') {
+                  log.info({ ...fields, reason: result.action.reason, planId }, 'action applied');
+                } else {
+                  log.warn({ ...fields, error: result.error, planId }, 'action not applied');
+                }
+              }
+              results.push(...panelResults);
+            }
+            if (plan.kind === 'planned') {
+              for (const entry of plan.held) {
+                events.action?.({ panel: panel.name, action: entry.action.kind, outcome: 'held' });
+              }
+              if (plan.held.length > 0) {
+                log.warn(
+                  { panelId: panel.panelId, held: plan.held.length, cause: plan.held[0]?.cause },
+                  'disables held by the safety valve',
+                );
+              }
+            }
+            try {
+              await options.store.recordPanelPass(
+                panelRecord(snapshot, panel, plan, reads.get(plan.panelId), panelResults, isWriting, dbNowMs),
+                planId,
+              );
+            } catch (error) {
+              recordFailures.push(panel.panelId);
+              log.error({ err: toError(error), panelId: panel.panelId, planId }, 'recording the pass failed');
+            }
+          }),
+        );
+        reportLags(snapshot, results, dbNowMs());
+      }
+      log.debug(
+        {
+          planId,
+          scope,
+          trigger,
+          keys: snapshot.keys.length,
+          actions: results.length,
+          snapshotMs: Math.round(snapshotMs),
+          observedMs: Math.round(observedMs),
+          totalMs: Math.round(performance.now() - started),
+        },
+        'pass finished',
+      );
+      const syncedAt = Date.now() / 1000;
+      let globalHeld = 0;
+      for (const plan of plans) {
+        const panel = panelsById.get(plan.panelId);
+        if (plan.kind !== 'planned' || panel === undefined) {
+          continue;
+        }
+        globalHeld += plan.held.filter((entry) => entry.cause === 'valve-global').length;
+        const keyCounts = new Map<`${'enabled' | 'disabled'}:${DesiredReason}`, number>();
+        const drift = new Map<DriftKind, number>();
+        for (const entry of plan.diff.keys) {
+          const label = `${entry.desired.kind}:${entry.desired.reason}` as const;
+          keyCounts.set(label, (keyCounts.get(label) ?? 0) + 1);
+          for (const kind of entry.drift) {
+            drift.set(kind, (drift.get(kind) ?? 0) + 1);
+          }
+        }
+        if (plan.diff.orphans.length > 0) {
+          drift.set('orphan-client', plan.diff.orphans.length);
+        }
+        if (!dryRun) {
+          events.panelPlanned?.({
+            panel: panel.name,
+            keys: keyCounts,
+            drift,
+            held: plan.held.length,
+            syncedAt,
+          });
+        }
+      }
+      if (!dryRun && scope === 'all') {
+        events.globalHeld?.({ held: globalHeld });
+      }
+      const isPartial =
+        recordFailures.length > 0 ||
+        plans.some((plan) => plan.kind === 'unknown') ||
+        results.some((result) => result.outcome === 'failed');
+      const report: PassReport = {
+        planId,
+        trigger,
+        now: snapshot.now,
+        nextBoundaryAt: snapshot.nextBoundaryAt,
+        panels: snapshot.panels,
+        plans,
+        results,
+        notOwned,
+        outcome: isPartial ? 'partial' : 'ok',
+      };
+      events.runFinished?.({
+        trigger,
+        outcome: report.outcome,
+        durationSeconds: (performance.now() - started) / 1000,
+      });
+      if (!dryRun) {
+        options.onPass?.(report);
+      }
+      return report;
+    } catch (error) {
+      events.runFinished?.({
+        trigger,
+        outcome: 'error',
+        durationSeconds: (performance.now() - started) / 1000,
+      });
+      throw error;
+    }
+  }
+
+  return reconcile;
+}
