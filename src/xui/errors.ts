@@ -169,6 +169,17 @@ export function isPanelError(error: unknown): error is PanelError {
   return error instanceof PanelError;
 }
 
+/**
+ * The panel's message when `thrown` is a non-retryable refusal (it concerns one client only, so a
+ * batch skips that client); rethrows anything else (transport/auth failures abort the batch).
+ */
+export function clientRefusalReason(thrown: unknown): string {
+  if (thrown instanceof PanelRefusedError && !thrown.retryable) {
+    return thrown.panelMessage;
+  }
+  throw thrown;
+}
+
 /** Substrings of 3x-ui refusals that mean "this email is taken" (§4.2). */
 const DUPLICATE_EMAIL = ['duplicate email', 'email already in use'];
 

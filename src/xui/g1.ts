@@ -9,7 +9,7 @@ import { asClientEmail } from '../domain/ids.ts';
 import type { ObservedClient, PanelObservation } from '../domain/observed.ts';
 import type { BulkResult, ManagedClientFields, NewClient } from '../reconciler/ports.ts';
 import { segment, type PanelCalls } from './calls.ts';
-import { PanelRefusedError } from './errors.ts';
+import { clientRefusalReason, PanelRefusedError } from './errors.ts';
 import { buildObservation, identityKey, indexTraffic, toObservedClient } from './observation.ts';
 import { applyManagedFields, newClientWire, type GenerationOps } from './ops.ts';
 import {
@@ -36,6 +36,13 @@ export function createG1Ops(calls: PanelCalls): GenerationOps {
     return calls.parsed(op, parseInboundList(obj), obj);
   }
 
+  /** The client's traffic row (GET inbounds/getClientTraffics), or null when the panel has none. */
+  async function readTraffic(op: string, email: string, signal: AbortSignal): Promise<WireTraffic | null> {
+    const envelope = await calls.call(op, 'GET', `inbounds/getClientTraffics/${segment(email)}`, signal);
+    const obj = calls.succeed(op, envelope);
+    return calls.parsed(op, parseTrafficOrNull(obj), obj);
+  }
+
   function holdersIn(inbounds: ReadonlyArray<WireInbound>, email: string): Located['holders'] {
     const holders: Array<{ inbound: WireInbound; client: WireClient }> = [];
     for (const inbound of inbounds) {
@@ -53,14 +60,7 @@ export function createG1Ops(calls: PanelCalls): GenerationOps {
    * inbound. If the row is missing or stale, fall back to the full list, which is authoritative.
    */
   async function locate(op: string, email: string, signal: AbortSignal): Promise<Located> {
-    const trafficEnvelope = await calls.call(
-      op,
-      'GET',
-      `inbounds/getClientTraffics/${segment(email)}`,
-      signal,
-    );
-    const trafficObj = calls.succeed(op, trafficEnvelope);
-    const traffic = calls.parsed(op, parseTrafficOrNull(trafficObj), trafficObj) ?? undefined;
+    const traffic = (await readTraffic(op, email, signal)) ?? undefined;
     if (traffic !== undefined && traffic.inboundId > 0) {
       const envelope = await calls.call(op, 'GET', `inbounds/get/${segment(traffic.inboundId)}`, signal);
       if (envelope.success) {
@@ -141,14 +141,7 @@ export function createG1Ops(calls: PanelCalls): GenerationOps {
       // Read back without re-fetching the whole inbound (O(clients) on G1): G1 stores the body as-is,
       // and the update mirrors enable/total/expiryTime/reset into the traffic row (§7.1), which we
       // read fresh. The managed fields are reported as the panel's row has them.
-      const trafficEnvelope = await calls.call(
-        op,
-        'GET',
-        `inbounds/getClientTraffics/${segment(email)}`,
-        signal,
-      );
-      const trafficObj = calls.succeed(op, trafficEnvelope);
-      const traffic = calls.parsed(op, parseTrafficOrNull(trafficObj), trafficObj);
+      const traffic = await readTraffic(op, email, signal);
       const stored = calls.parsed(op, parseSettingsClient(written), written);
       const confirmed: WireClient =
         traffic === null
@@ -199,11 +192,7 @@ export function createG1Ops(calls: PanelCalls): GenerationOps {
           changed.push(asClientEmail(email));
         } catch (thrown: unknown) {
           // A refusal concerns this client only; transport/auth failures abort the whole batch.
-          if (thrown instanceof PanelRefusedError && !thrown.retryable) {
-            skipped.push({ email, reason: thrown.panelMessage });
-            continue;
-          }
-          throw thrown;
+          skipped.push({ email, reason: clientRefusalReason(thrown) });
         }
       }
       return { changed, skipped, calls: callCount };

@@ -9,7 +9,7 @@ import { asClientEmail, type ClientEmail } from '../domain/ids.ts';
 import type { ObservedClient } from '../domain/observed.ts';
 import type { BulkResult, ManagedClientFields, NewClient } from '../reconciler/ports.ts';
 import { segment, type PanelCalls } from './calls.ts';
-import { PanelRefusedError } from './errors.ts';
+import { clientRefusalReason, PanelRefusedError } from './errors.ts';
 import { buildObservation, toObservedClient } from './observation.ts';
 import { applyManagedFields, newClientWire, type GenerationOps } from './ops.ts';
 import {
@@ -122,11 +122,7 @@ export function createG2Ops(calls: PanelCalls, now: () => number = Date.now): Ge
         await writeClient(op, email, { ...clientRecordToWire(detail.record), enable }, signal);
         changed.push(email);
       } catch (thrown: unknown) {
-        if (thrown instanceof PanelRefusedError && !thrown.retryable) {
-          skipped.push({ email, reason: thrown.panelMessage });
-          continue;
-        }
-        throw thrown;
+        skipped.push({ email, reason: clientRefusalReason(thrown) });
       }
     }
     return { changed, skipped, calls: callCount };

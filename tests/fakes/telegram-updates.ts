@@ -19,20 +19,12 @@ const chat = (user: TgUser) => ({ id: user.id, type: 'private' as const, first_n
 /** A text message; a leading /command gets its bot_command entity, as Telegram sends it. */
 export function textUpdate(user: TgUser, text: string): Update {
   const command = /^\/[a-z_]+/.exec(text);
-  messageId += 1;
-  return {
-    update_id: nextUpdateId(),
-    message: {
-      message_id: messageId,
-      date: Math.floor(Date.now() / 1000),
-      from: from(user),
-      chat: chat(user),
-      text,
-      ...(command
-        ? { entities: [{ type: 'bot_command' as const, offset: 0, length: command[0].length }] }
-        : {}),
-    },
-  };
+  return privateMessage(user, {
+    text,
+    ...(command
+      ? { entities: [{ type: 'bot_command' as const, offset: 0, length: command[0].length }] }
+      : {}),
+  });
 }
 
 /** A button press with the given callback data. */
@@ -69,12 +61,21 @@ export function preCheckoutUpdate(
   };
 }
 
-/** A successful_payment service message (payments.md §1.3). */
-export function successfulPaymentUpdate(
+/** The fields a Stars successful_payment and refunded_payment share. */
+const starsPayment = (payload: string, totalAmount: number, chargeId: string) => ({
+  currency: 'XTR' as const,
+  total_amount: totalAmount,
+  invoice_payload: payload,
+  telegram_payment_charge_id: chargeId,
+});
+
+/** A message from `user` in their private chat with `content` (text or a Stars payment). */
+function privateMessage(
   user: TgUser,
-  payload: string,
-  totalAmount: number,
-  chargeId: string,
+  content:
+    | { text: string; entities?: Array<{ type: 'bot_command'; offset: number; length: number }> }
+    | { successful_payment: ReturnType<typeof starsPayment> & { provider_payment_charge_id: string } }
+    | { refunded_payment: ReturnType<typeof starsPayment> },
 ): Update {
   messageId += 1;
   return {
@@ -84,15 +85,21 @@ export function successfulPaymentUpdate(
       date: Math.floor(Date.now() / 1000),
       from: from(user),
       chat: chat(user),
-      successful_payment: {
-        currency: 'XTR',
-        total_amount: totalAmount,
-        invoice_payload: payload,
-        telegram_payment_charge_id: chargeId,
-        provider_payment_charge_id: '',
-      },
+      ...content,
     },
   };
+}
+
+/** A successful_payment service message (payments.md §1.3). */
+export function successfulPaymentUpdate(
+  user: TgUser,
+  payload: string,
+  totalAmount: number,
+  chargeId: string,
+): Update {
+  return privateMessage(user, {
+    successful_payment: { ...starsPayment(payload, totalAmount, chargeId), provider_payment_charge_id: '' },
+  });
 }
 
 /** A refunded_payment service message (payments.md §1.4). */
@@ -102,20 +109,5 @@ export function refundedPaymentUpdate(
   totalAmount: number,
   chargeId: string,
 ): Update {
-  messageId += 1;
-  return {
-    update_id: nextUpdateId(),
-    message: {
-      message_id: messageId,
-      date: Math.floor(Date.now() / 1000),
-      from: from(user),
-      chat: chat(user),
-      refunded_payment: {
-        currency: 'XTR',
-        total_amount: totalAmount,
-        invoice_payload: payload,
-        telegram_payment_charge_id: chargeId,
-      },
-    },
-  };
+  return privateMessage(user, { refunded_payment: starsPayment(payload, totalAmount, chargeId) });
 }

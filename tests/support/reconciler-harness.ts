@@ -4,11 +4,13 @@
  */
 import pg from 'pg';
 import { Writable } from 'node:stream';
+import { afterEach } from 'vitest';
 import { loadConfig, type Config } from '../../src/config/index.ts';
 import { startReconcilerDaemon, type ReconcilerDaemon } from '../../src/daemon.ts';
 import { asPanelId, type PanelId } from '../../src/domain/index.ts';
 import { createLogger, type Logger } from '../../src/shared/index.ts';
 import { startSimulatedPanel, type SimulatedPanel } from '../../src/xui/simulator/index.ts';
+import { createTestDatabase, type TestDatabase } from './database.ts';
 
 /** A test logger (silent unless KW_TEST_LOG is set, e.g. `KW_TEST_LOG=debug`). */
 export function testLogger(): Logger {
@@ -224,4 +226,40 @@ export async function seedClientForKey(
     reset: overrides.reset ?? 0,
     flow: row.flow,
   });
+}
+
+/** A list of cleanups that an afterEach runs in reverse order (call inside a describe). */
+export function useCleanups(): Array<() => Promise<void>> {
+  const cleanups: Array<() => Promise<void>> = [];
+  afterEach(async () => {
+    for (const cleanup of cleanups.splice(0).reverse()) {
+      await cleanup();
+    }
+  });
+  return cleanups;
+}
+
+/** A fresh test database with one simulated panel of `generation`; both are cleaned up via `cleanups`. */
+export async function databaseWithPanel(
+  cleanups: Array<() => Promise<void>>,
+  generation: 'g1' | 'g2',
+): Promise<{ readonly db: TestDatabase; readonly panel: TestPanel }> {
+  const db = await createTestDatabase();
+  cleanups.push(db.drop);
+  const panel = await addSimulatedPanel(db.pool, generation);
+  cleanups.push(() => panel.sim.close());
+  return { db, panel };
+}
+
+/** Inserts a user with `period` and a key on `panel`, and seeds the panel's client for that key. */
+export async function insertSeededKey(
+  pool: pg.Pool,
+  panel: TestPanel,
+  period: { readonly startInMs: number; readonly durationMs: number } | null,
+  seed: { enable?: boolean; expiryTime?: number; reset?: number } = {},
+): Promise<{ readonly userId: string; readonly keyId: string; readonly email: string }> {
+  const userId = await insertUserWithPeriod(pool, period);
+  const key = await insertKey(pool, userId, panel);
+  await seedClientForKey(pool, panel, key.keyId, seed);
+  return { userId, ...key };
 }

@@ -4,7 +4,9 @@
  */
 import { Writable } from 'node:stream';
 import type pg from 'pg';
-import { afterAll, beforeAll } from 'vitest';
+import { http, passthrough } from 'msw';
+import { setupServer, type SetupServer } from 'msw/node';
+import { afterAll, afterEach, beforeAll, expect } from 'vitest';
 import { loadConfig, type Config } from '../../src/config/index.ts';
 import { upsertPlan, type PlanRecord } from '../../src/db/index.ts';
 import { encodeOrderReference, type UserId } from '../../src/domain/index.ts';
@@ -168,4 +170,36 @@ export async function totalRows(pool: pg.Pool): Promise<{ payments: number; peri
             (select count(*)::int from subscription_periods) as periods`,
   );
   return rows[0]!;
+}
+
+/** Mocks outside HTTP APIs for this test file: only our own 127.0.0.1 servers pass; any other unhandled request fails. */
+export function useMockedApis(): SetupServer {
+  const api = setupServer(http.all(/^http:\/\/127\.0\.0\.1:\d+\//, () => passthrough()));
+  beforeAll(() => {
+    api.listen({ onUnhandledFrame: 'error' });
+  });
+  afterEach(() => {
+    api.resetHandlers();
+  });
+  afterAll(() => {
+    api.close();
+  });
+  return api;
+}
+
+/** Asserts that `reply` was refused with `status` and error `code`, and that nothing was written for `userId`. */
+export async function expectRefused(
+  reply: Reply,
+  status: number,
+  code: string | RegExp,
+  pool: pg.Pool,
+  userId: UserId,
+): Promise<void> {
+  expect(reply.status).toBe(status);
+  if (typeof code === 'string') {
+    expect(reply.body.error?.code).toBe(code);
+  } else {
+    expect(reply.body.error?.code).toMatch(code);
+  }
+  expect(await rowsOf(pool, userId)).toMatchObject({ payments: 0, periods: 0 });
 }

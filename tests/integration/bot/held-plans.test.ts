@@ -1,23 +1,12 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { startFakeBotApi, type FakeBotApi } from '../../fakes/fake-bot-api.ts';
+import { describe, expect, it } from 'vitest';
 import { callbackUpdate, textUpdate, type TgUser } from '../../fakes/telegram-updates.ts';
 import { insertPanel } from '../../support/builders.ts';
 import { useTestDatabase } from '../../support/database.ts';
-import { ADMIN_ID, buttonsOf, testBot, textOf } from './support.ts';
+import { ADMIN_ID, buttonsOf, testBot, textOf, useFakeBotApi } from './support.ts';
 
 const database = useTestDatabase();
-let fake: FakeBotApi;
+const fake = useFakeBotApi();
 const admin: TgUser = { id: ADMIN_ID, first_name: 'Root', language_code: 'en' };
-
-beforeAll(async () => {
-  fake = await startFakeBotApi();
-});
-afterEach(() => {
-  fake.reset();
-});
-afterAll(async () => {
-  await fake.close();
-});
 
 describe('held plans', () => {
   it('lists an open held plan to an admin and confirms exactly that plan once', async () => {
@@ -28,12 +17,12 @@ describe('held plans', () => {
        values ('0badc0de12345678', $1, 'valve-tripped', '[]', 12), ('feedbeef87654321', $1, 'empty-desired', '[]', 3)`,
       [panel],
     );
-    const bot = testBot(pool, fake);
+    const bot = testBot(pool, fake());
     await bot.handleUpdate(textUpdate(admin, '/stats'));
-    expect(textOf(fake.callsOf('sendMessage')[0])).toContain('Held plans awaiting confirmation: 2');
+    expect(textOf(fake().callsOf('sendMessage')[0])).toContain('Held plans awaiting confirmation: 2');
 
     await bot.handleUpdate(textUpdate(admin, '/held'));
-    const listed = fake.callsOf('sendMessage').slice(1);
+    const listed = fake().callsOf('sendMessage').slice(1);
     expect(listed.map(textOf)).toEqual([
       'Held plan on nl-1: 12 disable(s) held (valve-tripped).',
       'Held plan on nl-1: 3 disable(s) held (empty-desired).',
@@ -42,7 +31,7 @@ describe('held plans', () => {
 
     await bot.handleUpdate(callbackUpdate(admin, 'held:0badc0de12345678'));
     await bot.handleUpdate(callbackUpdate(admin, 'held:0badc0de12345678'));
-    const texts = fake.callsOf('sendMessage').map(textOf);
+    const texts = fake().callsOf('sendMessage').map(textOf);
     expect(texts.at(-2)).toContain('Confirmed');
     expect(texts.at(-1)).toContain('no longer open');
     const { rows } = await pool.query<{ fingerprint: string; confirmed_by: string | null }>(

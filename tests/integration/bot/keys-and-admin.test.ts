@@ -1,17 +1,25 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import type { Bot } from 'grammy';
+import type { BotContext } from '../../../src/bot/index.ts';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { grantPeriod, upsertPlan } from '../../../src/db/index.ts';
 import { asUserId } from '../../../src/domain/index.ts';
-import { startFakeBotApi, type FakeBotApi } from '../../fakes/fake-bot-api.ts';
 import { callbackUpdate, textUpdate, type TgUser } from '../../fakes/telegram-updates.ts';
 import { insertInbound, insertPanel } from '../../support/builders.ts';
 import { useTestDatabase } from '../../support/database.ts';
-import { ADMIN_ID, buttonsOf, testBot, textOf } from './support.ts';
+import {
+  ADMIN_ID,
+  buttonsOf,
+  testBot,
+  textOf,
+  tgUserFactory,
+  useFakeBotApi,
+  userIdByTelegramId,
+} from './support.ts';
 
 const database = useTestDatabase();
-let fake: FakeBotApi;
+const fake = useFakeBotApi();
 
 beforeAll(async () => {
-  fake = await startFakeBotApi();
   const pool = database().pool;
   const panel = await insertPanel(pool, { baseUrl: 'https://panel.example.net:2053/secret/' });
   await pool.query(`update panels set public_host = 'nl1.example.net' where id = $1`, [panel]);
@@ -33,33 +41,25 @@ beforeAll(async () => {
     },
   });
 });
-afterEach(() => {
-  fake.reset();
-});
-afterAll(async () => {
-  await fake.close();
-});
 
-let nextTelegramId = 200_000;
-const newTgUser = (overrides: Partial<TgUser> = {}): TgUser => {
-  nextTelegramId += 1;
-  return {
-    id: nextTelegramId,
-    first_name: 'Bob',
-    username: `bob${nextTelegramId}`,
-    language_code: 'en',
-    ...overrides,
-  };
-};
+const newTgUser = tgUserFactory(200_000, 'Bob');
 
 async function registered(user: TgUser): Promise<string> {
-  await testBot(database().pool, fake).handleUpdate(textUpdate(user, '/start'));
-  fake.reset();
-  const { rows } = await database().pool.query<{ id: string }>(
-    'select id from users where telegram_id = $1',
-    [user.id],
-  );
-  return rows[0]!.id;
+  await testBot(database().pool, fake()).handleUpdate(textUpdate(user, '/start'));
+  fake().reset();
+  return userIdByTelegramId(database().pool, user.id);
+}
+
+/** A registered user with a one-day admin grant who has asked for a key once, and the bot that served them. */
+async function userWithKey(
+  user: TgUser = newTgUser(),
+): Promise<{ user: TgUser; userId: string; bot: Bot<BotContext> }> {
+  const pool = database().pool;
+  const userId = await registered(user);
+  await grantPeriod(pool, { userId: asUserId(userId), source: 'admin', durationMs: 86_400_000 });
+  const bot = testBot(pool, fake());
+  await bot.handleUpdate(callbackUpdate(user, 'getkey'));
+  return { user, userId, bot };
 }
 
 async function liveKeys(userId: string): Promise<Array<{ id: string; client_uuid: string }>> {
@@ -89,12 +89,12 @@ describe('keys', () => {
       planId: plan.id,
       durationMs: 86_400_000,
     });
-    const bot = testBot(pool, fake);
+    const bot = testBot(pool, fake());
     for (let i = 0; i < 3; i += 1) {
       await bot.handleUpdate(callbackUpdate(user, 'getkey'));
     }
     expect(await liveKeys(userId)).toHaveLength(2);
-    const texts = fake.callsOf('sendMessage').map(textOf);
+    const texts = fake().callsOf('sendMessage').map(textOf);
     expect(texts[0]).toContain('being set up');
     expect(texts[2]).toContain('maximum of 2 key(s)');
   });
@@ -102,48 +102,44 @@ describe('keys', () => {
   it('gives no key to a user without a subscription and leads to the plans', async () => {
     const user = newTgUser();
     const userId = await registered(user);
-    await testBot(database().pool, fake).handleUpdate(callbackUpdate(user, 'getkey'));
+    await testBot(database().pool, fake()).handleUpdate(callbackUpdate(user, 'getkey'));
     expect(await liveKeys(userId)).toHaveLength(0);
-    const reply = fake.callsOf('sendMessage')[0];
+    const reply = fake().callsOf('sendMessage')[0];
     expect(textOf(reply)).toContain('needs an active subscription');
     expect(buttonsOf(reply)).toEqual(['plans']);
   });
 
   it('lists keys with the status the reconciler recorded, and shows the link and a QR code', async () => {
     const pool = database().pool;
-    const user = newTgUser();
-    const userId = await registered(user);
-    await grantPeriod(pool, { userId: asUserId(userId), source: 'admin', durationMs: 86_400_000 });
-    const bot = testBot(pool, fake);
-    await bot.handleUpdate(callbackUpdate(user, 'getkey'));
+    const { user, userId, bot } = await userWithKey();
     const [key] = await liveKeys(userId);
     await pool.query(`update vpn_keys set flow = 'xtls-rprx-vision' where id = $1`, [key!.id]);
-    fake.reset();
+    fake().reset();
 
     await bot.handleUpdate(callbackUpdate(user, 'keys'));
-    expect(textOf(fake.callsOf('sendMessage')[0])).toContain('being set up');
+    expect(textOf(fake().callsOf('sendMessage')[0])).toContain('being set up');
 
     await pool.query(
       `insert into key_state (key_id, desired, observed, converged) values ($1, $2, '{}', true)`,
       [key!.id, JSON.stringify({ kind: 'disabled', reason: 'quota-exhausted' })],
     );
     await bot.handleUpdate(callbackUpdate(user, 'keys'));
-    expect(textOf(fake.callsOf('sendMessage')[1])).toContain('suspended: the traffic limit is used up');
+    expect(textOf(fake().callsOf('sendMessage')[1])).toContain('suspended: the traffic limit is used up');
 
     await pool.query(`update key_state set desired = $2, converged = true where key_id = $1`, [
       key!.id,
       JSON.stringify({ kind: 'enabled', reason: 'entitled' }),
     ]);
     await bot.handleUpdate(callbackUpdate(user, 'keys'));
-    const list = fake.callsOf('sendMessage')[2];
+    const list = fake().callsOf('sendMessage')[2];
     expect(textOf(list)).toContain('1. ✅ active');
     expect(buttonsOf(list)).toEqual([`show:${key!.id}`, `repl:${key!.id}`, `revoke:${key!.id}`, 'menu']);
 
     await bot.handleUpdate(callbackUpdate(user, `show:${key!.id}`));
-    expect(textOf(fake.callsOf('sendMessage')[3])).toContain(
+    expect(textOf(fake().callsOf('sendMessage')[3])).toContain(
       `vless://${key!.client_uuid}@nl1.example.net:40001?encryption=none&amp;flow=xtls-rprx-vision&amp;fp=chrome`,
     );
-    const params = fake.callsOf('sendPhoto')[0]?.params ?? {};
+    const params = fake().callsOf('sendPhoto')[0]?.params ?? {};
     const photo = params['photo'] as { bytes: Buffer } | undefined;
     expect(photo?.bytes.subarray(0, 8)).toEqual(
       Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
@@ -151,12 +147,7 @@ describe('keys', () => {
   });
 
   it('replaces a key (new key, old one revoked) and revokes a key', async () => {
-    const pool = database().pool;
-    const user = newTgUser();
-    const userId = await registered(user);
-    await grantPeriod(pool, { userId: asUserId(userId), source: 'admin', durationMs: 86_400_000 });
-    const bot = testBot(pool, fake);
-    await bot.handleUpdate(callbackUpdate(user, 'getkey'));
+    const { user, userId, bot } = await userWithKey();
     const [first] = await liveKeys(userId);
     await bot.handleUpdate(callbackUpdate(user, `repl:${first!.id}`));
     const afterReplace = await liveKeys(userId);
@@ -167,16 +158,11 @@ describe('keys', () => {
   });
 
   it('does not revoke another user’s key', async () => {
-    const pool = database().pool;
-    const owner = newTgUser();
-    const ownerId = await registered(owner);
-    await grantPeriod(pool, { userId: asUserId(ownerId), source: 'admin', durationMs: 86_400_000 });
-    const bot = testBot(pool, fake);
-    await bot.handleUpdate(callbackUpdate(owner, 'getkey'));
+    const { userId: ownerId, bot } = await userWithKey();
     const [key] = await liveKeys(ownerId);
     await bot.handleUpdate(callbackUpdate(newTgUser(), `revoke:${key!.id}`));
     expect(await liveKeys(ownerId)).toHaveLength(1);
-    expect(textOf(fake.callsOf('sendMessage').at(-1))).toContain('not yours');
+    expect(textOf(fake().callsOf('sendMessage').at(-1))).toContain('not yours');
   });
 });
 
@@ -188,8 +174,8 @@ describe('admin commands', () => {
       const before = await pool.query<{ periods: number; banned: number }>(
         `select (select count(*)::int from subscription_periods) as periods, (select count(*)::int from users where banned_at is not null) as banned`,
       );
-      await testBot(pool, fake).handleUpdate(textUpdate(newTgUser(), command));
-      expect(textOf(fake.callsOf('sendMessage')[0])).toContain('administrators only');
+      await testBot(pool, fake()).handleUpdate(textUpdate(newTgUser(), command));
+      expect(textOf(fake().callsOf('sendMessage')[0])).toContain('administrators only');
       const after = await pool.query<{ periods: number; banned: number }>(
         `select (select count(*)::int from subscription_periods) as periods, (select count(*)::int from users where banned_at is not null) as banned`,
       );
@@ -202,10 +188,10 @@ describe('admin commands', () => {
     const admin: TgUser = { id: ADMIN_ID, first_name: 'Root', language_code: 'en' };
     const target = newTgUser();
     const targetId = await registered(target);
-    const bot = testBot(pool, fake);
+    const bot = testBot(pool, fake());
 
     await bot.handleUpdate(textUpdate(admin, `/grant ${target.id} 30d`));
-    expect(textOf(fake.callsOf('sendMessage')[0])).toContain('Granted');
+    expect(textOf(fake().callsOf('sendMessage')[0])).toContain('Granted');
     const periods = await pool.query<{ source: string; days: number }>(
       `select source, round(extract(epoch from ends_at - starts_at) / 86400)::int as days from subscription_periods where user_id = $1`,
       [targetId],
@@ -213,7 +199,7 @@ describe('admin commands', () => {
     expect(periods.rows).toEqual([{ source: 'admin', days: 30 }]);
 
     await bot.handleUpdate(textUpdate(admin, `/user @${target.username ?? ''}`));
-    const card = textOf(fake.callsOf('sendMessage')[1]);
+    const card = textOf(fake().callsOf('sendMessage')[1]);
     expect(card).toContain(`User #${targetId}, Telegram ${target.id}, @${target.username ?? ''}`);
     expect(card).toMatch(/Periods \(1\):\n {2}#\d+ admin: /);
 
@@ -231,19 +217,19 @@ describe('admin commands', () => {
     expect(unbanned.rows[0]?.banned).toBe(false);
 
     await bot.handleUpdate(textUpdate(admin, '/stats'));
-    const stats = textOf(fake.callsOf('sendMessage').at(-1));
+    const stats = textOf(fake().callsOf('sendMessage').at(-1));
     expect(stats).toMatch(/Users: \d+, entitled: \d+, banned: \d+/);
     expect(stats).toContain('Keys: active');
     expect(stats).toContain('Held plans awaiting confirmation: 0');
 
     await bot.handleUpdate(textUpdate(admin, '/grant nobody 30d'));
-    expect(textOf(fake.callsOf('sendMessage').at(-1))).toContain('No such user');
+    expect(textOf(fake().callsOf('sendMessage').at(-1))).toContain('No such user');
     await bot.handleUpdate(textUpdate(admin, `/grant ${target.id} soon`));
-    expect(textOf(fake.callsOf('sendMessage').at(-1))).toContain('Usage');
+    expect(textOf(fake().callsOf('sendMessage').at(-1))).toContain('Usage');
   });
 
   it('refuses the held-plan confirm button to a non-admin', async () => {
-    await testBot(database().pool, fake).handleUpdate(callbackUpdate(newTgUser(), 'held:abcdef0123456789'));
-    expect(textOf(fake.callsOf('sendMessage')[0])).toContain('administrators only');
+    await testBot(database().pool, fake()).handleUpdate(callbackUpdate(newTgUser(), 'held:abcdef0123456789'));
+    expect(textOf(fake().callsOf('sendMessage')[0])).toContain('administrators only');
   });
 });

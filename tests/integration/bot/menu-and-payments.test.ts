@@ -1,7 +1,8 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import type { Bot } from 'grammy';
+import type { BotContext } from '../../../src/bot/index.ts';
+import { describe, expect, it } from 'vitest';
 import { grantPeriod, upsertPlan } from '../../../src/db/index.ts';
 import { asUserId, encodeOrderReference } from '../../../src/domain/index.ts';
-import { startFakeBotApi, type FakeBotApi } from '../../fakes/fake-bot-api.ts';
 import {
   callbackUpdate,
   preCheckoutUpdate,
@@ -11,44 +12,34 @@ import {
   type TgUser,
 } from '../../fakes/telegram-updates.ts';
 import { useTestDatabase } from '../../support/database.ts';
-import { botConfig, buttonsOf, recordingObserver, testBot, textOf } from './support.ts';
+import {
+  botConfig,
+  buttonsOf,
+  recordingObserver,
+  testBot,
+  textOf,
+  tgUserFactory,
+  upsertStarsPlan,
+  useFakeBotApi,
+  userIdByTelegramId,
+} from './support.ts';
 
 const database = useTestDatabase();
-let fake: FakeBotApi;
+const fake = useFakeBotApi();
 
-beforeAll(async () => {
-  fake = await startFakeBotApi();
-});
-afterEach(() => {
-  fake.reset();
-});
-afterAll(async () => {
-  await fake.close();
-});
+const newTgUser = tgUserFactory(100_000, 'Ann');
+const userIdOf = (telegramId: number): Promise<string> => userIdByTelegramId(database().pool, telegramId);
 
-let nextTelegramId = 100_000;
-const newTgUser = (overrides: Partial<TgUser> = {}): TgUser => {
-  nextTelegramId += 1;
-  return {
-    id: nextTelegramId,
-    first_name: 'Ann',
-    username: `ann${nextTelegramId}`,
-    language_code: 'en',
-    ...overrides,
-  };
-};
-
-async function userIdOf(telegramId: number): Promise<string> {
-  const { rows } = await database().pool.query<{ id: string }>(
-    'select id from users where telegram_id = $1',
-    [telegramId],
-  );
-  return rows[0]!.id;
+/** A new user who has sent /start to `bot`, with our user id. */
+async function startedUser(bot: Bot<BotContext>): Promise<{ user: TgUser; userId: string }> {
+  const user = newTgUser();
+  await bot.handleUpdate(textUpdate(user, '/start'));
+  return { user, userId: await userIdOf(user.id) };
 }
 
 describe('registration and menu', () => {
   it('registers a user once when /start is sent twice, and answers both times', async () => {
-    const bot = testBot(database().pool, fake);
+    const bot = testBot(database().pool, fake());
     const user = newTgUser();
     await bot.handleUpdate(textUpdate(user, '/start'));
     await bot.handleUpdate(textUpdate(user, '/start'));
@@ -57,22 +48,22 @@ describe('registration and menu', () => {
       [user.id],
     );
     expect(rows[0]?.count).toBe(1);
-    const replies = fake.callsOf('sendMessage');
+    const replies = fake().callsOf('sendMessage');
     expect(replies).toHaveLength(2);
     expect(replies.every((call) => Number(call.params['chat_id']) === user.id)).toBe(true);
   });
 
   it('shows a user without a subscription why, and leads to the plans and the trial instead of the keys', async () => {
-    const bot = testBot(database().pool, fake);
+    const bot = testBot(database().pool, fake());
     const user = newTgUser();
     await bot.handleUpdate(textUpdate(user, '/start'));
-    const reply = fake.callsOf('sendMessage')[0];
+    const reply = fake().callsOf('sendMessage')[0];
     expect(textOf(reply)).toContain('no active subscription');
     expect(buttonsOf(reply)).toEqual(['plans', 'trial']);
   });
 
   it('shows the key actions to an entitled user', async () => {
-    const bot = testBot(database().pool, fake);
+    const bot = testBot(database().pool, fake());
     const user = newTgUser();
     await bot.handleUpdate(textUpdate(user, '/start'));
     await grantPeriod(database().pool, {
@@ -80,26 +71,26 @@ describe('registration and menu', () => {
       source: 'admin',
       durationMs: 86_400_000,
     });
-    fake.reset();
+    fake().reset();
     await bot.handleUpdate(textUpdate(user, '/start'));
-    const reply = fake.callsOf('sendMessage')[0];
+    const reply = fake().callsOf('sendMessage')[0];
     expect(textOf(reply)).toContain('active until');
     expect(buttonsOf(reply)).toEqual(['keys', 'getkey', 'plans']);
   });
 
   it('speaks Russian to a ru-RU user', async () => {
-    const bot = testBot(database().pool, fake);
+    const bot = testBot(database().pool, fake());
     await bot.handleUpdate(textUpdate(newTgUser({ language_code: 'ru-RU' }), '/start'));
-    expect(textOf(fake.callsOf('sendMessage')[0])).toContain('нет активной подписки');
+    expect(textOf(fake().callsOf('sendMessage')[0])).toContain('нет активной подписки');
   });
 
   it('grants the trial once and refuses the second one', async () => {
-    const bot = testBot(database().pool, fake);
+    const bot = testBot(database().pool, fake());
     const user = newTgUser();
     await bot.handleUpdate(textUpdate(user, '/start'));
     await bot.handleUpdate(callbackUpdate(user, 'trial'));
     await bot.handleUpdate(callbackUpdate(user, 'trial'));
-    const texts = fake.callsOf('sendMessage').map(textOf);
+    const texts = fake().callsOf('sendMessage').map(textOf);
     expect(texts.some((text) => text.includes('free trial is active until'))).toBe(true);
     expect(texts.at(-1)).toContain('already used your free trial');
     const { rows } = await database().pool.query<{ count: number }>(
@@ -114,39 +105,32 @@ describe('callback data', () => {
   it.each(['show:abc', 'nonsense', 'buy:', 'revoke:-1', 'x'.repeat(65)])(
     'answers a malformed button payload %j gracefully and shows the menu again',
     async (data) => {
-      const bot = testBot(database().pool, fake);
+      const bot = testBot(database().pool, fake());
       const user = newTgUser();
       await bot.handleUpdate(callbackUpdate(user, data));
-      const answer = fake.callsOf('answerCallbackQuery')[0];
+      const answer = fake().callsOf('answerCallbackQuery')[0];
       expect(answer?.params['text']).toContain('out of date');
-      expect(fake.callsOf('sendMessage')).toHaveLength(1);
+      expect(fake().callsOf('sendMessage')).toHaveLength(1);
     },
   );
 
   it('does not show another user’s key', async () => {
-    const bot = testBot(database().pool, fake);
+    const bot = testBot(database().pool, fake());
     await bot.handleUpdate(callbackUpdate(newTgUser(), 'show:1'));
-    expect(textOf(fake.callsOf('sendMessage')[0])).toContain('not yours');
+    expect(textOf(fake().callsOf('sendMessage')[0])).toContain('not yours');
   });
 });
 
 describe('Telegram Stars purchase', () => {
   it('sends an XTR invoice with one price, an empty provider token and a payload naming user and plan', async () => {
     const pool = database().pool;
-    const plan = await upsertPlan(pool, {
-      code: 'month-inv',
-      title: 'Month',
-      durationDays: 30,
-      price: '299',
-      currency: 'RUB',
-      prices: { XTR: '250' },
-    });
-    const bot = testBot(pool, fake);
+    const plan = await upsertStarsPlan(pool, 'month-inv');
+    const bot = testBot(pool, fake());
     const user = newTgUser();
     await bot.handleUpdate(callbackUpdate(user, 'plans'));
-    expect(buttonsOf(fake.callsOf('sendMessage')[0])).toContain(`buy:${plan.id}`);
+    expect(buttonsOf(fake().callsOf('sendMessage')[0])).toContain(`buy:${plan.id}`);
     await bot.handleUpdate(callbackUpdate(user, `buy:${plan.id}`));
-    const invoice = fake.callsOf('sendInvoice')[0];
+    const invoice = fake().callsOf('sendInvoice')[0];
     expect(invoice?.params).toMatchObject({
       currency: 'XTR',
       provider_token: '',
@@ -166,36 +150,30 @@ describe('Telegram Stars purchase', () => {
     });
     const bot = testBot(
       pool,
-      fake,
+      fake(),
       botConfig({
         checkoutLinks: [{ label: 'Card', url: 'https://shop.example.net/pay?u={user}&p={plan}' }],
       }),
     );
     const user = newTgUser();
     await bot.handleUpdate(callbackUpdate(user, 'plans'));
-    expect(buttonsOf(fake.callsOf('sendMessage')[0])).toContain(
+    expect(buttonsOf(fake().callsOf('sendMessage')[0])).toContain(
       `https://shop.example.net/pay?u=${await userIdOf(user.id)}&p=month-link`,
     );
   });
 
   it('approves a pre-checkout at the plan price and rejects a changed price, within the handler', async () => {
     const pool = database().pool;
-    await upsertPlan(pool, {
-      code: 'month-pcq',
-      title: 'Month',
-      durationDays: 30,
-      price: '299',
-      currency: 'RUB',
-      prices: { XTR: '250' },
-    });
-    const bot = testBot(pool, fake);
-    const user = newTgUser();
-    await bot.handleUpdate(textUpdate(user, '/start'));
-    const payload = encodeOrderReference({ userId: await userIdOf(user.id), planCode: 'month-pcq' });
+    await upsertStarsPlan(pool, 'month-pcq');
+    const bot = testBot(pool, fake());
+    const { user, userId } = await startedUser(bot);
+    const payload = encodeOrderReference({ userId, planCode: 'month-pcq' });
     await bot.handleUpdate(preCheckoutUpdate(user, payload, 250));
     await bot.handleUpdate(preCheckoutUpdate(user, payload, 1));
     await bot.handleUpdate(preCheckoutUpdate(newTgUser(), payload, 250));
-    const answers = fake.callsOf('answerPreCheckoutQuery').map((call) => call.params);
+    const answers = fake()
+      .callsOf('answerPreCheckoutQuery')
+      .map((call) => call.params);
     expect(answers[0]).toMatchObject({ ok: true });
     expect(answers[1]).toMatchObject({ ok: false });
     expect(String(answers[1]?.['error_message'])).not.toHaveLength(0);
@@ -204,21 +182,12 @@ describe('Telegram Stars purchase', () => {
 
   it('grants one period for a successful payment, and none more when the same payment arrives again; a refund cancels it', async () => {
     const pool = database().pool;
-    await upsertPlan(pool, {
-      code: 'month-pay',
-      title: 'Month',
-      durationDays: 30,
-      price: '299',
-      currency: 'RUB',
-      prices: { XTR: '250' },
-    });
+    await upsertStarsPlan(pool, 'month-pay');
     const observer = recordingObserver();
-    const bot = testBot(pool, fake, botConfig(), observer);
-    const user = newTgUser();
-    await bot.handleUpdate(textUpdate(user, '/start'));
-    const userId = await userIdOf(user.id);
+    const bot = testBot(pool, fake(), botConfig(), observer);
+    const { user, userId } = await startedUser(bot);
     const payload = encodeOrderReference({ userId, planCode: 'month-pay' });
-    fake.reset();
+    fake().reset();
     await bot.handleUpdate(successfulPaymentUpdate(user, payload, 250, 'stxCharge1'));
     await bot.handleUpdate(successfulPaymentUpdate(user, payload, 250, 'stxCharge1'));
     const periods = await pool.query<{ source: string; ends_minus_starts: number; cancelled: boolean }>(
@@ -246,7 +215,7 @@ describe('Telegram Stars purchase', () => {
         status: 'succeeded',
       },
     ]);
-    const texts = fake.callsOf('sendMessage').map(textOf);
+    const texts = fake().callsOf('sendMessage').map(textOf);
     expect(texts[0]).toContain('Payment received');
     expect(texts[1]).toContain('already recorded');
 
@@ -265,18 +234,9 @@ describe('Telegram Stars purchase', () => {
 
   it('records a payment whose amount matches no price as a mismatch and grants nothing', async () => {
     const pool = database().pool;
-    await upsertPlan(pool, {
-      code: 'month-mis',
-      title: 'Month',
-      durationDays: 30,
-      price: '299',
-      currency: 'RUB',
-      prices: { XTR: '250' },
-    });
-    const bot = testBot(pool, fake);
-    const user = newTgUser();
-    await bot.handleUpdate(textUpdate(user, '/start'));
-    const userId = await userIdOf(user.id);
+    await upsertStarsPlan(pool, 'month-mis');
+    const bot = testBot(pool, fake());
+    const { user, userId } = await startedUser(bot);
     await bot.handleUpdate(
       successfulPaymentUpdate(user, encodeOrderReference({ userId, planCode: 'month-mis' }), 5, 'stxCheap'),
     );

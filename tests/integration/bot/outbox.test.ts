@@ -1,31 +1,23 @@
 import { Api } from 'grammy';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { deliverOutboxOnce, enqueueExpiryReminders, type OutboxOptions } from '../../../src/bot/index.ts';
 import { appendPeriod, withTransaction } from '../../../src/db/index.ts';
 import type { UserId } from '../../../src/domain/index.ts';
-import { startFakeBotApi, type FakeBotApi } from '../../fakes/fake-bot-api.ts';
 import { insertUser } from '../../support/builders.ts';
 import { useTestDatabase } from '../../support/database.ts';
-import { recordingObserver, silentLogger, textOf } from './support.ts';
+import { recordingObserver, silentLogger, textOf, useFakeBotApi } from './support.ts';
 
 const database = useTestDatabase();
-let fake: FakeBotApi;
+const fake = useFakeBotApi();
 
-beforeAll(async () => {
-  fake = await startFakeBotApi();
-});
 afterEach(async () => {
-  fake.reset();
   await database().pool.query(
     'update outbox set sent_at = now() where sent_at is null and undeliverable_at is null',
   );
 });
-afterAll(async () => {
-  await fake.close();
-});
 
 const options = (overrides: Partial<OutboxOptions> = {}): OutboxOptions => ({
-  api: new Api('123456:TEST-TOKEN', { apiRoot: fake.apiRoot }),
+  api: new Api('123456:TEST-TOKEN', { apiRoot: fake().apiRoot }),
   pool: database().pool,
   logger: silentLogger,
   graceMs: 0,
@@ -74,7 +66,7 @@ describe('outbox delivery', () => {
     const id = await enqueue(a.userId, 'access-suspended', { reason: 'expired' });
     const result = await deliverOutboxOnce(options());
     expect(result).toMatchObject({ sent: 1, retried: 0, undeliverable: 0 });
-    const call = fake.callsOf('sendMessage')[0];
+    const call = fake().callsOf('sendMessage')[0];
     expect(call?.params['chat_id']).toBe(a.telegramId);
     expect(textOf(call)).toBe('Your VPN access is paused: the subscription has ended.');
     expect(await rowOf(id)).toMatchObject({ sent: true, undeliverable: false });
@@ -83,7 +75,7 @@ describe('outbox delivery', () => {
 
   it('marks a message to a user who blocked the bot (403) undeliverable and never retries it', async () => {
     const blocked = await newUser();
-    fake.respond((call) =>
+    fake().respond((call) =>
       call.params['chat_id'] === blocked.telegramId
         ? { errorCode: 403, description: 'Forbidden: bot was blocked by the user' }
         : undefined,
@@ -98,14 +90,14 @@ describe('outbox delivery', () => {
       last_error: '403: Forbidden: bot was blocked by the user',
     });
     await deliverOutboxOnce(options());
-    expect(fake.callsOf('sendMessage')).toHaveLength(1);
+    expect(fake().callsOf('sendMessage')).toHaveLength(1);
   });
 
   it('honours 429 retry_after: the message and the rest of the batch wait, without spending an attempt, then go out', async () => {
     const first = await newUser();
     const second = await newUser();
     let limited = true;
-    fake.respond(() => {
+    fake().respond(() => {
       if (limited) {
         limited = false;
         return { errorCode: 429, description: 'Too Many Requests: retry after 1', retryAfter: 1 };
@@ -129,7 +121,7 @@ describe('outbox delivery', () => {
 
   it('retries a transient failure with backoff and gives up after the last attempt', async () => {
     const user = await newUser();
-    fake.respond(() => ({ errorCode: 502, description: 'Bad Gateway' }));
+    fake().respond(() => ({ errorCode: 502, description: 'Bad Gateway' }));
     const id = await enqueue(user.userId, 'access-reactivated');
     const fast = options({ maxAttempts: 2, backoff: { baseMs: 1, maxMs: 1 } });
     expect(await deliverOutboxOnce(fast)).toMatchObject({ retried: 1 });
@@ -151,15 +143,21 @@ describe('outbox delivery', () => {
     }
     const [one, two] = await Promise.all([deliverOutboxOnce(options()), deliverOutboxOnce(options())]);
     expect(one.sent + two.sent).toBe(10);
-    expect(fake.callsOf('sendMessage')).toHaveLength(10);
-    expect(new Set(fake.callsOf('sendMessage').map((call) => call.params['chat_id'])).size).toBe(10);
+    expect(fake().callsOf('sendMessage')).toHaveLength(10);
+    expect(
+      new Set(
+        fake()
+          .callsOf('sendMessage')
+          .map((call) => call.params['chat_id']),
+      ).size,
+    ).toBe(10);
   });
 
   it('sends a generic notice for a kind it does not know instead of dropping it', async () => {
     const user = await newUser();
     await enqueue(user.userId, 'something-new');
     expect(await deliverOutboxOnce(options())).toMatchObject({ sent: 1 });
-    expect(textOf(fake.callsOf('sendMessage')[0])).toContain('news about your VPN access');
+    expect(textOf(fake().callsOf('sendMessage')[0])).toContain('news about your VPN access');
   });
 });
 
@@ -204,7 +202,7 @@ describe('expiry reminders', () => {
     const user = await newUser();
     await periodEndingIn(user.userId, 2 * 86_400_000);
     expect(await deliverOutboxOnce(options())).toMatchObject({ sent: 1 });
-    expect(textOf(fake.callsOf('sendMessage')[0])).toMatch(
+    expect(textOf(fake().callsOf('sendMessage')[0])).toMatch(
       /^Your subscription ends on \d{4}-\d\d-\d\d \d\d:\d\d UTC\./,
     );
   });

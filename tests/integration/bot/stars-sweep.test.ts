@@ -1,26 +1,14 @@
 import { Api } from 'grammy';
 import type { StarTransaction } from 'grammy/types';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { sweepStarTransactions } from '../../../src/bot/index.ts';
-import { upsertPlan } from '../../../src/db/index.ts';
 import { encodeOrderReference } from '../../../src/domain/index.ts';
-import { startFakeBotApi, type FakeBotApi } from '../../fakes/fake-bot-api.ts';
 import { insertUser } from '../../support/builders.ts';
 import { useTestDatabase } from '../../support/database.ts';
-import { silentLogger, textOf } from './support.ts';
+import { silentLogger, textOf, upsertStarsPlan, useFakeBotApi } from './support.ts';
 
 const database = useTestDatabase();
-let fake: FakeBotApi;
-
-beforeAll(async () => {
-  fake = await startFakeBotApi();
-});
-afterEach(() => {
-  fake.reset();
-});
-afterAll(async () => {
-  await fake.close();
-});
+const fake = useFakeBotApi();
 
 const TELEGRAM_ID = 555_001;
 const payer = { id: TELEGRAM_ID, is_bot: false, first_name: 'Ann' };
@@ -28,14 +16,7 @@ const payer = { id: TELEGRAM_ID, is_bot: false, first_name: 'Ann' };
 describe('Star transactions sweep', () => {
   it('records a payment whose update was lost, once, tells the user, and applies a lost refund', async () => {
     const pool = database().pool;
-    await upsertPlan(pool, {
-      code: 'sweep-month',
-      title: 'Month',
-      durationDays: 30,
-      price: '299',
-      currency: 'RUB',
-      prices: { XTR: '250' },
-    });
+    await upsertStarsPlan(pool, 'sweep-month');
     const userId = await insertUser(pool, { telegramId: TELEGRAM_ID });
     const payload = encodeOrderReference({ userId, planCode: 'sweep-month' });
     const payment: StarTransaction = {
@@ -51,7 +32,7 @@ describe('Star transactions sweep', () => {
       source: { type: 'user', transaction_type: 'invoice_payment', user: payer, invoice_payload: 'not-ours' },
     };
     let history: StarTransaction[] = [payment, foreign];
-    fake.respond((call) => {
+    fake().respond((call) => {
       if (call.method !== 'getStarTransactions') {
         return undefined;
       }
@@ -59,14 +40,14 @@ describe('Star transactions sweep', () => {
       return { result: { transactions: history.slice(offset) } };
     });
     const options = {
-      api: new Api('123456:TEST-TOKEN', { apiRoot: fake.apiRoot }),
+      api: new Api('123456:TEST-TOKEN', { apiRoot: fake().apiRoot }),
       pool,
       logger: silentLogger,
     };
 
     const first = await sweepStarTransactions(options, 0);
     expect(first).toEqual({ seen: 2, recovered: 1, refunded: 0, nextOffset: 2 });
-    expect(textOf(fake.callsOf('sendMessage')[0])).toContain('Payment received');
+    expect(textOf(fake().callsOf('sendMessage')[0])).toContain('Payment received');
     const again = await sweepStarTransactions(options, 0);
     expect(again).toMatchObject({ seen: 2, recovered: 0 });
     const periods = await pool.query<{ cancelled: boolean }>(

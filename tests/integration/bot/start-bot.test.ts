@@ -1,28 +1,18 @@
 import { PassThrough } from 'node:stream';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { startBot } from '../../../src/bot/index.ts';
 import { loadConfig } from '../../../src/config/index.ts';
 import { createLogger } from '../../../src/shared/index.ts';
-import { FAKE_BOT_INFO, startFakeBotApi, type FakeBotApi } from '../../fakes/fake-bot-api.ts';
+import { FAKE_BOT_INFO } from '../../fakes/fake-bot-api.ts';
 import { textUpdate } from '../../fakes/telegram-updates.ts';
 import { useTestDatabase } from '../../support/database.ts';
-import { silentLogger } from './support.ts';
+import { silentLogger, useFakeBotApi } from './support.ts';
 
 const database = useTestDatabase();
-let fake: FakeBotApi;
-
-beforeAll(async () => {
-  fake = await startFakeBotApi();
-});
-afterEach(() => {
-  fake.reset();
-});
-afterAll(async () => {
-  await fake.close();
-});
+const fake = useFakeBotApi();
 
 const env = (extra: Record<string, string>): Record<string, string> => ({
-  KEYWARDEN_TELEGRAM_API_ROOT: fake.apiRoot,
+  KEYWARDEN_TELEGRAM_API_ROOT: fake().apiRoot,
   KEYWARDEN_OUTBOX_INTERVAL: '50ms',
   ...extra,
 });
@@ -38,12 +28,12 @@ describe('startBot', () => {
     await handle.close();
     expect(handle.isRunning).toBe(false);
     expect(lines.filter((line) => line.includes('TELEGRAM_BOT_TOKEN is not set'))).toHaveLength(1);
-    expect(fake.calls).toHaveLength(0);
+    expect(fake().calls).toHaveLength(0);
   });
 
   it('polls for updates, handles them, and stops gracefully on close', async () => {
     let delivered = false;
-    fake.respond((call) => {
+    fake().respond((call) => {
       if (call.method !== 'getUpdates' || delivered) {
         return undefined;
       }
@@ -58,12 +48,13 @@ describe('startBot', () => {
     });
     expect(handle.isRunning).toBe(true);
     // A webhook left from webhook mode would make getUpdates fail: it is removed first.
-    expect(fake.callsOf('deleteWebhook')).toHaveLength(1);
-    expect(fake.callsOf('setMyCommands').map((call) => call.params['language_code'] ?? 'default')).toEqual([
-      'default',
-      'ru',
-    ]);
-    await expect.poll(() => fake.callsOf('sendMessage')[0]?.params['chat_id']).toBe(400_101);
+    expect(fake().callsOf('deleteWebhook')).toHaveLength(1);
+    expect(
+      fake()
+        .callsOf('setMyCommands')
+        .map((call) => call.params['language_code'] ?? 'default'),
+    ).toEqual(['default', 'ru']);
+    await expect.poll(() => fake().callsOf('sendMessage')[0]?.params['chat_id']).toBe(400_101);
     await handle.close();
     await handle.done;
     await handle.close();
@@ -98,7 +89,7 @@ describe('startBot', () => {
       botInfo: FAKE_BOT_INFO,
     });
     try {
-      expect(fake.callsOf('setWebhook')[0]?.params).toMatchObject({
+      expect(fake().callsOf('setWebhook')[0]?.params).toMatchObject({
         url: 'https://bot.example.net/telegram',
         secret_token: 'letmein_123',
       });
@@ -112,14 +103,14 @@ describe('startBot', () => {
         body: update,
       });
       expect(forged.status).toBe(401);
-      expect(fake.callsOf('sendMessage')).toHaveLength(0);
+      expect(fake().callsOf('sendMessage')).toHaveLength(0);
       const genuine = await fetch(url, {
         method: 'POST',
         headers: { 'content-type': 'application/json', 'x-telegram-bot-api-secret-token': 'letmein_123' },
         body: update,
       });
       expect(genuine.status).toBe(200);
-      expect(fake.callsOf('sendMessage')[0]?.params['chat_id']).toBe(400_001);
+      expect(fake().callsOf('sendMessage')[0]?.params['chat_id']).toBe(400_001);
     } finally {
       await handle.close();
     }

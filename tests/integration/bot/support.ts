@@ -1,9 +1,17 @@
 /** Shared set-up of the bot integration tests: a bot on a test database and the fake Bot API. */
 import type { Bot } from 'grammy';
 import type pg from 'pg';
+import { afterAll, afterEach, beforeAll } from 'vitest';
 import { createBot, type BotConfig, type BotContext, type BotObserver } from '../../../src/bot/index.ts';
+import { upsertPlan, type PlanRecord } from '../../../src/db/index.ts';
 import { createLogger } from '../../../src/shared/index.ts';
-import { FAKE_BOT_INFO, type FakeBotApi, type RecordedCall } from '../../fakes/fake-bot-api.ts';
+import {
+  FAKE_BOT_INFO,
+  startFakeBotApi,
+  type FakeBotApi,
+  type RecordedCall,
+} from '../../fakes/fake-bot-api.ts';
+import type { TgUser } from '../../fakes/telegram-updates.ts';
 
 /** The admin's Telegram id in these tests. */
 export const ADMIN_ID = 900_000_001;
@@ -57,4 +65,59 @@ export function recordingObserver(): BotObserver & { readonly events: Array<[str
     onOutbox: (kind, outcome) => events.push(['outbox', kind, outcome]),
     onPayment: (provider, outcome) => events.push(['payment', provider, outcome]),
   };
+}
+
+/** Starts the fake Bot API for this test file (reset after each test, closed after all); returns its getter. */
+export function useFakeBotApi(): () => FakeBotApi {
+  let fake: FakeBotApi | undefined;
+  beforeAll(async () => {
+    fake = await startFakeBotApi();
+  });
+  afterEach(() => {
+    fake?.reset();
+  });
+  afterAll(async () => {
+    await fake?.close();
+  });
+  return () => {
+    if (fake === undefined) {
+      throw new Error('the fake Bot API is not started yet (use it inside a test)');
+    }
+    return fake;
+  };
+}
+
+/** A maker of fresh Telegram users named `firstName`, with ids counting up from `firstId`. */
+export function tgUserFactory(firstId: number, firstName: string): (overrides?: Partial<TgUser>) => TgUser {
+  let nextTelegramId = firstId;
+  return (overrides = {}) => {
+    nextTelegramId += 1;
+    return {
+      id: nextTelegramId,
+      first_name: firstName,
+      username: `${firstName.toLowerCase()}${nextTelegramId}`,
+      language_code: 'en',
+      ...overrides,
+    };
+  };
+}
+
+/** Our user id of the user registered with `telegramId`. */
+export async function userIdByTelegramId(pool: pg.Pool, telegramId: number): Promise<string> {
+  const { rows } = await pool.query<{ id: string }>('select id from users where telegram_id = $1', [
+    telegramId,
+  ]);
+  return rows[0]!.id;
+}
+
+/** Upserts a 30-day plan `code` titled Month at 299 RUB and 250 Telegram Stars. */
+export function upsertStarsPlan(pool: pg.Pool, code: string): Promise<PlanRecord> {
+  return upsertPlan(pool, {
+    code,
+    title: 'Month',
+    durationDays: 30,
+    price: '299',
+    currency: 'RUB',
+    prices: { XTR: '250' },
+  });
 }

@@ -1,4 +1,4 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { useTestDatabase } from '../../support/database.ts';
 import {
   addSimulatedPanel,
@@ -8,18 +8,14 @@ import {
   panelWrites,
   seedClientForKey,
   startTestDaemon,
+  useCleanups,
   waitFor,
 } from '../../support/reconciler-harness.ts';
 
 const database = useTestDatabase();
 
 describe.each(['g2', 'g1'] as const)('hand edits on a %s panel', (generation) => {
-  const cleanups: Array<() => Promise<void>> = [];
-  afterEach(async () => {
-    for (const cleanup of cleanups.splice(0).reverse()) {
-      await cleanup();
-    }
-  });
+  const cleanups = useCleanups();
 
   it('reports hand edits as drift while the panel is observe-only, and corrects them once it is enforced again', async () => {
     const { pool, url } = database();

@@ -1,4 +1,4 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { useTestDatabase } from '../../support/database.ts';
 import {
   addPeriod,
@@ -6,19 +6,15 @@ import {
   insertKey,
   insertUserWithPeriod,
   startTestDaemon,
-  waitFor,
   type TestPanel,
+  useCleanups,
+  waitFor,
 } from '../../support/reconciler-harness.ts';
 
 const database = useTestDatabase();
 
 describe.each(['g2', 'g1'] as const)('expiry and activation on a %s panel', (generation) => {
-  const cleanups: Array<() => Promise<void>> = [];
-  afterEach(async () => {
-    for (const cleanup of cleanups.splice(0).reverse()) {
-      await cleanup();
-    }
-  });
+  const cleanups = useCleanups();
 
   async function setup(): Promise<{ panel: TestPanel; url: string }> {
     const { pool, url } = database();

@@ -1,15 +1,13 @@
 import pg from 'pg';
-import { afterEach, describe, expect, inject, it } from 'vitest';
+import { describe, expect, inject, it } from 'vitest';
 import type { SimulatedFault } from '../../../src/xui/simulator/index.ts';
-import { createTestDatabase } from '../../support/database.ts';
 import {
-  addSimulatedPanel,
-  insertKey,
-  insertUserWithPeriod,
+  databaseWithPanel,
+  insertSeededKey,
   metricValue,
   panelWrites,
-  seedClientForKey,
   startTestDaemon,
+  useCleanups,
   waitFor,
 } from '../../support/reconciler-harness.ts';
 
@@ -24,32 +22,14 @@ const FAULTS: ReadonlyArray<{ name: string; fault: SimulatedFault }> = [
 ];
 
 describe.each(['g2', 'g1'] as const)('fail-open on a %s panel', (generation) => {
-  const cleanups: Array<() => Promise<void>> = [];
-  afterEach(async () => {
-    for (const cleanup of cleanups.splice(0).reverse()) {
-      await cleanup();
-    }
-  });
+  const cleanups = useCleanups();
 
   it.each(FAULTS)(
     'panel $name: no write while it fails, nothing crashes, converges after recovery',
     async ({ fault }) => {
-      const db = await createTestDatabase();
-      cleanups.push(db.drop);
-      const panel = await addSimulatedPanel(db.pool, generation);
-      cleanups.push(() => panel.sim.close());
-      const paid = await insertKey(
-        db.pool,
-        await insertUserWithPeriod(db.pool, { startInMs: -60_000, durationMs: 3_600_000 }),
-        panel,
-      );
-      const expired = await insertKey(
-        db.pool,
-        await insertUserWithPeriod(db.pool, { startInMs: -60_000, durationMs: 30_000 }),
-        panel,
-      );
-      await seedClientForKey(db.pool, panel, paid.keyId);
-      await seedClientForKey(db.pool, panel, expired.keyId);
+      const { db, panel } = await databaseWithPanel(cleanups, generation);
+      const paid = await insertSeededKey(db.pool, panel, { startInMs: -60_000, durationMs: 3_600_000 });
+      const expired = await insertSeededKey(db.pool, panel, { startInMs: -60_000, durationMs: 30_000 });
       await panel.sim.setFault(fault);
 
       const running = await startTestDaemon(db.url);
@@ -72,21 +52,14 @@ describe.each(['g2', 'g1'] as const)('fail-open on a %s panel', (generation) => 
 });
 
 describe('fail-open when the database goes away', () => {
-  const cleanups: Array<() => Promise<void>> = [];
-  afterEach(async () => {
-    for (const cleanup of cleanups.splice(0).reverse()) {
-      await cleanup();
-    }
-  });
+  const cleanups = useCleanups();
 
   it('writes nothing to any panel while the database is unreachable, and converges when it returns', async () => {
-    const db = await createTestDatabase();
-    cleanups.push(db.drop);
-    const panel = await addSimulatedPanel(db.pool, 'g2');
-    cleanups.push(() => panel.sim.close());
-    const userId = await insertUserWithPeriod(db.pool, { startInMs: -60_000, durationMs: 3_600_000 });
-    const key = await insertKey(db.pool, userId, panel);
-    await seedClientForKey(db.pool, panel, key.keyId);
+    const { db, panel } = await databaseWithPanel(cleanups, 'g2');
+    const key = await insertSeededKey(db.pool, panel, {
+      startInMs: -60_000,
+      durationMs: 3_600_000,
+    });
     const running = await startTestDaemon(db.url, { KEYWARDEN_RESYNC_INTERVAL: '500ms' });
     cleanups.push(running.stop);
     await waitFor('first pass recorded', async () => {

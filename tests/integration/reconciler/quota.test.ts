@@ -1,4 +1,4 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { grantPeriod, upsertPlan } from '../../../src/db/index.ts';
 import { asUserId } from '../../../src/domain/index.ts';
 import { useTestDatabase } from '../../support/database.ts';
@@ -7,6 +7,7 @@ import {
   insertKey,
   insertUserWithPeriod,
   startTestDaemon,
+  useCleanups,
   waitFor,
 } from '../../support/reconciler-harness.ts';
 
@@ -14,12 +15,7 @@ const database = useTestDatabase();
 const MB = 1024 * 1024;
 
 describe.each(['g2', 'g1'] as const)('per-period quota on a %s panel', (generation) => {
-  const cleanups: Array<() => Promise<void>> = [];
-  afterEach(async () => {
-    for (const cleanup of cleanups.splice(0).reverse()) {
-      await cleanup();
-    }
-  });
+  const cleanups = useCleanups();
 
   it('disables a key that used up its quota, and a renewal re-enables it with totalGB = used + quota that the panel job keeps', async () => {
     const { pool, url } = database();

@@ -1,15 +1,18 @@
 import pg from 'pg';
-import { afterEach, describe, expect, inject, it } from 'vitest';
+import { describe, expect, inject, it } from 'vitest';
 import { createTestDatabase } from '../../support/database.ts';
 import {
   addPeriod,
   addSimulatedPanel,
+  databaseWithPanel,
   insertKey,
+  insertSeededKey,
   insertUserWithPeriod,
   metricValue,
   panelWrites,
   seedClientForKey,
   startTestDaemon,
+  useCleanups,
   waitFor,
 } from '../../support/reconciler-harness.ts';
 
@@ -28,21 +31,11 @@ async function terminate(applicationName: string, database: string): Promise<num
 }
 
 describe('connections and replicas', () => {
-  const cleanups: Array<() => Promise<void>> = [];
-  afterEach(async () => {
-    for (const cleanup of cleanups.splice(0).reverse()) {
-      await cleanup();
-    }
-  });
+  const cleanups = useCleanups();
 
   it('applies a change committed while the listener was cut off right after it reconnects', async () => {
-    const db = await createTestDatabase();
-    cleanups.push(db.drop);
-    const panel = await addSimulatedPanel(db.pool, 'g2');
-    cleanups.push(() => panel.sim.close());
-    const userId = await insertUserWithPeriod(db.pool, null);
-    const key = await insertKey(db.pool, userId, panel);
-    await seedClientForKey(db.pool, panel, key.keyId, { enable: false });
+    const { db, panel } = await databaseWithPanel(cleanups, 'g2');
+    const { userId, ...key } = await insertSeededKey(db.pool, panel, null, { enable: false });
     const running = await startTestDaemon(db.url);
     cleanups.push(running.stop);
     await waitFor('listener ready', async () => (await running.daemon.readiness()).ready);
@@ -81,10 +74,7 @@ describe('connections and replicas', () => {
   });
 
   it('hands a panel to the other replica when the lock session dies, and the old owner stops writing', async () => {
-    const db = await createTestDatabase();
-    cleanups.push(db.drop);
-    const panel = await addSimulatedPanel(db.pool, 'g2');
-    cleanups.push(() => panel.sim.close());
+    const { db, panel } = await databaseWithPanel(cleanups, 'g2');
     const a = await startTestDaemon(db.url, {}, 'replica-a');
     cleanups.push(a.stop);
     const b = await startTestDaemon(db.url, {}, 'replica-b');

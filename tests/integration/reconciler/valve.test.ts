@@ -1,17 +1,16 @@
 import { PassThrough } from 'node:stream';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { runCli } from '../../../src/cli/main.ts';
-import { createTestDatabase, type TestDatabase } from '../../support/database.ts';
+import type { TestDatabase } from '../../support/database.ts';
 import {
-  addSimulatedPanel,
-  insertKey,
-  insertUserWithPeriod,
+  databaseWithPanel,
+  insertSeededKey,
   metricValue,
   panelWrites,
-  seedClientForKey,
   startTestDaemon,
-  waitFor,
   type TestPanel,
+  useCleanups,
+  waitFor,
 } from '../../support/reconciler-harness.ts';
 
 async function planJson(
@@ -30,26 +29,19 @@ async function planJson(
 }
 
 describe('safety valve', () => {
-  const cleanups: Array<() => Promise<void>> = [];
-  afterEach(async () => {
-    for (const cleanup of cleanups.splice(0).reverse()) {
-      await cleanup();
-    }
-  });
+  const cleanups = useCleanups();
 
   async function setup(
     count: number,
   ): Promise<{ db: TestDatabase; panel: TestPanel; users: string[]; emails: string[] }> {
-    const db = await createTestDatabase();
-    cleanups.push(db.drop);
-    const panel = await addSimulatedPanel(db.pool, 'g2');
-    cleanups.push(() => panel.sim.close());
+    const { db, panel } = await databaseWithPanel(cleanups, 'g2');
     const users: string[] = [];
     const emails: string[] = [];
     for (let index = 0; index < count; index += 1) {
-      const userId = await insertUserWithPeriod(db.pool, { startInMs: -60_000, durationMs: 3_600_000 });
-      const key = await insertKey(db.pool, userId, panel);
-      await seedClientForKey(db.pool, panel, key.keyId);
+      const { userId, ...key } = await insertSeededKey(db.pool, panel, {
+        startInMs: -60_000,
+        durationMs: 3_600_000,
+      });
       users.push(userId);
       emails.push(key.email);
     }
@@ -103,9 +95,10 @@ describe('safety valve', () => {
 
   it('lets a single expiry through on a busy panel', async () => {
     const { db, panel, emails } = await setup(15);
-    const userId = await insertUserWithPeriod(db.pool, { startInMs: -60_000, durationMs: 61_500 });
-    const key = await insertKey(db.pool, userId, panel);
-    await seedClientForKey(db.pool, panel, key.keyId);
+    const key = await insertSeededKey(db.pool, panel, {
+      startInMs: -60_000,
+      durationMs: 61_500,
+    });
     const running = await startTestDaemon(db.url);
     cleanups.push(running.stop);
     await waitFor(

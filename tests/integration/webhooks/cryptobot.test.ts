@@ -4,12 +4,13 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { signCryptoPayUpdate } from '../../../src/webhooks/index.ts';
 import { useTestDatabase } from '../../support/database.ts';
 import {
+  expectRefused,
   post,
+  type Reply,
   rowsOf,
   seedCustomer,
-  useWebhookServer,
   totalRows,
-  type Reply,
+  useWebhookServer,
 } from '../../support/webhooks.ts';
 
 const database = useTestDatabase();
@@ -126,18 +127,14 @@ describe('Crypto Pay webhook', () => {
     const { userId, reference } = await seedCustomer(pool);
     const body = JSON.stringify(update(reference));
     const reply = await send(body, sign(body));
-    expect(reply.status).toBe(401);
-    expect(reply.body.error?.code).toBe('bad-signature');
-    expect(await rowsOf(pool, userId)).toMatchObject({ payments: 0, periods: 0 });
+    await expectRefused(reply, 401, 'bad-signature', pool, userId);
   });
 
   it('refuses an update without a signature header with 401', async () => {
     const { pool } = database();
     const { userId, reference } = await seedCustomer(pool);
     const reply = await post(url, '/webhooks/cryptobot', JSON.stringify(update(reference)));
-    expect(reply.status).toBe(401);
-    expect(reply.body.error?.code).toBe('missing-signature');
-    expect(await rowsOf(pool, userId)).toMatchObject({ payments: 0, periods: 0 });
+    await expectRefused(reply, 401, 'missing-signature', pool, userId);
   });
 
   it('answers 400 to signed malformed JSON and to an invoice that is not paid, writing nothing', async () => {

@@ -1,9 +1,8 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { request as httpRequest } from 'node:http';
-import { http, HttpResponse, passthrough } from 'msw';
-import { setupServer } from 'msw/node';
+import { http, HttpResponse } from 'msw';
 import pg from 'pg';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { ConfigError } from '../../../src/config/index.ts';
 import { countPaymentsByStatus, findFreePort } from '../../../src/db/index.ts';
 import { createLogger } from '../../../src/shared/index.ts';
@@ -12,6 +11,7 @@ import {
   signCryptoPayUpdate,
   signGenericWebhook,
   startWebhooks,
+  type WebhookServer,
 } from '../../../src/webhooks/index.ts';
 import { useTestDatabase } from '../../support/database.ts';
 import {
@@ -21,6 +21,7 @@ import {
   rowsOf,
   seedCustomer,
   totalRows,
+  useMockedApis,
   webhookConfig,
 } from '../../support/webhooks.ts';
 
@@ -32,16 +33,15 @@ const SECRETS = {
   KEYWARDEN_YOOKASSA_SECRET_KEY: 'live_YooKassaSecretKey_55aa',
 };
 
-const api = setupServer(http.all(/^http:\/\/127\.0\.0\.1:\d+\//, () => passthrough()));
-beforeAll(() => {
-  api.listen({ onUnhandledFrame: 'error' });
-});
-afterEach(() => {
-  api.resetHandlers();
-});
-afterAll(() => {
-  api.close();
-});
+const api = useMockedApis();
+
+/** A webhook server on this file's database with a silent logger and `env` settings (not yet listening). */
+const silentServer = (env: Record<string, string> = {}): WebhookServer =>
+  createWebhookServer({
+    pool: database().pool,
+    config: webhookConfig(env),
+    logger: createLogger({ level: 'silent' }),
+  });
 
 const signedGeneric = (url: URL, body: string, secret = SECRETS.KEYWARDEN_WEBHOOK_SECRET) => {
   const timestamp = Math.floor(Date.now() / 1000);
@@ -53,11 +53,7 @@ const signedGeneric = (url: URL, body: string, secret = SECRETS.KEYWARDEN_WEBHOO
 
 describe('webhook server', () => {
   it('answers /healthz, 404 for unknown paths and for providers that are not configured', async () => {
-    const server = createWebhookServer({
-      pool: database().pool,
-      config: webhookConfig(),
-      logger: createLogger({ level: 'silent' }),
-    });
+    const server = silentServer();
     const url = await server.listen();
     try {
       expect(url.hostname).toBe('127.0.0.1');
@@ -78,11 +74,7 @@ describe('webhook server', () => {
   });
 
   it('answers 404 to a request target that is not a valid URL', async () => {
-    const server = createWebhookServer({
-      pool: database().pool,
-      config: webhookConfig(),
-      logger: createLogger({ level: 'silent' }),
-    });
+    const server = silentServer();
     const url = await server.listen();
     try {
       const status = await new Promise<number>((resolve, reject) => {
@@ -106,11 +98,7 @@ describe('webhook server', () => {
   });
 
   it('closes idempotently and stops accepting connections', async () => {
-    const server = createWebhookServer({
-      pool: database().pool,
-      config: webhookConfig(),
-      logger: createLogger({ level: 'silent' }),
-    });
+    const server = silentServer();
     const url = await server.listen();
     expect(await server.listen()).toBe(url);
     await Promise.all([server.close(), server.close()]);
@@ -149,23 +137,14 @@ describe('webhook server', () => {
   });
 
   it('refuses settings that cannot work, naming the variable', () => {
-    const make = (env: Record<string, string>) => () =>
-      createWebhookServer({
-        pool: database().pool,
-        config: webhookConfig(env),
-        logger: createLogger({ level: 'silent' }),
-      });
+    const make = (env: Record<string, string>) => () => silentServer(env);
     expect(make({ KEYWARDEN_YOOKASSA_ALLOWED_IPS: '185.71.76.0/33' })).toThrow(ConfigError);
     expect(make({ KEYWARDEN_YOOKASSA_ALLOWED_IPS: '1.2.3' })).toThrow(/KEYWARDEN_YOOKASSA_ALLOWED_IPS/);
     expect(make({ KEYWARDEN_YOOKASSA_SHOP_ID: '1234' })).toThrow(/KEYWARDEN_YOOKASSA_SECRET_KEY/);
   });
 
   it('answers 413 to an oversized chunked body without a content-length, writing nothing', async () => {
-    const server = createWebhookServer({
-      pool: database().pool,
-      config: webhookConfig({ KEYWARDEN_WEBHOOK_SECRET: SECRETS.KEYWARDEN_WEBHOOK_SECRET }),
-      logger: createLogger({ level: 'silent' }),
-    });
+    const server = silentServer({ KEYWARDEN_WEBHOOK_SECRET: SECRETS.KEYWARDEN_WEBHOOK_SECRET });
     const url = await server.listen();
     try {
       const before = await totalRows(database().pool);
