@@ -129,7 +129,12 @@ export function createController(options: ControllerOptions): Controller {
         }
         for (const panelId of report.panels.map((panel) => panel.panelId)) {
           if (retry.has(panelId)) {
-            const delayMs = queue.requeueWithBackoff(panelId, 'retry');
+            // Only the panel's own retries count as failures: a full pass that also failed on it
+            // would otherwise double its backoff once more per trigger, not per attempt.
+            const delayMs =
+              item.key === panelId
+                ? queue.requeueWithBackoff(panelId, 'retry')
+                : queue.retryAfterBackoff(panelId, 'retry');
             log.warn({ panelId, retryInMs: delayMs }, 'panel not converged, retrying');
           } else {
             queue.forget(panelId);

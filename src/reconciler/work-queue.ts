@@ -30,6 +30,12 @@ export interface WorkQueue<K, T> {
   addAfter(key: K, trigger: T, priority: Priority, delayMs: number): void;
   /** Re-adds after the item's next backoff delay; returns that delay in ms. */
   requeueWithBackoff(key: K, trigger: T): number;
+  /**
+   * Re-adds after the delay of the item's current failure count (at least the first), without
+   * counting a new failure: for a failure seen by someone else's work (a full pass), so that only
+   * the item's own retries make its backoff grow. Returns the delay in ms.
+   */
+  retryAfterBackoff(key: K, trigger: T): number;
   /** Resets the failure count of `key`. */
   forget(key: K): void;
   /** Number of failures recorded for `key`. */
@@ -140,6 +146,11 @@ export function createWorkQueue<K, T>(options: WorkQueueOptions = {}): WorkQueue
       const attempt = (failureCounts.get(key) ?? 0) + 1;
       failureCounts.set(key, attempt);
       const delay = backoffDelayMs(attempt, backoff, options.random);
+      addAfter(key, trigger, 'normal', delay);
+      return delay;
+    },
+    retryAfterBackoff(key, trigger) {
+      const delay = backoffDelayMs(Math.max(1, failureCounts.get(key) ?? 0), backoff, options.random);
       addAfter(key, trigger, 'normal', delay);
       return delay;
     },

@@ -54,6 +54,17 @@ describe('work queue', () => {
     expect(queue.requeueWithBackoff('a', 'retry')).toBe(1_000);
   });
 
+  it('schedules a retry at the current backoff without counting a failure (a full pass saw it fail)', () => {
+    const queue = createWorkQueue<string, string>({ random: () => 1 });
+    expect(queue.retryAfterBackoff('a', 'retry')).toBe(1_000);
+    expect(queue.retryAfterBackoff('a', 'retry')).toBe(1_000);
+    expect(queue.failures('a')).toBe(0);
+    queue.requeueWithBackoff('a', 'retry');
+    queue.requeueWithBackoff('a', 'retry');
+    expect(queue.retryAfterBackoff('a', 'retry')).toBe(2_000);
+    expect(queue.failures('a')).toBe(2);
+  });
+
   it('adds a backed-off item only when its delay has passed', async () => {
     const queue = createWorkQueue<string, string>({ random: () => 1 });
     queue.requeueWithBackoff('a', 'retry');
