@@ -11,7 +11,7 @@
 import { loadConfig } from '../src/config/index.ts';
 import { startReconcilerDaemon } from '../src/daemon.ts';
 import { startSimulatedPanel } from '../src/xui/simulator/index.ts';
-import { createBenchDatabase, percentile, silentLogger } from './support.ts';
+import { createBenchDatabase, insertKeysWithClients, percentile, silentLogger } from './support.ts';
 
 const commits = Number(process.argv[2] ?? 1_000);
 const latencyMs = Number(process.argv[3] ?? 20);
@@ -27,26 +27,7 @@ try {
   await db.pool.query(`insert into users (telegram_id) select 6000000 + g from generate_series(1, $1) g`, [
     commits,
   ]);
-  const { rows: keys } = await db.pool.query<{
-    user_id: string;
-    email: string;
-    uuid: string;
-    sub_id: string;
-  }>(
-    `insert into vpn_keys (user_id, panel_id, inbound_id, flow)
-     select u.id, p.id, $1, 'xtls-rprx-vision' from users u cross join panels p order by u.id
-     returning user_id::text, email, client_uuid::text as uuid, sub_id`,
-    [inboundId],
-  );
-  for (const key of keys) {
-    sim.seedClient(inboundId, {
-      email: key.email,
-      uuid: key.uuid,
-      subId: key.sub_id,
-      flow: 'xtls-rprx-vision',
-      enable: false,
-    });
-  }
+  const keys = await insertKeysWithClients(db.pool, sim, inboundId, false);
   sim.setLatency(latencyMs);
   const config = loadConfig({
     DATABASE_URL: db.url,
@@ -71,7 +52,7 @@ try {
   for (const key of keys) {
     await db.pool.query(
       `insert into subscription_periods (user_id, source, starts_at, ends_at) values ($1, 'admin', now(), now() + interval '30 days')`,
-      [key.user_id],
+      [key.userId],
     );
     const committed = performance.now();
     while (sim.inspectClient(key.email)?.enable !== true) {

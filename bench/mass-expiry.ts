@@ -14,7 +14,7 @@
 import { loadConfig } from '../src/config/index.ts';
 import { startReconcilerDaemon } from '../src/daemon.ts';
 import { startSimulatedPanel } from '../src/xui/simulator/index.ts';
-import { createBenchDatabase, silentLogger } from './support.ts';
+import { createBenchDatabase, insertKeysWithClients, silentLogger } from './support.ts';
 
 const keyCount = Number(process.argv[2] ?? 10_000);
 const modes = (process.argv[3] ?? 'g2,g1,naive').split(',') as Array<'g2' | 'g1' | 'naive'>;
@@ -45,21 +45,7 @@ async function runMode(mode: 'g2' | 'g1' | 'naive'): Promise<Record<string, numb
       [LEAD_MS],
     );
     const boundaryMs = boundary[0]?.at.getTime() ?? 0;
-    const { rows: keys } = await db.pool.query<{ email: string; uuid: string; sub_id: string }>(
-      `insert into vpn_keys (user_id, panel_id, inbound_id, flow)
-       select u.id, p.id, $1, 'xtls-rprx-vision' from users u cross join panels p
-       returning email, client_uuid::text as uuid, sub_id`,
-      [inboundId],
-    );
-    for (const key of keys) {
-      sim.seedClient(inboundId, {
-        email: key.email,
-        uuid: key.uuid,
-        subId: key.sub_id,
-        flow: 'xtls-rprx-vision',
-        enable: true,
-      });
-    }
+    const keys = await insertKeysWithClients(db.pool, sim, inboundId, true);
     // One customer stays entitled, as on any real panel: a panel whose desired set is empty would
     // (rightly) trip the safety valve's empty-desired rule instead.
     const { rows: keeper } = await db.pool.query<{ email: string; uuid: string }>(
@@ -125,7 +111,7 @@ async function runMode(mode: 'g2' | 'g1' | 'naive'): Promise<Record<string, numb
             totalGB: 0,
             limitIp: 0,
             tgId: 0,
-            subId: key.sub_id,
+            subId: key.subId,
             comment: '',
             reset: 0,
             flow: 'xtls-rprx-vision',

@@ -4,6 +4,7 @@ import { Writable } from 'node:stream';
 import pg from 'pg';
 import { migrate } from '../src/db/index.ts';
 import { createLogger, type Logger } from '../src/shared/index.ts';
+import type { SimulatedPanel } from '../src/xui/simulator/index.ts';
 
 /** A migrated scratch database on the server of DATABASE_URL (or TEST_DATABASE_URL). */
 export interface BenchDatabase {
@@ -67,4 +68,39 @@ export function percentile(values: readonly number[], p: number): number {
   const sorted = [...values].sort((a, b) => a - b);
   const index = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
   return sorted[index] ?? Number.NaN;
+}
+
+/**
+ * Gives every user one key on `inboundId` of the (single) panel and puts the matching client on the
+ * simulated panel, enabled or not; resolves to the keys in user order.
+ */
+export async function insertKeysWithClients(
+  pool: pg.Pool,
+  sim: SimulatedPanel,
+  inboundId: number,
+  enable: boolean,
+): Promise<
+  ReadonlyArray<{
+    readonly userId: string;
+    readonly email: string;
+    readonly uuid: string;
+    readonly subId: string;
+  }>
+> {
+  const { rows } = await pool.query<{ user_id: string; email: string; uuid: string; sub_id: string }>(
+    `insert into vpn_keys (user_id, panel_id, inbound_id, flow)
+     select u.id, p.id, $1, 'xtls-rprx-vision' from users u cross join panels p order by u.id
+     returning user_id::text, email, client_uuid::text as uuid, sub_id`,
+    [inboundId],
+  );
+  for (const key of rows) {
+    sim.seedClient(inboundId, {
+      email: key.email,
+      uuid: key.uuid,
+      subId: key.sub_id,
+      flow: 'xtls-rprx-vision',
+      enable,
+    });
+  }
+  return rows.map((row) => ({ userId: row.user_id, email: row.email, uuid: row.uuid, subId: row.sub_id }));
 }
