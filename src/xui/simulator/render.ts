@@ -2,6 +2,9 @@
  * Wire forms of the simulated panel's records, per generation (reference/xui-api.md §4): the client
  * inside `settings.clients[]`, the G2 ClientRecord, ClientTraffic, and the inbound with settings as a
  * string (G1) or an object (G2).
+ *
+ * It deliberately shares no code with the client's own wire mapping (src/xui/ops.ts, wire.ts), even
+ * where the two look alike: a fake built from the code under test would agree with that code's bugs.
  */
 import type { PanelModel, SimClient, SimInbound, SimTraffic } from './model.ts';
 
