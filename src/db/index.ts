@@ -10,3 +10,4 @@ export {
 } from './migrate.ts';
 export { startEmbeddedPostgres, findFreePort, type EmbeddedPostgres } from './embedded.ts';
 export * from './repositories/index.ts';
+export * from './queries/index.ts';

@@ -26,3 +26,17 @@ export {
   type PaymentStatusCount,
 } from './payment-status.ts';
 export { addPanel, type NewPanel, type PanelAuth } from './panels.ts';
+export { listPlans, createPlan, updatePlan, archivePlan, type NewPlan, type PlanChanges } from './plans.ts';
+export { replaceKey, type ReplaceKeyOutcome } from './issue-key.ts';
+export { recordAdminAction, type AdminAction } from './admin-audit.ts';
+export { confirmHeldPlanByFingerprint, discardHeldPlan, type HeldDecisionOutcome } from './held-plans.ts';
+export { countCompensationTargets, applyCompensation, type CompensationTarget } from './compensation.ts';
+export {
+  createLoginToken,
+  redeemLoginToken,
+  createConsoleSession,
+  touchConsoleSession,
+  endConsoleSession,
+  type RedeemOutcome,
+  type ConsoleSession,
+} from './console-auth.ts';

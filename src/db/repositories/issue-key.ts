@@ -8,6 +8,7 @@ import {
   asInboundId,
   asKeyId,
   asPanelId,
+  asUserId,
   type InboundId,
   type KeyId,
   type PanelId,
@@ -84,7 +85,12 @@ function flowFor(choice: InboundChoice): string {
 
 /** Inserts a key for a user on the chosen (or least-loaded) inbound. */
 export async function issueKey(pool: pg.Pool, request: IssueKeyRequest): Promise<IssueKeyOutcome> {
-  return withTransaction(pool, async (client) => {
+  return withTransaction(pool, (client) => insertKey(client, request));
+}
+
+/** issueKey's work inside the caller's transaction. */
+async function insertKey(client: pg.ClientBase, request: IssueKeyRequest): Promise<IssueKeyOutcome> {
+  {
     const user = await client.query('select 1 from users where id = $1 for update', [request.userId]);
     if (user.rowCount !== 1) {
       return { kind: 'unknown-user' };
@@ -152,7 +158,7 @@ export async function issueKey(pool: pg.Pool, request: IssueKeyRequest): Promise
         inboundId: asInboundId(choice.inbound_id),
       },
     };
-  });
+  }
 }
 
 /** What revoking did. */
@@ -179,4 +185,60 @@ export async function revokeKey(
     return 'not-found';
   }
   return row.revoked_now ? 'revoked' : 'already-revoked';
+}
+
+/** What replacing did. */
+export type ReplaceKeyOutcome =
+  | { readonly kind: 'replaced'; readonly key: IssuedKey; readonly userId: UserId }
+  | { readonly kind: 'revoked-already' | 'not-found' | 'no-inbound' };
+
+/**
+ * Replaces a live key: revokes it and issues a new one (new UUID, new client email) on the same
+ * panel and inbound, in one transaction. The reconciler disables the old client and creates the new
+ * one; the user needs the new link. Used when a link leaked.
+ */
+export async function replaceKey(pool: pg.Pool, keyId: KeyId): Promise<ReplaceKeyOutcome> {
+  return withTransaction(pool, async (client): Promise<ReplaceKeyOutcome> => {
+    const { rows } = await client.query<{
+      user_id: string;
+      panel_id: string;
+      inbound_id: number;
+      revoked: boolean;
+    }>(
+      'select user_id, panel_id, inbound_id, revoked_at is not null as revoked from vpn_keys where id = $1 for update',
+      [keyId],
+    );
+    const row = rows[0];
+    if (row === undefined) {
+      return { kind: 'not-found' };
+    }
+    if (row.revoked) {
+      return { kind: 'revoked-already' };
+    }
+    await client.query('update vpn_keys set revoked_at = now() where id = $1', [keyId]);
+    const userId = asUserId(row.user_id);
+    const issued = await insertKey(client, {
+      userId,
+      panelId: asPanelId(row.panel_id),
+      inboundId: asInboundId(row.inbound_id),
+      enforceLimit: false,
+    });
+    if (issued.kind !== 'issued') {
+      // Keep the old key rather than leave the user with none.
+      throw new ReplaceAbort(issued.kind);
+    }
+    return { kind: 'replaced', key: issued.key, userId };
+  }).catch((error: unknown): ReplaceKeyOutcome => {
+    if (error instanceof ReplaceAbort) {
+      return { kind: 'no-inbound' } as const;
+    }
+    throw error;
+  });
+}
+
+class ReplaceAbort extends Error {
+  constructor(reason: string) {
+    super(`replacement key not issued: ${reason}`);
+    this.name = 'ReplaceAbort';
+  }
 }
