@@ -8,6 +8,13 @@ import { statusCommand } from './commands/status.ts';
 import { panelsCommand } from './commands/panels.ts';
 import { grantCommand } from './commands/grant.ts';
 import { keysCommand } from './commands/keys.ts';
+import { plansCommand } from './commands/plans.ts';
+import { usersCommand } from './commands/users.ts';
+import { heldCommand } from './commands/held.ts';
+import { paymentsCommand } from './commands/payments.ts';
+import { compensateCommand } from './commands/compensate.ts';
+import { consoleCommand } from './commands/console.ts';
+import { versionCommand } from './commands/version.ts';
 
 /** Every `keywarden` command, in the order `--help` lists them. */
 export const COMMANDS: readonly Command[] = [
@@ -21,4 +28,11 @@ export const COMMANDS: readonly Command[] = [
   panelsCommand,
   grantCommand,
   keysCommand,
+  plansCommand,
+  usersCommand,
+  heldCommand,
+  paymentsCommand,
+  compensateCommand,
+  consoleCommand,
+  versionCommand,
 ];

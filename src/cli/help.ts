@@ -1,0 +1,89 @@
+/**
+ * Long `--help` of the commands that predate per-command help, kept apart from their files so that
+ * changes to those commands and to their help merge independently. A command's own `help` wins.
+ */
+import type { Command, CommandHelp } from './command.ts';
+
+const JSON_FLAG = { description: 'print JSON for scripts', default: 'off' } as const;
+
+/** Help by command name. */
+export const BUILTIN_HELP: Readonly<Record<string, CommandHelp>> = {
+  start: {
+    description:
+      'With DATABASE_URL: applies pending migrations, then runs the daemon (as `keywarden run`). Without: the demo.',
+    flags: {},
+    examples: ['DATABASE_URL=postgres://keywarden@db/keywarden keywarden start', 'keywarden start'],
+  },
+  demo: {
+    description:
+      'Embedded PostgreSQL, two simulated 3x-ui panels, seeded users, the whole daemon and the web console; prints a console login link. Everything is removed on Ctrl-C.',
+    flags: {},
+    examples: ['keywarden demo'],
+  },
+  migrate: {
+    description: 'Applies pending migrations to DATABASE_URL. Safe to run from several processes at once.',
+    flags: {},
+    examples: ['DATABASE_URL=postgres://keywarden@db/keywarden keywarden migrate'],
+  },
+  run: {
+    description:
+      'The daemon: the parts named in KEYWARDEN_COMPONENTS (reconciler, bot, webhooks, console), until SIGINT/SIGTERM.',
+    flags: {},
+    examples: ['KEYWARDEN_COMPONENTS=reconciler,bot,webhooks,console keywarden run'],
+  },
+  plan: {
+    description:
+      'A dry run of one pass: per panel, what would change and why, and what the safety valve holds.',
+    flags: { json: JSON_FLAG },
+    examples: ['keywarden plan', 'keywarden plan --json'],
+  },
+  reconcile: {
+    description:
+      'One pass that applies changes, then exits; exit 1 when a panel was unreadable or an action failed.',
+    flags: {
+      once: { description: 'required: run one pass (the daemon is `keywarden run`)' },
+      json: JSON_FLAG,
+    },
+    examples: ['keywarden reconcile --once'],
+  },
+  status: {
+    description: 'Per panel: up, owner replica, keys by desired state, drift, held disables, last full sync.',
+    flags: { json: JSON_FLAG },
+    examples: ['keywarden status', 'keywarden status --json'],
+  },
+  panels: {
+    description:
+      'Registers a 3x-ui panel (the reconciler detects its API generation and reads its inbounds) or lists panels. Passwords and tokens may come from KEYWARDEN_PANEL_PASSWORD / KEYWARDEN_PANEL_TOKEN instead of flags (flags end up in shell history).',
+    flags: {
+      name: { description: 'add: a unique panel name (A-Z, a-z, 0-9, . _ -)' },
+      url: { description: 'add: the panel URL including its web base path' },
+      username: { description: 'add: panel login (with --password)' },
+      password: { description: 'add: panel password', default: 'KEYWARDEN_PANEL_PASSWORD' },
+      token: {
+        description: 'add: API token (3x-ui v3+) instead of a login',
+        default: 'KEYWARDEN_PANEL_TOKEN',
+      },
+      suspended: { description: 'add: observe only, never write to this panel', default: 'off' },
+      json: JSON_FLAG,
+    },
+    examples: [
+      'KEYWARDEN_PANEL_PASSWORD=... keywarden panels add --name de-1 --url https://de-1.example.com:2053/secret/ --username admin',
+      'keywarden panels list',
+    ],
+  },
+  grant: {
+    description:
+      'Gives a user access for a while (an admin period after their current coverage); creates the user if needed.',
+    flags: {
+      'telegram-id': { description: "the user's numeric Telegram id" },
+      for: { description: 'how long: 30d, 12h, 90s' },
+      plan: { description: 'the plan whose quota and key limit apply', default: 'none (1 key, no quota)' },
+    },
+    examples: ['keywarden grant --telegram-id 123456789 --for 30d --plan month'],
+  },
+};
+
+/** The help of a command: its own, else the built-in one, else none. */
+export function helpOf(command: Command): CommandHelp | undefined {
+  return command.help ?? BUILTIN_HELP[command.name];
+}

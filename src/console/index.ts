@@ -1,0 +1,1 @@
+export { keyLink } from './key-link.ts';
