@@ -74,6 +74,17 @@ export default tseslint.config(
     },
   },
   {
+    files: ['src/console/**/*.ts'],
+    rules: {
+      'no-restricted-imports': ban([
+        [
+          ['undici', 'pg-listen', 'grammy', '**/xui/**', '**/reconciler/**', '**/sources/**', '**/cli/**'],
+          'the console reads and writes rows through db; it never calls a panel',
+        ],
+      ]),
+    },
+  },
+  {
     files: ['src/xui/**/*.ts'],
     rules: {
       'no-restricted-imports': ban([

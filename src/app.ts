@@ -9,6 +9,8 @@
 import type pg from 'pg';
 import { startBot, type BotHandle, type BotObserver } from './bot/index.ts';
 import type { Config } from './config/index.ts';
+import { startConsole, type ConsoleServer } from './console/index.ts';
+import { LOCK_CLASS } from './sources/index.ts';
 import { startReconcilerDaemon, type ReconcilerDaemon } from './daemon.ts';
 import { createMetrics, startHealthServer, type HealthServer, type Metrics } from './metrics/index.ts';
 import { toError, type Logger } from './shared/index.ts';
@@ -23,6 +25,8 @@ export interface App {
   readonly webhookUrl: string | undefined;
   readonly reconciler: ReconcilerDaemon | undefined;
   readonly bot: BotHandle | undefined;
+  /** Base URL of the web console (ends in `/`), when running. */
+  readonly consoleUrl: string | undefined;
   /** Graceful stop of every part (idempotent). */
   close(): Promise<void>;
 }
@@ -66,6 +70,7 @@ export async function startApp(options: {
   let webhooks: WebhookServer | undefined;
   let bot: BotHandle | undefined;
   let health: HealthServer | undefined;
+  let consoleServer: ConsoleServer | undefined;
   let closed = false;
 
   const close = async (): Promise<void> => {
@@ -138,6 +143,16 @@ export async function startApp(options: {
       const handle = bot;
       closers.push(() => handle.close());
     }
+    if (config.components.has('console')) {
+      consoleServer = await startConsole({
+        pool,
+        config,
+        lockClass: LOCK_CLASS,
+        logger: logger.child({ component: 'console' }),
+      });
+      const server = consoleServer;
+      closers.push(() => server.close());
+    }
   } catch (error) {
     await close().catch(() => {
       // The start-up error is the one worth reporting.
@@ -152,6 +167,7 @@ export async function startApp(options: {
     webhookUrl: webhooks?.url?.href,
     reconciler,
     bot,
+    consoleUrl: consoleServer?.url,
     close,
   };
 }

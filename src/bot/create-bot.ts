@@ -12,6 +12,7 @@ import { toError } from '../shared/index.ts';
 import { parseCallbackData } from './callback-data.ts';
 import type { BotContext, BotDeps, KeywardenFlavor } from './context.ts';
 import { adminHandlers, confirmHeld } from './handlers/admin.ts';
+import { consoleHandlers } from './handlers/console.ts';
 import { getKey, replaceUserKey, revokeUserKey, showKey, showKeys } from './handlers/keys.ts';
 import { menuHandlers, showMenu, takeTrial } from './handlers/menu.ts';
 import { paymentHandlers, sendStarsInvoice, showPlans } from './handlers/payments.ts';
@@ -63,6 +64,7 @@ function installHandlers(bot: Bot<BotContext>, deps: BotDeps): Bot<BotContext> {
   });
 
   bot.use(menuHandlers(deps));
+  bot.use(consoleHandlers(deps));
   bot.use(adminHandlers(deps));
   bot.use(paymentHandlers(deps));
 

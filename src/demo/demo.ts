@@ -15,9 +15,10 @@
  * Everything lives in temporary directories and in memory; Ctrl-C removes it all.
  */
 import { startApp, type App } from '../app.ts';
-import type { Config } from '../config/index.ts';
+import { CONSOLE_LINK_TTL_MS, consoleBaseUrl, consoleLoginUrl, type Config } from '../config/index.ts';
 import {
   addPanel,
+  createLoginToken,
   createPool,
   migrateDatabase,
   startEmbeddedPostgres,
@@ -129,6 +130,14 @@ export async function startDemo(options: {
       { metrics: app.httpUrl === undefined ? undefined : `${app.httpUrl}metrics` },
       'keywarden is running',
     );
+    const [admin] = config.adminTelegramIds;
+    if (app.consoleUrl !== undefined && admin !== undefined) {
+      const { token } = await createLoginToken(pool, admin, CONSOLE_LINK_TTL_MS);
+      log.info(
+        { url: consoleLoginUrl(consoleBaseUrl(config, app.consoleUrl), token), admin },
+        'web console: open this one-time login link (valid 10 minutes)',
+      );
+    }
 
     const narrator = narrateEvents(pool, log, script.signal);
     const scriptDone = playScript({ pool, log, cast, legacy, app, at, signal: script.signal }).catch(

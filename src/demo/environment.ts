@@ -7,4 +7,7 @@ export const DEMO_ENVIRONMENT: Readonly<Record<string, string>> = {
   KEYWARDEN_WEBHOOK_SECRET: 'demo-webhook-secret',
   KEYWARDEN_LOG_FORMAT: 'pretty',
   KEYWARDEN_PANEL_TIMEOUT: '2s',
+  // The web console is on in the demo; the demo prints a login link for the first admin.
+  KEYWARDEN_COMPONENTS: 'reconciler,bot,webhooks,console',
+  KEYWARDEN_ADMIN_IDS: '1000001',
 };
