@@ -48,12 +48,13 @@ button.link { background: none; border: 0; padding: 0; cursor: pointer; }
 .key dl { display: grid; grid-template-columns: max-content 1fr; gap: .2rem .75rem; margin: .5rem 0; }
 .key dt { color: var(--muted); }
 .key dd { margin: 0; }
-.timeline { display: flex; flex-direction: column; gap: .35rem; }
-.timeline .bar { position: relative; height: 1.4rem; background: #eef1f6; border-radius: 4px; }
-.timeline .span { position: absolute; top: 0; bottom: 0; border-radius: 4px; background: #8fb4ef; }
-.timeline .span.cancelled { background: repeating-linear-gradient(45deg, #e0e4eb, #e0e4eb 4px, #f5f6f9 4px, #f5f6f9 8px); }
-.timeline .span.admin { background: #a6d8b4; }
-.timeline .span.trial { background: #f1d39a; }
+.timeline { width: 100%; height: auto; max-height: 12rem; background: #eef1f6; border-radius: 6px; margin-bottom: .5rem; }
+.timeline rect.span { fill: #8fb4ef; }
+.timeline rect.span.admin { fill: #6fbf86; }
+.timeline rect.span.trial { fill: #e9b949; }
+.timeline rect.span.promo { fill: #b48ce0; }
+.timeline rect.span.cancelled { fill: #c9ced8; }
+.timeline line.now { stroke: #b42318; stroke-width: 2; vector-effect: non-scaling-stroke; }
 .login { max-width: 28rem; margin: 3rem auto; }
 @media (max-width: 640px) { main { padding: .6rem; } th, td { padding: .35rem .4rem; } }
 `;
