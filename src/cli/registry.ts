@@ -15,6 +15,7 @@ import { paymentsCommand } from './commands/payments.ts';
 import { compensateCommand } from './commands/compensate.ts';
 import { consoleCommand } from './commands/console.ts';
 import { versionCommand } from './commands/version.ts';
+import { auditCommand } from './commands/audit.ts';
 
 /** Every `keywarden` command, in the order `--help` lists them. */
 export const COMMANDS: readonly Command[] = [
@@ -34,5 +35,6 @@ export const COMMANDS: readonly Command[] = [
   paymentsCommand,
   compensateCommand,
   consoleCommand,
+  auditCommand,
   versionCommand,
 ];

@@ -219,5 +219,14 @@ describe('operator CLI: everything without SQL', () => {
     }>;
     expect(plans.find((plan) => plan.fingerprint === 'f2f2f2f2f2')?.resolution).toBe('discarded');
     expect(plans.find((plan) => plan.fingerprint === 'f1f1f1f1f1')?.confirmedAt).not.toBeNull();
+
+    const audit = JSON.parse(
+      (await cli(['audit', '--source', 'admin', '--action', 'held.confirm', '--json'])).out,
+    ) as Array<{
+      outcome: string;
+      actor: string;
+    }>;
+    expect(audit.map((entry) => `${entry.actor}:${entry.outcome}`)).toEqual(['cli:not-open', 'cli:ok']);
+    expect((await cli(['audit', '--since', 'yesterday'])).code).toBe(2);
   });
 });
