@@ -2,8 +2,7 @@
  * What the reconciler reports as it works, as a typed listener interface. src/metrics implements it
  * (the reconciler never imports prom-client). Labels are bounded: panel names, kinds, outcomes.
  */
-import type { ActionKind, DesiredReason, DriftKind } from '../domain/index.ts';
-import type { ActionOutcome } from './store.ts';
+import type { ActionKind, ActionOutcome, DesiredReason, DriftKind } from '../domain/index.ts';
 
 /** What caused a reconcile request. */
 export type Trigger = 'notify' | 'expiry' | 'resync' | 'reconnect' | 'startup' | 'retry' | 'manual';

@@ -6,6 +6,8 @@
 import { randomUUID } from 'node:crypto';
 import {
   planPass,
+  recordPanelPass,
+  type ActionResult,
   type DesiredReason,
   type DriftKind,
   type PanelId,
@@ -16,12 +18,11 @@ import {
   type Snapshot,
 } from '../domain/index.ts';
 import { toError, type Logger } from '../shared/index.ts';
-import type { ActionResult, ApplyPanel } from './apply.ts';
+import type { ApplyPanel } from './apply.ts';
 import type { ReconcilerEvents, RunOutcome, Trigger } from './events.ts';
 import type { Leadership } from './leadership.ts';
 import type { ReadPanel } from './panel-read.ts';
 import { createPassLocks } from './pass-locks.ts';
-import type { PanelRecorder } from './pass-record.ts';
 import type { PanelClient, PanelConnection } from './ports.ts';
 import type { ReconcileStore } from './store.ts';
 
@@ -57,7 +58,6 @@ export interface PassOptions {
   readonly clientFor: (connection: PanelConnection) => PanelClient;
   readonly readPanel: ReadPanel;
   readonly applyPanel: ApplyPanel;
-  readonly panelRecord: PanelRecorder;
 }
 
 /** Runs one pass over `scope`. `dryRun` reads and plans only: no writes anywhere. */
@@ -69,7 +69,7 @@ export type RunPass = (
 
 /** Creates the pass runner (with its own pass locks). */
 export function createPass(options: PassOptions): RunPass {
-  const { clientFor, readPanel, applyPanel, panelRecord } = options;
+  const { clientFor, readPanel, applyPanel } = options;
   const log = options.logger;
   const events = options.events;
   const passLocks = createPassLocks<PanelId>();
@@ -192,7 +192,13 @@ export function createPass(options: PassOptions): RunPass {
             }
             try {
               await options.store.recordPanelPass(
-                panelRecord(snapshot, panel, plan, reads.get(plan.panelId), panelResults, isWriting, dbNowMs),
+                recordPanelPass({
+                  plan,
+                  read: reads.get(plan.panelId),
+                  results: panelResults,
+                  isWriting,
+                  at: new Date(dbNowMs()),
+                }),
                 planId,
               );
             } catch (error) {
