@@ -10,7 +10,8 @@ import type { ApiGeneration, ObservedClient, ObservedInbound } from './observed.
 import type { PanelRead } from './pass.ts';
 import type { QuotaBaseline } from './snapshot.ts';
 import { fingerprintHeld, type Action, type ActionKind, type HoldCause, type PanelPlan } from './plan.ts';
-import { needsHuman, type KeyVerdict, type Notice } from './verdict.ts';
+import type { DriftKind } from './diff.ts';
+import { NEEDS_HUMAN_DRIFT, needsHuman, type KeyVerdict, type Notice } from './verdict.ts';
 
 /** Outcome of one action, as recorded in `reconcile_events.outcome` and metrics. */
 export type ActionOutcome = 'applied' | 'failed' | 'held' | 'skipped';
@@ -307,4 +308,42 @@ export function recordPanelPass(input: PanelPassInput): PanelPassRecord {
           },
     appliedFingerprint: plan.releasedFingerprint,
   };
+}
+
+/**
+ * The drift left on a key after the pass: an applied action fixed every kind keywarden fixes (the
+ * write was confirmed by its read-back), so only drift that needs a human remains; a held, failed or
+ * unapplied action leaves the drift as it was.
+ */
+export function driftAfter(verdict: KeyVerdict, result: ActionResult | undefined): ReadonlyArray<DriftKind> {
+  return result?.outcome === 'applied'
+    ? verdict.drift.filter((kind) => NEEDS_HUMAN_DRIFT.has(kind))
+    : verdict.drift;
+}
+
+/** A read panel after its pass, for metrics: keys by desired state and reason, drift left by kind. */
+export interface PanelSummary {
+  readonly keys: ReadonlyMap<`${'enabled' | 'disabled'}:${DesiredReason}`, number>;
+  readonly drift: ReadonlyMap<DriftKind, number>;
+}
+
+/** Summarises a planned panel after its actions' `results` (orphans count as drift). */
+export function summarisePanel(
+  plan: PanelPlan & { readonly kind: 'planned' },
+  results: ReadonlyArray<ActionResult>,
+): PanelSummary {
+  const resultByKey = new Map(results.map((result) => [result.action.keyId, result]));
+  const keys = new Map<`${'enabled' | 'disabled'}:${DesiredReason}`, number>();
+  const drift = new Map<DriftKind, number>();
+  for (const verdict of plan.verdicts) {
+    const label = `${verdict.desired.kind}:${verdict.desired.reason}` as const;
+    keys.set(label, (keys.get(label) ?? 0) + 1);
+    for (const kind of driftAfter(verdict, resultByKey.get(verdict.desired.key.keyId))) {
+      drift.set(kind, (drift.get(kind) ?? 0) + 1);
+    }
+  }
+  if (plan.diff.orphans.length > 0) {
+    drift.set('orphan-client', plan.diff.orphans.length);
+  }
+  return { keys, drift };
 }

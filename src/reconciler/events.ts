@@ -16,7 +16,10 @@ export interface ReconcilerEvents {
   panelRead?(event: { panel: string; up: boolean }): void;
   /** One HTTP exchange with a panel (reported by the panel client factory the daemon builds). */
   panelRequest?(event: { panel: string; op: string; outcome: string; durationSeconds: number }): void;
-  /** After a full pass over a panel: keys by desired state and reason, drift by kind, held count. */
+  /**
+   * After a pass over a panel: keys by desired state and reason, the drift left after the pass's
+   * fixes by kind (an applied, confirmed action removes its key's drift), held count.
+   */
   panelPlanned?(event: {
     panel: string;
     keys: ReadonlyMap<`${'enabled' | 'disabled'}:${DesiredReason}`, number>;

@@ -7,9 +7,8 @@ import { randomUUID } from 'node:crypto';
 import {
   planPass,
   recordPanelPass,
+  summarisePanel,
   type ActionResult,
-  type DesiredReason,
-  type DriftKind,
   type PanelId,
   type PanelPlan,
   type PanelRead,
@@ -151,6 +150,7 @@ export function createPass(options: PassOptions): RunPass {
       );
       const panelsById = new Map(snapshot.panels.map((panel) => [panel.panelId, panel]));
       const results: ActionResult[] = [];
+      const resultsByPanel = new Map<PanelId, ReadonlyArray<ActionResult>>();
       const recordFailures: PanelId[] = [];
       if (!dryRun) {
         await Promise.all(
@@ -178,6 +178,7 @@ export function createPass(options: PassOptions): RunPass {
                 }
               }
               results.push(...panelResults);
+              resultsByPanel.set(plan.panelId, panelResults);
             }
             if (plan.kind === 'planned') {
               for (const entry of plan.held) {
@@ -230,18 +231,7 @@ export function createPass(options: PassOptions): RunPass {
           continue;
         }
         globalHeld += plan.held.filter((entry) => entry.cause === 'valve-global').length;
-        const keyCounts = new Map<`${'enabled' | 'disabled'}:${DesiredReason}`, number>();
-        const drift = new Map<DriftKind, number>();
-        for (const entry of plan.diff.keys) {
-          const label = `${entry.desired.kind}:${entry.desired.reason}` as const;
-          keyCounts.set(label, (keyCounts.get(label) ?? 0) + 1);
-          for (const kind of entry.drift) {
-            drift.set(kind, (drift.get(kind) ?? 0) + 1);
-          }
-        }
-        if (plan.diff.orphans.length > 0) {
-          drift.set('orphan-client', plan.diff.orphans.length);
-        }
+        const { keys: keyCounts, drift } = summarisePanel(plan, resultsByPanel.get(plan.panelId) ?? []);
         if (!dryRun) {
           events.panelPlanned?.({
             panel: panel.name,

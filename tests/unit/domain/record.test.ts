@@ -3,6 +3,7 @@ import {
   asPanelId,
   planPass,
   recordPanelPass,
+  summarisePanel,
   type Action,
   type ActionResult,
   type KeyRecord,
@@ -293,5 +294,48 @@ describe('recordPanelPass', () => {
         quotaBaseline: null,
       },
     ]);
+  });
+});
+
+describe('summarisePanel (keywarden_drift)', () => {
+  function planned(panelPlan: PanelPlan): PanelPlan & { readonly kind: 'planned' } {
+    if (panelPlan.kind !== 'planned') {
+      throw new Error('expected a planned panel');
+    }
+    return panelPlan;
+  }
+
+  it("counts the drift left after the pass's fixes: applied actions remove theirs", () => {
+    const panelPlan = planned(
+      plan(
+        [keyRecord(1), keyRecord(2), keyRecord(3), keyRecord(4, { isEntitled: false })],
+        observed([
+          observedClient(1, { isClientEnabled: false }),
+          observedClient(2, { expiryTimeMs: 5 }),
+          observedClient(3, { uuid: 'ffffffff-0000-4000-8000-000000000000', resetDays: 30 }),
+          observedClient(4),
+          observedClient(99),
+        ]),
+      ),
+    );
+    const results = panelPlan.actions.map((action): ActionResult =>
+      action.keyId === '2'
+        ? { action, outcome: 'failed', error: 'timeout', confirmed: undefined }
+        : applied(action, null),
+    );
+    const summary = summarisePanel(panelPlan, results);
+    expect(Object.fromEntries(summary.drift)).toEqual({
+      'expiry-mismatch': 1,
+      'identity-mismatch': 1,
+      'orphan-client': 1,
+    });
+    expect(Object.fromEntries(summary.keys)).toEqual({ 'enabled:entitled': 3, 'disabled:expired': 1 });
+  });
+
+  it('counts all drift when nothing was applied (observe only, held)', () => {
+    const panelPlan = planned(
+      plan([keyRecord(1)], observed([observedClient(1, { isClientEnabled: false })])),
+    );
+    expect(Object.fromEntries(summarisePanel(panelPlan, []).drift)).toEqual({ 'disabled-should-be-on': 1 });
   });
 });
