@@ -121,6 +121,7 @@ const EN = {
   preview: 'Preview',
   previewCount: (days: number, count: number): string => `This gives ${days} days to ${count} users.`,
   apply: 'Apply',
+  previewChanged: 'The number of users changed since the preview: check the new count and apply again.',
   compensated: (days: number, count: number): string => `Gave ${days} days to ${count} users.`,
   generation: 'API',
   inbounds: 'Inbounds',
@@ -257,6 +258,8 @@ const RU: ConsoleMessages = {
   previewCount: (days: number, count: number): string =>
     `Будет добавлено ${days} дн. для ${count} пользователей.`,
   apply: 'Применить',
+  previewChanged:
+    'Число пользователей изменилось после предпросмотра: проверьте новое число и примените снова.',
   compensated: (days: number, count: number): string => `Добавлено ${days} дн. для ${count} пользователей.`,
   generation: 'API',
   inbounds: 'Inbound-ы',

@@ -407,6 +407,17 @@ export async function startConsole(options: ConsoleOptions): Promise<ConsoleServ
         if (!Number.isInteger(days) || days < 1 || days > 3650) {
           throw new HttpError(400, 'days must be a whole number from 1 to 3650');
         }
+        // Apply what the admin previewed: if the set of users changed since, show the new count first.
+        const expected = Number(request.form.get('expected'));
+        const now = await countCompensationTargets(pool, { activeOnly, graceMs: config.graceMs });
+        if (now !== expected) {
+          return page(request, session, (ctx) =>
+            views.compensationPage(
+              { ...ctx, flash: { text: t.previewChanged, isError: true } },
+              { days, activeOnly, count: now },
+            ),
+          );
+        }
         const count = await applyCompensation(pool, { days, activeOnly, graceMs: config.graceMs });
         await audit(session, {
           action: 'compensate',

@@ -204,6 +204,39 @@ describe('console over HTTP', () => {
     expect(offsite.headers.get('location')).toBe('/');
   });
 
+  it('applies compensation only for the previewed number of users', async () => {
+    const cookie = sessionCookie(await login(server));
+    const csrf = await csrfOf(server, cookie, '/compensate?days=2&scope=active');
+    const preview = await (
+      await fetch(`${server.url}compensate?days=2&scope=active`, { headers: { cookie } })
+    ).text();
+    const expected = /name="expected" value="(\d+)"/.exec(preview)?.[1];
+    expect(expected).toBeDefined();
+    const count = async (): Promise<number> =>
+      (await database().pool.query<{ n: number }>('select count(*)::int as n from subscription_periods'))
+        .rows[0]!.n;
+    const before = await count();
+    const stale = await fetch(`${server.url}compensate`, {
+      method: 'POST',
+      headers: { cookie },
+      body: new URLSearchParams({
+        _csrf: csrf,
+        days: '2',
+        scope: 'active',
+        expected: String(Number(expected) + 1),
+      }),
+    });
+    expect(await stale.text()).toContain('changed since the preview');
+    expect(await count()).toBe(before);
+    const applied = await fetch(`${server.url}compensate`, {
+      method: 'POST',
+      headers: { cookie },
+      body: new URLSearchParams({ _csrf: csrf, days: '2', scope: 'active', expected: expected! }),
+    });
+    expect(await applied.text()).toContain(`Gave 2 days to ${expected!} users.`);
+    expect(await count()).toBe(before + Number(expected));
+  });
+
   it('ends the session at logout', async () => {
     const cookie = sessionCookie(await login(server));
     const csrf = await csrfOf(server, cookie);
