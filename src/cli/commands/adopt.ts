@@ -1,14 +1,13 @@
 import {
-  combineFingerprints,
   describeFirstPass,
   describeOwnerSource,
   firstPassKey,
   type AdoptionVerdict,
   type FirstPassOutcome,
 } from '../../adoption/index.ts';
-import { applyAdoption, findAdoption, type AdoptedKey, type ImportPeriod } from '../../db/index.ts';
-import type { PanelId } from '../../domain/index.ts';
-import { buildAdoptionReport, PanelUnreadableError, type AdoptionReport } from '../adopt-inputs.ts';
+import { applyAdoptionReport, PanelUnreadableError, type AdoptionReport } from '../../adopt-shop.ts';
+import type { Pool } from '../../db/index.ts';
+import { buildAdoptionReport, type CliAdoptionReport } from '../adopt-inputs.ts';
 import { booleanFlag, requiredFlag, UsageError, type CommandContext, type Command } from '../command.ts';
 import { formatTable, println, withPool } from '../pool.ts';
 
@@ -46,7 +45,7 @@ export const adoptCommand: Command = {
       throw new UsageError('--fingerprint must be the 16 hex digits `adopt plan` printed');
     }
     return withPool(context, async (pool) => {
-      let report: AdoptionReport;
+      let report: CliAdoptionReport;
       try {
         report = await buildAdoptionReport(context, pool);
       } catch (error) {
@@ -70,91 +69,54 @@ export const adoptCommand: Command = {
   },
 };
 
-type Adopted = Extract<AdoptionVerdict, { kind: 'adopt' }>;
-
 async function apply(
   context: CommandContext,
-  pool: Parameters<typeof applyAdoption>[0],
+  pool: Pool,
   report: AdoptionReport,
   fingerprint: string,
 ): Promise<number> {
-  const { plan } = report;
-  // Panels this plan was already applied to count with the fingerprint they had then, so re-running
-  // the same apply after a partial failure finishes it, and after success changes nothing.
-  const effective = new Map<PanelId, string>();
-  const done = new Map<PanelId, Date>();
-  for (const [panelId, panelFingerprint] of plan.panelFingerprints) {
-    const earlier = await findAdoption(pool, fingerprint, panelId);
-    effective.set(panelId, earlier?.panelFingerprint ?? panelFingerprint);
-    if (earlier !== null) {
-      done.set(panelId, earlier.appliedAt);
-    }
-  }
-  const current = combineFingerprints(effective);
-  if (current !== fingerprint) {
+  const outcome = await applyAdoptionReport(pool, report, fingerprint);
+  if (outcome.kind === 'fingerprint-mismatch') {
     context.stderr.write(
-      `keywarden adopt: the plan is not the one with fingerprint ${fingerprint} (it is ${current} now: a panel, the CSV, --match or the database changed). Nothing was written; run \`adopt plan\` again and check it.\n`,
+      `keywarden adopt: the plan is not the one with fingerprint ${fingerprint} (it is ${outcome.current} now: a panel, the CSV, --match or the database changed). Nothing was written; run \`adopt plan\` again and check it.\n`,
     );
     return 1;
   }
   const lines: string[] = [];
-  const results: unknown[] = [];
-  let failed = false;
-  for (const [panelId, panelFingerprint] of plan.panelFingerprints) {
-    const name = report.panelNames.get(panelId) ?? panelId;
-    const appliedAt = done.get(panelId);
-    if (appliedAt !== undefined) {
-      lines.push(`panel ${name}: already applied at ${appliedAt.toISOString()}, nothing to do`);
-      results.push({ panel: name, panelId, outcome: 'already-applied', appliedAt: appliedAt.toISOString() });
-      continue;
-    }
-    const adopted = plan.verdicts.filter(
-      (verdict): verdict is Adopted => verdict.kind === 'adopt' && verdict.panelId === panelId,
-    );
-    const keys: AdoptedKey[] = adopted.map((verdict) => ({
-      email: verdict.email,
-      inboundId: verdict.inboundId,
-      telegramId: verdict.telegramId,
-      ...verdict.identity,
-    }));
-    const periods: ImportPeriod[] = plan.periods
-      .filter((period) => period.panelId === panelId)
-      .map((period) => ({
-        telegramId: period.telegramId,
-        end:
-          period.access.kind === 'delayed-start'
-            ? { afterMs: period.access.durationMs }
-            : { at: period.access.until },
-        planId: period.planCode === null ? null : (report.planCodes.get(period.planCode)?.id ?? null),
-      }));
-    const outcome = await applyAdoption(pool, { fingerprint, panelId, panelFingerprint, keys, periods });
-    switch (outcome.kind) {
+  for (const result of outcome.panels) {
+    const name = report.panelNames.get(result.panelId) ?? result.panelId;
+    switch (result.kind) {
       case 'applied':
         lines.push(
-          `panel ${name}: adopted ${String(outcome.keysCreated)} clients as keys, ${String(outcome.usersCreated)} new users, ${String(outcome.periodsCreated)} import periods (adoption ${outcome.adoptionId})`,
+          `panel ${name}: adopted ${String(result.keysCreated)} clients as keys, ${String(result.usersCreated)} new users, ${String(result.periodsCreated)} import periods (adoption ${result.adoptionId})`,
         );
-        results.push({ panel: name, panelId, outcome: 'applied', ...outcome });
         break;
       case 'already-applied':
-        lines.push(`panel ${name}: already applied at ${outcome.appliedAt.toISOString()}, nothing to do`);
-        results.push({
-          panel: name,
-          panelId,
-          outcome: 'already-applied',
-          appliedAt: outcome.appliedAt.toISOString(),
-        });
+        lines.push(`panel ${name}: already applied at ${result.appliedAt.toISOString()}, nothing to do`);
         break;
       case 'conflict':
-        failed = true;
         lines.push(
-          `panel ${name}: NOT applied: a key for ${outcome.email} appeared since the plan; run \`adopt plan\` again`,
+          `panel ${name}: NOT applied: a key for ${result.email} appeared since the plan; run \`adopt plan\` again`,
         );
-        results.push({ panel: name, panelId, outcome: 'conflict', email: outcome.email });
         break;
     }
   }
   if (booleanFlag(context, 'json')) {
-    println(context, JSON.stringify({ fingerprint, panels: results }, null, 2));
+    println(
+      context,
+      JSON.stringify(
+        {
+          fingerprint,
+          panels: outcome.panels.map((result) => ({
+            ...result,
+            panel: report.panelNames.get(result.panelId) ?? result.panelId,
+            ...(result.kind === 'already-applied' ? { appliedAt: result.appliedAt.toISOString() } : {}),
+          })),
+        },
+        null,
+        2,
+      ),
+    );
   } else {
     lines.push(
       '',
@@ -164,7 +126,7 @@ async function apply(
     );
     println(context, lines.join('\n'));
   }
-  return failed ? 1 : 0;
+  return outcome.panels.some((result) => result.kind === 'conflict') ? 1 : 0;
 }
 
 function applyCommandLine(context: CommandContext, fingerprint: string): string {
@@ -253,7 +215,7 @@ function firstPassLabel(outcome: FirstPassOutcome): string {
 }
 
 /** The plan as JSON (stable field names, for scripts). */
-export function planJson(report: AdoptionReport): unknown {
+export function planJson(report: CliAdoptionReport): unknown {
   const { plan } = report;
   return {
     now: plan.now.toISOString(),
