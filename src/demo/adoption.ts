@@ -9,7 +9,7 @@ import type { Config } from '../config/index.ts';
 import type { Pool } from '../db/index.ts';
 import type { PanelId } from '../domain/index.ts';
 import type { Logger } from '../shared/index.ts';
-import type { SimulatedPanel } from '../xui/simulator/index.ts';
+import type { SimulatedPanel } from '../simulator/index.ts';
 
 const DAY = 86_400_000;
 
