@@ -162,6 +162,8 @@ export interface AdoptionPlan {
 const ADOPTABLE_PROTOCOLS: ReadonlySet<string> = new Set(['vless', 'vmess', 'trojan', 'shadowsocks']);
 /** `vpn_keys.email`'s rule (migrations/001_schema.sql): no `/`, `\`, whitespace or control, 1–64. */
 const KEY_EMAIL = /^[^/\\\s\p{Cc}]{1,64}$/u;
+/** Orders emails for people (case-insensitive); a collator is much faster than localeCompare. */
+const EMAIL_ORDER = new Intl.Collator('en', { sensitivity: 'base', numeric: true });
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 function skipReason(client: ObservedClient, protocol: string, isDuplicate: boolean): string | null {
@@ -206,7 +208,9 @@ export function planAdoption(input: AdoptionInput): AdoptionPlan {
   for (const panel of input.panels) {
     const inbounds = new Map(panel.observation.inbounds.map((inbound) => [inbound.id, inbound]));
     const duplicates = new Set(panel.observation.duplicateEmails.map((email) => email.toLowerCase()));
-    const clients = [...panel.observation.clients.values()].sort((a, b) => a.email.localeCompare(b.email));
+    const clients = [...panel.observation.clients.values()].sort((a, b) =>
+      EMAIL_ORDER.compare(a.email, b.email),
+    );
     for (const client of clients) {
       const lower = client.email.toLowerCase();
       seenEmails.add(lower);
@@ -396,10 +400,11 @@ export function planAdoption(input: AdoptionInput): AdoptionPlan {
     }
   });
 
+  const panelOrder = new Map(input.panels.map((panel, index) => [panel.panelId, index]));
   verdicts.sort(
     (a, b) =>
-      input.panels.findIndex((panel) => panel.panelId === a.panelId) -
-        input.panels.findIndex((panel) => panel.panelId === b.panelId) || a.email.localeCompare(b.email),
+      (panelOrder.get(a.panelId) ?? 0) - (panelOrder.get(b.panelId) ?? 0) ||
+      EMAIL_ORDER.compare(a.email, b.email),
   );
   const csvUnused = input.csv.filter((claim) => !seenEmails.has(claim.email.toLowerCase()));
   const panelFingerprints = new Map<PanelId, string>();
