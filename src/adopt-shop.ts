@@ -189,6 +189,8 @@ export type PanelAdoptionResult =
       readonly periodsCreated: number;
     }
   | { readonly kind: 'already-applied'; readonly panelId: PanelId; readonly appliedAt: Date }
+  /** The plan adopts nothing on this panel: nothing is written, not even an adoption row. */
+  | { readonly kind: 'nothing-to-adopt'; readonly panelId: PanelId }
   | { readonly kind: 'conflict'; readonly panelId: PanelId; readonly email: string };
 
 /** What applying did: per panel, or nothing because the plan is not the confirmed one. */
@@ -245,6 +247,10 @@ export async function applyAdoptionReport(
             : { at: period.access.until },
         planId: period.planCode === null ? null : (report.planCodes.get(period.planCode)?.id ?? null),
       }));
+    if (keys.length === 0 && periods.length === 0) {
+      results.push({ kind: 'nothing-to-adopt', panelId });
+      continue;
+    }
     const outcome = await applyAdoption(pool, { fingerprint, panelId, panelFingerprint, keys, periods });
     results.push({ ...outcome, panelId });
   }

@@ -94,6 +94,9 @@ async function apply(
       case 'already-applied':
         lines.push(`panel ${name}: already applied at ${result.appliedAt.toISOString()}, nothing to do`);
         break;
+      case 'nothing-to-adopt':
+        lines.push(`panel ${name}: nothing to adopt`);
+        break;
       case 'conflict':
         lines.push(
           `panel ${name}: NOT applied: a key for ${result.email} appeared since the plan; run \`adopt plan\` again`,

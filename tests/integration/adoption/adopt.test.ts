@@ -11,6 +11,7 @@ import { describe, expect, it } from 'vitest';
 import { runCli } from '../../../src/cli/main.ts';
 import { upsertPlan } from '../../../src/db/index.ts';
 import {
+  addSimulatedPanel,
   databaseWithPanel,
   insertSeededKey,
   panelWrites,
@@ -269,6 +270,40 @@ describe('adopt plan and apply on a G1 shop without a CSV', () => {
       (await cli(db.url, ['adopt', 'plan', '--panel', panel.name, ...match, '--json'], env)).out,
     ) as PlanJson;
     expect(replanned.totals.byKind).toMatchObject({ adopt: 0, managed: 9, ambiguous: 1 });
+  });
+
+  it('adopts across every panel with --all, one transaction each, and finishes as already applied', async () => {
+    const { db, panel } = await databaseWithPanel(cleanups, 'g1');
+    const other = await addSimulatedPanel(db.pool, 'g2');
+    cleanups.push(() => other.sim.close());
+    const empty = await addSimulatedPanel(db.pool, 'g2');
+    cleanups.push(() => empty.sim.close());
+    const later = Date.now() + 10 * DAY;
+    panel.sim.seedClient(panel.inboundId, { email: '71-a', tgId: 71, expiryTime: later });
+    // The same customer on a second panel: one user, one import period per panel.
+    other.sim.seedClient(other.inboundId, { email: '71-b', tgId: 71, expiryTime: later });
+    const plan = JSON.parse((await cli(db.url, ['adopt', 'plan', '--all', '--json'])).out) as PlanJson;
+    expect(plan.totals).toMatchObject({ clients: 2, users: 1, byKind: { adopt: 2 } });
+    const applied = await cli(db.url, [
+      'adopt',
+      'apply',
+      '--all',
+      '--fingerprint',
+      plan.fingerprint,
+      '--json',
+    ]);
+    expect(applied.code).toBe(0);
+    const outcomes = (JSON.parse(applied.out) as { panels: Array<{ panel: string; kind: string }> }).panels;
+    expect(Object.fromEntries(outcomes.map((entry) => [entry.panel, entry.kind]))).toEqual({
+      [panel.name]: 'applied',
+      [other.name]: 'applied',
+      [empty.name]: 'nothing-to-adopt',
+    });
+    expect(await counts(db.pool)).toEqual({ users: 1, keys: 2, periods: 2, adoptions: 2 });
+    const again = await cli(db.url, ['adopt', 'apply', '--all', '--fingerprint', plan.fingerprint]);
+    expect(again.code).toBe(0);
+    expect(again.out.match(/already applied/g)).toHaveLength(2);
+    expect(await counts(db.pool)).toEqual({ users: 1, keys: 2, periods: 2, adoptions: 2 });
   });
 
   it('refuses a plan that changed since it was shown, and writes nothing', async () => {
