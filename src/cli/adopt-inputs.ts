@@ -1,10 +1,10 @@
 /**
  * What `keywarden adopt` takes from its command line: the panels in scope, the owner sources in
  * order (`--match`), the old bot's CSV and the plan codes it names, validated with one-line errors;
- * then src/adopt-shop.ts reads the panels and plans.
+ * then src/app/adopt-shop.ts reads the panels and plans.
  */
 import { readFile } from 'node:fs/promises';
-import { readAdoption, type AdoptionPlanCode, type AdoptionReport } from '../adopt-shop.ts';
+import { readAdoption, type AdoptionPlanCode, type AdoptionReport } from '../app/index.ts';
 import {
   defaultOwnerSources,
   formatCsvProblems,

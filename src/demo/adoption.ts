@@ -3,7 +3,7 @@
  * made, one the operator made by hand). They are adopted the way an operator would, with the old
  * bot's CSV and a pattern on the client emails, before the daemon starts.
  */
-import { readAdoption, applyAdoptionReport } from '../adopt-shop.ts';
+import { applyAdoptionReport, readAdoption } from '../app/index.ts';
 import { parseAdoptionCsv, parseOwnerSource, type OwnerSource } from '../adoption/index.ts';
 import type { Config } from '../config/index.ts';
 import type { Pool } from '../db/index.ts';

@@ -5,7 +5,7 @@ import {
   type AdoptionVerdict,
   type FirstPassOutcome,
 } from '../../adoption/index.ts';
-import { applyAdoptionReport, PanelUnreadableError, type AdoptionReport } from '../../adopt-shop.ts';
+import { applyAdoptionReport, PanelUnreadableError, type AdoptionReport } from '../../app/index.ts';
 import type { Pool } from '../../db/index.ts';
 import { buildAdoptionReport, type CliAdoptionReport } from '../adopt-inputs.ts';
 import { booleanFlag, requiredFlag, UsageError, type CommandContext, type Command } from '../command.ts';

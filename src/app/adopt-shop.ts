@@ -17,13 +17,13 @@ import {
   type FirstPassOutcome,
   type ManagedKey,
   type OwnerSource,
-} from './adoption/index.ts';
-import type { Config } from './config/index.ts';
-import { createXuiPanelClients } from './daemon.ts';
-import { applyAdoption, findAdoption, type AdoptedKey, type ImportPeriod, type Pool } from './db/index.ts';
-import { asKeyId, asUserId, type PanelId, type PanelRead, type PlanId } from './domain/index.ts';
-import { toError, type Logger } from './shared/index.ts';
-import { readSnapshot } from './sources/index.ts';
+} from '../adoption/index.ts';
+import type { Config } from '../config/index.ts';
+import { createXuiPanelClients } from './controller-options.ts';
+import { applyAdoption, findAdoption, type AdoptedKey, type ImportPeriod, type Pool } from '../db/index.ts';
+import { asKeyId, asUserId, type PanelId, type PanelRead, type PlanId } from '../domain/index.ts';
+import { toError, type Logger } from '../shared/index.ts';
+import { readSnapshot } from '../store/index.ts';
 
 /** A plan code the adoption names, resolved. */
 export interface AdoptionPlanCode {
