@@ -15,7 +15,9 @@ import {
   databaseWithPanel,
   insertSeededKey,
   panelWrites,
+  startTestDaemon,
   useCleanups,
+  waitFor,
   type TestPanel,
 } from '../../support/reconciler-harness.ts';
 
@@ -304,6 +306,57 @@ describe('adopt plan and apply on a G1 shop without a CSV', () => {
     expect(again.code).toBe(0);
     expect(again.out.match(/already applied/g)).toHaveLength(2);
     expect(await counts(db.pool)).toEqual({ users: 1, keys: 2, periods: 2, adoptions: 2 });
+  });
+
+  it('under a running daemon, the first pass after apply leaves paid clients alone and holds the expired ones', async () => {
+    const { db, panel } = await databaseWithPanel(cleanups, 'g2');
+    const running = await startTestDaemon(db.url);
+    cleanups.push(running.stop);
+    const now = Date.now();
+    for (let index = 0; index < 20; index += 1) {
+      panel.sim.seedClient(panel.inboundId, {
+        email: `${String(5000 + index)}_paid`,
+        expiryTime: 0,
+        up: index * 1e6,
+      });
+    }
+    for (let index = 0; index < 12; index += 1) {
+      // Expired by the old bot's records, still on at the panel: 12 disables > the valve's 10.
+      panel.sim.seedClient(panel.inboundId, { email: `${String(6000 + index)}_late`, expiryTime: 0 });
+    }
+    const directory = await mkdtemp(join(tmpdir(), 'kw-adopt-'));
+    cleanups.push(() => rm(directory, { recursive: true, force: true }));
+    const csvFile = join(directory, 'old.csv');
+    const lines = [
+      ...Array.from(
+        { length: 20 },
+        (_, index) =>
+          `${String(5000 + index)},${String(5000 + index)}_paid,${new Date(now + 30 * DAY).toISOString()}`,
+      ),
+      ...Array.from(
+        { length: 12 },
+        (_, index) =>
+          `${String(6000 + index)},${String(6000 + index)}_late,${new Date(now - DAY).toISOString()}`,
+      ),
+    ];
+    await writeFile(csvFile, lines.join('\n'));
+    const args = ['--panel', panel.name, '--csv', csvFile];
+    const plan = JSON.parse((await cli(db.url, ['adopt', 'plan', ...args, '--json'])).out) as PlanJson;
+    expect(plan.totals.firstPass).toMatchObject({ unchanged: 20, held: 12 });
+    panel.sim.clearRequests();
+    expect((await cli(db.url, ['adopt', 'apply', ...args, '--fingerprint', plan.fingerprint])).code).toBe(0);
+    await waitFor(
+      'the daemon to take the adopted keys over',
+      async () => (await db.pool.query('select 1 from key_state')).rows.length === 32,
+    );
+    const { rows: held } = await db.pool.query<{ action_count: number }>(
+      'select action_count from held_plans where resolved_at is null',
+    );
+    expect(held).toEqual([{ action_count: 12 }]);
+    expect(panelWrites(panel.sim)).toEqual([]);
+    for (let index = 0; index < 12; index += 1) {
+      expect(panel.sim.inspectClient(`${String(6000 + index)}_late`)).toMatchObject({ enable: true });
+    }
   });
 
   it('refuses a plan that changed since it was shown, and writes nothing', async () => {
