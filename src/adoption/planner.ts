@@ -17,6 +17,7 @@
  * none. Pure: the clock is an argument; nothing here reads a panel or the database.
  */
 import {
+  asInboundId,
   fingerprintText,
   type ClientEmail,
   type InboundId,
@@ -119,6 +120,7 @@ export type AdoptionVerdict =
 
 /** Kinds of verdict, in the order tables list them. */
 export const VERDICT_KINDS = ['adopt', 'ambiguous', 'unmatched', 'managed', 'skipped'] as const;
+/** The kind of a verdict. */
 export type VerdictKind = (typeof VERDICT_KINDS)[number];
 
 /** The import period one user gets on one panel: up to the latest access of their clients there. */
@@ -214,7 +216,7 @@ export function planAdoption(input: AdoptionInput): AdoptionPlan {
     for (const client of clients) {
       const lower = client.email.toLowerCase();
       seenEmails.add(lower);
-      const inboundId = client.inboundIds[0] ?? (0 as InboundId);
+      const inboundId = client.inboundIds[0] ?? asInboundId(0);
       const protocol = inbounds.get(inboundId)?.protocol ?? '';
       const facts: ClientFacts = {
         panelId: panel.panelId,

@@ -14,7 +14,7 @@ import {
   type OwnerSource,
 } from '../adoption/index.ts';
 import type { Pool } from '../db/index.ts';
-import { asPlanId, type PanelId } from '../domain/index.ts';
+import { asPanelId, asPlanId, type PanelId } from '../domain/index.ts';
 import { toError } from '../shared/index.ts';
 import { booleanFlag, stringFlag, UsageError, type CommandContext } from './command.ts';
 
@@ -90,7 +90,7 @@ async function panelsInScope(context: CommandContext, pool: Pool): Promise<Panel
       throw new UsageError(`panel ${name} is disabled; enable it before adopting its clients`);
     }
   }
-  const enabled = rows.filter((row) => row.is_enabled).map((row) => row.id as PanelId);
+  const enabled = rows.filter((row) => row.is_enabled).map((row) => asPanelId(row.id));
   if (enabled.length === 0) {
     throw new UsageError('no enabled panels');
   }
