@@ -19,7 +19,7 @@ import {
   type OwnerSource,
 } from '../adoption/index.ts';
 import type { Config } from '../config/index.ts';
-import { createXuiPanelClients } from './controller-options.ts';
+import { createXuiPanelClients, reconcilePolicy } from './controller-options.ts';
 import { applyAdoption, findAdoption, type AdoptedKey, type ImportPeriod, type Pool } from '../db/index.ts';
 import { asKeyId, asUserId, type PanelId, type PanelRead, type PlanId } from '../domain/index.ts';
 import { toError, type Logger } from '../shared/index.ts';
@@ -160,11 +160,7 @@ export async function readAdoption(options: ReadAdoptionOptions): Promise<Adopti
     reads,
     users: await existingUsers(pool, owners),
     planQuotas: new Map([...planCodes].map(([code, entry]) => [code, entry.quotaBytes])),
-    policy: {
-      expiryMarginMs: config.expiryMarginMs,
-      valveMin: config.valveMin,
-      valvePercent: config.valvePercent,
-    },
+    policy: reconcilePolicy(config),
     graceMs: config.graceMs,
   });
   return {

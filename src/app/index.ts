@@ -12,6 +12,7 @@ export {
 export {
   controllerOptions,
   createXuiPanelClients,
+  reconcilePolicy,
   PANEL_READ_CALLS,
   type ControllerParts,
 } from './controller-options.ts';
