@@ -81,6 +81,27 @@ export const BUILTIN_HELP: Readonly<Record<string, CommandHelp>> = {
     },
     examples: ['keywarden grant --telegram-id 123456789 --for 30d --plan month'],
   },
+  adopt: {
+    description:
+      'Takes over the clients already on a panel (docs/migrating.md). plan shows, per client, whom it would belong to and until when, what the first pass would do, and the plan fingerprint; apply writes exactly that plan (same inputs, same fingerprint) and never writes to a panel.',
+    flags: {
+      panel: { description: 'the panel to adopt (or --all)' },
+      all: { description: 'every enabled panel', default: 'off' },
+      csv: { description: "the old shop's export: who owns which client, paid until when", default: 'none' },
+      match: {
+        description:
+          'how clients are matched to users: tgid, csv, subid, email:REGEX, subid:REGEX; repeatable, tried in order',
+        default: 'csv (with --csv), tgid, subid',
+      },
+      plan: { description: 'the plan adopted users get', default: 'none' },
+      fingerprint: { description: 'apply: the fingerprint `adopt plan` printed (16 hex digits)' },
+      json: JSON_FLAG,
+    },
+    examples: [
+      'keywarden adopt plan --panel de-1 --csv old-shop.csv',
+      'keywarden adopt apply --panel de-1 --csv old-shop.csv --fingerprint 0123456789abcdef',
+    ],
+  },
 };
 
 /** The help of a command: its own, else the built-in one, else none. */

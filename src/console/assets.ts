@@ -53,6 +53,7 @@ button.link { background: none; border: 0; padding: 0; cursor: pointer; }
 .timeline rect.span.admin { fill: #6fbf86; }
 .timeline rect.span.trial { fill: #e9b949; }
 .timeline rect.span.promo { fill: #b48ce0; }
+.timeline rect.span.import { fill: #7fc7c9; }
 .timeline rect.span.cancelled { fill: #c9ced8; }
 .timeline line.now { stroke: #b42318; stroke-width: 2; vector-effect: non-scaling-stroke; }
 .login { max-width: 28rem; margin: 3rem auto; }

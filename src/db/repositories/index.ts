@@ -40,3 +40,11 @@ export {
   type RedeemOutcome,
   type ConsoleSession,
 } from './console-auth.ts';
+export {
+  applyAdoption,
+  findAdoption,
+  type AdoptedKey,
+  type ApplyAdoption,
+  type ApplyAdoptionOutcome,
+  type ImportPeriod,
+} from './apply-adoption.ts';
