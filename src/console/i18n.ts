@@ -132,6 +132,16 @@ const EN = {
   yes: 'yes',
   no: 'no',
   language: 'Русский',
+  states: {
+    active: 'active',
+    expiring: 'expiring',
+    suspended: 'suspended',
+    banned: 'banned',
+    none: 'no subscription',
+    'setting-up': 'setting up',
+    problem: 'problem',
+    revoked: 'revoked',
+  } as Readonly<Record<string, string>>,
 } as const;
 
 /** The console's messages (English is the reference). */
@@ -270,6 +280,16 @@ const RU: ConsoleMessages = {
   yes: 'да',
   no: 'нет',
   language: 'English',
+  states: {
+    active: 'активен',
+    expiring: 'истекает',
+    suspended: 'приостановлен',
+    banned: 'заблокирован',
+    none: 'без подписки',
+    'setting-up': 'настраивается',
+    problem: 'проблема',
+    revoked: 'отозван',
+  },
 };
 
 /** Languages the console speaks. */

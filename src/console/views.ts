@@ -51,6 +51,9 @@ export function fmt(at: Date | null | undefined): string {
 
 const badge = (kind: string, text: string = kind): Html => html`<span class="badge ${kind}">${text}</span>`;
 
+/** A user's or key's state as a badge, in the admin's language. */
+const stateBadge = (ctx: PageContext, state: string): Html => badge(state, ctx.t.states[state] ?? state);
+
 /** The hidden CSRF field every POST form carries. */
 function csrf(ctx: PageContext): Html {
   return html`<input type="hidden" name="_csrf" value="${ctx.session?.csrfToken ?? ''}" />`;
@@ -210,7 +213,7 @@ export function overviewPage(ctx: PageContext, overview: Overview): Html {
           (status) =>
             html`<div class="card">
               <div class="n">${overview.users[status]}</div>
-              <div class="l"><a href="/users?status=${status}">${badge(status)}</a></div>
+              <div class="l"><a href="/users?status=${status}">${stateBadge(ctx, status)}</a></div>
             </div>`,
         )}
       </div>
@@ -294,7 +297,7 @@ export function usersPage(
                     <td><a href="/users/${user.id}">${user.id}</a></td>
                     <td><a href="/users/${user.id}">${user.telegramId}</a></td>
                     <td>${user.username === null ? '–' : `@${user.username}`}</td>
-                    <td>${badge(user.status)}</td>
+                    <td>${stateBadge(ctx, user.status)}</td>
                     <td>${fmt(user.entitledUntil)}</td>
                     <td>${user.liveKeys}</td>
                     <td>${fmt(user.createdAt)}</td>
@@ -359,7 +362,7 @@ function keyCard(
   const { t } = ctx;
   return html`<div class="key" id="key-${key.id}">
     <strong>${t.key} ${key.id}</strong> <span class="mono">${key.email}</span> · ${key.panelName} ·
-    ${badge(key.state)}
+    ${stateBadge(ctx, key.state)}
     <dl>
       <dt>${t.desired}</dt>
       <dd>
@@ -442,7 +445,7 @@ export function userPage(
     ctx,
     `${t.user} ${user.username === null ? String(user.telegramId) : `@${user.username}`}`,
     html`<p>
-        #${user.id} · ${t.telegramId} ${user.telegramId} · ${badge(user.status)}
+        #${user.id} · ${t.telegramId} ${user.telegramId} · ${stateBadge(ctx, user.status)}
         ${user.entitledUntil === null ? '' : html`· ${t.until} ${fmt(user.entitledUntil)}`}
       </p>
       <div>
@@ -579,7 +582,7 @@ export function keysPage(ctx: PageContext, title: string, keys: readonly KeyDeta
             <td>${key.telegramId}</td>
             <td>${key.panelName}</td>
             <td class="mono">${key.email}</td>
-            <td>${badge(key.state)}</td>
+            <td>${stateBadge(ctx, key.state)}</td>
             <td>${key.desired === null ? '–' : `${key.desired.kind} (${key.desired.reason})`}</td>
             <td>${observedText(key)}</td>
             <td>${key.lastAction ?? '–'}</td>
