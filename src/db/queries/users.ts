@@ -11,7 +11,7 @@ export const USER_STATUSES = ['active', 'expiring', 'suspended', 'banned', 'none
 /** One of USER_STATUSES. */
 export type UserStatus = (typeof USER_STATUSES)[number];
 
-/** Entitled users whose access ends within this window are `expiring` (3 days). */
+/** Users entitled now but not in this long are `expiring` (3 days). */
 export const EXPIRING_WITHIN_MS = 3 * 86_400_000;
 
 /** A user in a list. */
@@ -53,14 +53,16 @@ const toSummary = (row: SummaryRow): UserSummary => ({
 });
 
 // $1 grace in ms, $2 expiring window in ms. The status is computed once here for lists, filters and
-// the user page alike.
+// the user page alike. `expiring`: entitled now but not at the end of the window (asked of
+// kw_entitlements at that moment, which keeps counts cheap: the coverage end is only computed for
+// rows that are shown).
 const SUMMARY = `
   with s as (
     select u.id, u.telegram_id, u.username, u.language, u.banned_at, u.created_at,
       case when e.is_entitled then e.entitled_until end as entitled_until,
       case
         when u.banned_at is not null and u.banned_at <= now() then 'banned'
-        when e.is_entitled and e.entitled_until <= now() + $2::double precision * interval '1 millisecond' then 'expiring'
+        when e.is_entitled and not soon.is_entitled then 'expiring'
         when e.is_entitled then 'active'
         when exists (select 1 from subscription_periods p where p.user_id = u.id and p.cancelled_at is null) then 'suspended'
         else 'none'
@@ -68,6 +70,8 @@ const SUMMARY = `
       (select count(*)::int from vpn_keys k where k.user_id = u.id and k.revoked_at is null) as live_keys
     from users u
     join kw_entitlements(now(), $1::double precision * interval '1 millisecond') e on e.user_id = u.id
+    join kw_entitlements(now() + $2::double precision * interval '1 millisecond',
+                         $1::double precision * interval '1 millisecond') soon on soon.user_id = u.id
   )
   select * from s`;
 
