@@ -16,6 +16,8 @@ const NOT_DOMAIN = [
   '**/config/**',
   '**/shared/**',
   '**/cli/**',
+  '**/links/**',
+  '**/sub/**',
 ];
 
 export default tseslint.config(
@@ -67,8 +69,52 @@ export default tseslint.config(
     rules: {
       'no-restricted-imports': ban([
         [
-          ['undici', 'pg-listen', '**/xui/**', '**/reconciler/**', '**/sources/**'],
+          ['undici', 'pg-listen', '**/xui/**', '**/reconciler/**', '**/sources/**', '**/sub/**'],
           'writers write rows; they never call a panel',
+        ],
+      ]),
+    },
+  },
+  {
+    files: ['src/links/**/*.ts'],
+    rules: {
+      'no-restricted-imports': ban([
+        [
+          [
+            'node:*',
+            'pg',
+            'pg-listen',
+            'undici',
+            'grammy',
+            'prom-client',
+            'p-queue',
+            'pino',
+            'yaml',
+            'qrcode',
+          ],
+          'links are pure: rows in, connection descriptions out',
+        ],
+        [NOT_DOMAIN.filter((p) => p !== '**/links/**'), 'links import only domain'],
+      ]),
+    },
+  },
+  {
+    files: ['src/sub/**/*.ts'],
+    rules: {
+      'no-restricted-imports': ban([
+        [
+          [
+            'undici',
+            'pg-listen',
+            'grammy',
+            '**/xui/**',
+            '**/reconciler/**',
+            '**/sources/**',
+            '**/bot/**',
+            '**/webhooks/**',
+            '**/metrics/**',
+          ],
+          'the subscription service reads rows and answers HTTP; it never calls a panel',
         ],
       ]),
     },

@@ -26,3 +26,21 @@ export {
   type PaymentStatusCount,
 } from './payment-status.ts';
 export { addPanel, type NewPanel, type PanelAuth } from './panels.ts';
+export {
+  deriveSubscriptionToken,
+  hashSubscriptionToken,
+  isSubscriptionTokenShaped,
+  subscriptionTokenOf,
+  rotateSubscriptionToken,
+  findSubscriptionUser,
+} from './subscription-tokens.ts';
+export { readSubscriptionView, type SubscriptionKey, type SubscriptionView } from './subscription-view.ts';
+export {
+  admitDevice,
+  listDevices,
+  removeDevice,
+  hashDeviceId,
+  type DeviceAdmission,
+  type DeviceInfo,
+  type DeviceRecord,
+} from './subscription-devices.ts';
