@@ -284,6 +284,19 @@ describe('subscription server: who gets what', () => {
     expect(html).not.toContain('<script');
   });
 
+  it('serves an import page that opens the app (Telegram buttons carry only https links)', async () => {
+    const response = await fetch(`${base}sub/${customer.token}/import/happ`);
+    expect(response.status).toBe(200);
+    const html = await response.text();
+    expect(html).toContain(`content="0;url=happ://add/https://sub.example.com/sub/${customer.token}"`);
+    const clash = await (await fetch(`${base}sub/${customer.token}/import/clash`)).text();
+    expect(clash).toContain(
+      `clash://install-config?url=${encodeURIComponent(`https://sub.example.com/sub/${customer.token}?format=mihomo`)}`,
+    );
+    expect((await fetch(`${base}sub/${customer.token}/import/v2rayn`)).status).toBe(404);
+    expect((await fetch(`${base}sub/${'D'.repeat(32)}/import/happ`)).status).toBe(404);
+  });
+
   it('never writes the token into a log line', () => {
     expect(logs.lines()).not.toContain(customer.token);
   });
