@@ -1,3 +1,4 @@
+import pg from 'pg';
 import { afterEach, describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
 import { grantPeriod, listDevices } from '../../../src/db/index.ts';
@@ -92,6 +93,27 @@ describe('device limit (plans.max_devices, apps that send x-hwid)', () => {
     const response = await fetchAs(base, token, { 'x-hwid': 'free-device-01' });
     expect(response.headers.get('x-hwid-active')).toBeNull();
     expect(await listDevices(database().pool, userId)).toHaveLength(1);
+  });
+});
+
+describe('failures', () => {
+  it('answers 503 with Retry-After when the database cannot be reached, and logs it without the token', async () => {
+    const dead = new pg.Pool({
+      connectionString: 'postgres://postgres@127.0.0.1:1/none',
+      connectionTimeoutMillis: 500,
+    });
+    dead.on('error', () => undefined);
+    const logs = capturingLogger();
+    const server = createSubServer({ pool: dead, config: subConfig(), logger: logs.logger });
+    servers.push(server);
+    const base = (await server.listen()).href;
+    const token = 'E'.repeat(32);
+    const response = await fetch(`${base}sub/${token}`);
+    expect(response.status).toBe(503);
+    expect(response.headers.get('retry-after')).toBe('30');
+    expect(logs.lines()).toContain('subscription request failed');
+    expect(logs.lines()).not.toContain(token);
+    await dead.end();
   });
 });
 
