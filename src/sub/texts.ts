@@ -22,7 +22,7 @@ const inBot = (bot: string | undefined, ru: boolean): string =>
 
 const en = {
   placeholderExpired: (bot: string | undefined) => `Subscription expired — renew ${inBot(bot, false)}`,
-  placeholderNoKeys: (bot: string | undefined) => `No active keys yet — open ${inBot(bot, false)}`,
+  placeholderNoKeys: (bot: string | undefined) => `No active keys yet — get one ${inBot(bot, false)}`,
   placeholderBlocked: 'Access blocked — contact support',
   placeholderUnsupported: 'Your keys do not work in this app — use Happ or v2rayNG',
   announceDeviceLimit: (bot: string | undefined) =>
@@ -48,7 +48,7 @@ const en = {
 
 const ru: typeof en = {
   placeholderExpired: (bot) => `Подписка истекла — продлите ${inBot(bot, true)}`,
-  placeholderNoKeys: (bot) => `Активных ключей пока нет — откройте ${inBot(bot, true)}`,
+  placeholderNoKeys: (bot) => `Активных ключей пока нет — получите ключ ${inBot(bot, true)}`,
   placeholderBlocked: 'Доступ заблокирован — напишите в поддержку',
   placeholderUnsupported: 'Ваши ключи не работают в этом приложении — используйте Happ или v2rayNG',
   announceDeviceLimit: (bot) => `Достигнут лимит устройств — удалите устройство ${inBot(bot, true)}`,

@@ -7,7 +7,13 @@
  */
 import { InlineKeyboard, InputFile } from 'grammy';
 import QRCode from 'qrcode';
-import { listDevices, removeDevice, rotateSubscriptionToken, subscriptionTokenOf } from '../../db/index.ts';
+import {
+  listDevices,
+  readDeviceLimit,
+  removeDevice,
+  rotateSubscriptionToken,
+  subscriptionTokenOf,
+} from '../../db/index.ts';
 import { CLIENT_APPS } from '../../links/index.ts';
 import { encodeCallbackData } from '../callback-data.ts';
 import type { BotContext, BotDeps } from '../context.ts';
@@ -118,14 +124,7 @@ export async function showDevices(ctx: BotContext, deps: BotDeps): Promise<void>
   }
   const t = ctx.t;
   const devices = await listDevices(deps.pool, ctx.user.id);
-  const { rows } = await deps.pool.query<{ max_devices: number | null }>(
-    `select pl.max_devices from subscription_periods p join plans pl on pl.id = p.plan_id
-     where p.user_id = $1 and p.cancelled_at is null and p.starts_at <= now()
-       and now() < p.ends_at + $2::double precision * interval '1 millisecond'
-     order by p.starts_at desc, p.id desc limit 1`,
-    [ctx.user.id, deps.config.graceMs],
-  );
-  const limit = rows[0]?.max_devices ?? null;
+  const limit = await readDeviceLimit(deps.pool, ctx.user.id, deps.config.graceMs);
   const keyboard = new InlineKeyboard();
   const lines = [t.devicesTitle(devices.length, limit)];
   if (devices.length === 0) {

@@ -39,6 +39,7 @@ export {
   admitDevice,
   listDevices,
   removeDevice,
+  readDeviceLimit,
   hashDeviceId,
   type DeviceAdmission,
   type DeviceInfo,

@@ -136,3 +136,23 @@ export async function removeDevice(
   );
   return rowCount === 1 ? 'removed' : 'not-found';
 }
+
+/**
+ * The device limit that applies to the customer now: `max_devices` of the plan of the period being
+ * counted (the live period covering now, grace included; of several, the one that started last).
+ * Null: no limit (no such period, no plan, or a plan without a limit).
+ */
+export async function readDeviceLimit(
+  db: pg.Pool | pg.ClientBase,
+  userId: UserId,
+  graceMs: number,
+): Promise<number | null> {
+  const { rows } = await db.query<{ max_devices: number | null }>(
+    `select pl.max_devices from subscription_periods p join plans pl on pl.id = p.plan_id
+     where p.user_id = $1 and p.cancelled_at is null and p.starts_at <= now()
+       and now() < p.ends_at + $2::double precision * interval '1 millisecond'
+     order by p.starts_at desc, p.id desc limit 1`,
+    [userId, graceMs],
+  );
+  return rows[0]?.max_devices ?? null;
+}
