@@ -125,15 +125,22 @@ export function createSubServer(options: SubServerOptions): SubServer {
     }
   }
 
-  const server: Server = createServer((request, response) => {
-    handle(request, response).catch((thrown: unknown) => {
-      logger.error({ err: toError(thrown) }, 'subscription response failed');
-      response.destroy();
-    });
-  });
-  // Slow-loris limits: an app asks with a few headers and no body.
-  server.headersTimeout = 10_000;
-  server.requestTimeout = 30_000;
+  // Slow-loris limits, the same as the other listeners': an app asks with a few headers and no
+  // body. Node checks them every `connectionsCheckingInterval` (30 s by default); every second here.
+  const server: Server = createServer(
+    {
+      headersTimeout: 10_000,
+      requestTimeout: 30_000,
+      keepAliveTimeout: 5_000,
+      connectionsCheckingInterval: 1_000,
+    },
+    (request, response) => {
+      handle(request, response).catch((thrown: unknown) => {
+        logger.error({ err: toError(thrown) }, 'subscription response failed');
+        response.destroy();
+      });
+    },
+  );
 
   return {
     get url() {
