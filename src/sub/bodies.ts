@@ -164,7 +164,7 @@ export function renderSingBox(connections: readonly Connection[], unsupportedNam
         { action: 'sniff' },
         { protocol: 'dns', action: 'hijack-dns' },
         { ip_is_private: true, outbound: 'direct' },
-        ...(tags.length === 0 ? [{ action: 'reject' }] : []),
+        ...(tags.length === 0 ? [{ network: ['tcp', 'udp'], action: 'reject' }] : []),
       ],
       final: tags.length === 0 ? 'direct' : selector,
       auto_detect_interface: true,

@@ -187,7 +187,9 @@ export function createResponder(options: {
         ? {}
         : { announce: `base64:${Buffer.from(config.subAnnounce, 'utf8').toString('base64')}` }),
     };
-    const hwid = headerText(request, 'x-hwid')?.trim() ?? '';
+    // As 3x-ui does, an id shorter than 6 characters counts as no id at all.
+    const sentHwid = headerText(request, 'x-hwid')?.trim() ?? '';
+    const hwid = sentHwid.length >= 6 ? sentHwid : '';
     let admission: DeviceAdmission | null = null;
     if (hwid.length > 0) {
       admission = await admitDevice(

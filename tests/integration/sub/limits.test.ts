@@ -60,6 +60,11 @@ describe('device limit (plans.max_devices, apps that send x-hwid)', () => {
       await (await fetchAs(base, token, { 'x-hwid': 'device-three-03' }, '?format=mihomo')).text(),
     ) as { proxies: unknown[] };
     expect(yaml.proxies).toEqual([]);
+    const singBox = JSON.parse(
+      await (await fetchAs(base, token, { 'x-hwid': 'device-three-03' }, '?format=sing-box')).text(),
+    ) as { outbounds: Array<{ type: string }>; route: { rules: Array<{ action?: string }> } };
+    expect(singBox.outbounds.map((outbound) => outbound.type)).toEqual(['direct']);
+    expect(singBox.route.rules.at(-1)?.action).toBe('reject');
     // A known device keeps working, and the list holds exactly the two admitted ones.
     expect(await linkCount(await fetchAs(base, token, { 'x-hwid': 'device-one-0001' }))).toBe(2);
     expect((await listDevices(database().pool, userId)).map((device) => device.deviceModel)).toEqual([
@@ -75,6 +80,10 @@ describe('device limit (plans.max_devices, apps that send x-hwid)', () => {
     const anonymous = await fetchAs(base, token, {});
     expect(anonymous.headers.get('x-hwid-not-supported')).toBe('true');
     expect(await linkCount(anonymous)).toBe(2);
+    // An id shorter than 6 characters counts as none (as in 3x-ui).
+    const tooShort = await fetchAs(base, token, { 'x-hwid': 'abc' });
+    expect(tooShort.headers.get('x-hwid-not-supported')).toBe('true');
+    expect(await linkCount(tooShort)).toBe(2);
   });
 
   it('keeps the devices through a renewal, so a renewal never frees a slot', async () => {
