@@ -45,3 +45,11 @@ export {
   type DeviceInfo,
   type DeviceRecord,
 } from './subscription-devices.ts';
+export {
+  applyAdoption,
+  findAdoption,
+  type AdoptedKey,
+  type ApplyAdoption,
+  type ApplyAdoptionOutcome,
+  type ImportPeriod,
+} from './apply-adoption.ts';
