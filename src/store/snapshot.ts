@@ -165,6 +165,9 @@ export const KEYS_SQL = `
   left join key_state s on s.key_id = k.id
   order by k.id`;
 
+/** Key rows fetched per round trip of the snapshot's cursor. */
+const SNAPSHOT_CHUNK_ROWS = 5_000;
+
 /**
  * Reads a snapshot of `panelIds` (every enabled panel when undefined) with `graceMs` of grace: every
  * key of those panels, or, for a targeted pass, only the keys of `userIds`. Disabled panels are left
@@ -209,31 +212,38 @@ export async function readSnapshot(
         });
       }
       const panelIdList = panelRows.map((row) => row.id);
-      const { rows: keyRows } = await client.query<KeyRow>(KEYS_SQL, [
+      const { rows: confirmed } = await client.query<{ fingerprint: string }>(
+        'select fingerprint from held_plans where confirmed_at is not null and resolved_at is null',
+      );
+      // The key rows come through a cursor, a chunk at a time: 100,000 rows fetched at once would
+      // hold the whole wire result, the parsed rows and the records in memory together.
+      // Every row is read: plan for all of them, not for a fast first row (nested loops per key).
+      await client.query('set local cursor_tuple_fraction = 1');
+      await client.query(`declare snapshot_keys no scroll cursor for ${KEYS_SQL}`, [
         now,
         grace,
         panelIdList,
         userIds === undefined ? null : [...userIds],
       ]);
-      const { rows: confirmed } = await client.query<{ fingerprint: string }>(
-        'select fingerprint from held_plans where confirmed_at is not null and resolved_at is null',
-      );
       // Users without a live key cannot change any panel: their boundaries do not wake the timer.
       let nextBoundaryAt: Date | null = null;
-      const keys: KeyRecord[] = new Array<KeyRecord>(keyRows.length);
-      for (let index = 0; index < keyRows.length; index += 1) {
-        const row = keyRows[index];
-        if (row === undefined) {
-          continue;
+      const keys: KeyRecord[] = [];
+      for (;;) {
+        const { rows } = await client.query<KeyRow>(
+          `fetch ${String(SNAPSHOT_CHUNK_ROWS)} from snapshot_keys`,
+        );
+        for (const row of rows) {
+          const boundary = row.next_boundary;
+          if (boundary !== null && !row.revoked && (nextBoundaryAt === null || boundary < nextBoundaryAt)) {
+            nextBoundaryAt = boundary;
+          }
+          keys.push(keyRecordOf(row));
         }
-        const boundary = row.next_boundary;
-        if (boundary !== null && !row.revoked && (nextBoundaryAt === null || boundary < nextBoundaryAt)) {
-          nextBoundaryAt = boundary;
+        if (rows.length < SNAPSHOT_CHUNK_ROWS) {
+          break;
         }
-        keys[index] = keyRecordOf(row);
-        // Drop the row as soon as it is mapped, so the raw rows and the records are not both held.
-        keyRows[index] = undefined as unknown as KeyRow;
       }
+      await client.query('close snapshot_keys');
       const targeted = userIds === undefined ? undefined : await readTargetedExtras(client, panelIdList);
       return {
         snapshot: {
