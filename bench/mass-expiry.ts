@@ -19,7 +19,9 @@ import { startPanelProcess } from './remote-panel.ts';
 import { cpuSeconds, createBenchDatabase, loadKeywarden, peakRssMiB, silentLogger } from './support.ts';
 
 const keyCount = Number(process.argv[2] ?? 10_000);
-const expiringCount = Math.min(keyCount, Number(process.argv[3] ?? 1_000));
+// One customer always stays entitled: a panel with nothing left to serve trips the valve's
+// empty-desired rule, which is not what this measures.
+const expiringCount = Math.min(keyCount - 1, Number(process.argv[3] ?? 1_000));
 const modes = (process.argv[4] ?? 'g2,g1,naive').split(',') as Array<'g2' | 'g1' | 'naive'>;
 const LATENCY_MS = 20;
 const LEAD_MS = 20_000;
