@@ -18,6 +18,14 @@ const NOT_DOMAIN = [
   '**/config/**',
   '**/shared/**',
   '**/cli/**',
+  '**/adoption/**',
+  '**/simulator/**',
+];
+
+/** The simulated panel: production code never imports it (only src/demo, bench and tests). */
+const SIMULATOR = [
+  ['**/simulator/**'],
+  'production code never imports the simulator (only src/demo, bench, tests)',
 ];
 
 export default tseslint.config(
@@ -38,6 +46,23 @@ export default tseslint.config(
     },
   },
   {
+    files: ['src/**/*.ts'],
+    ignores: ['src/demo/**', 'src/simulator/**'],
+    rules: { 'no-restricted-imports': ban([SIMULATOR]) },
+  },
+  {
+    files: ['src/simulator/**/*.ts'],
+    rules: {
+      'no-restricted-imports': ban([
+        [
+          [...NOT_DOMAIN.filter((p) => p !== '**/simulator/**'), '**/domain/**', '**/demo/**'],
+          'the simulator shares no code with keywarden: a fake built from the code under test agrees with its bugs',
+        ],
+        [['pg', 'pg-listen', 'undici', 'grammy', 'pino'], 'the simulator is a plain node:http server'],
+      ]),
+    },
+  },
+  {
     files: ['src/domain/**/*.ts'],
     rules: {
       'no-restricted-imports': ban([
@@ -46,6 +71,18 @@ export default tseslint.config(
           'domain is pure: no I/O, no packages',
         ],
         [NOT_DOMAIN, 'domain imports only domain'],
+      ]),
+    },
+  },
+  {
+    files: ['src/adoption/**/*.ts'],
+    rules: {
+      'no-restricted-imports': ban([
+        [
+          ['node:*', 'pg', 'pg-listen', 'undici', 'grammy', 'prom-client', 'p-queue', 'pino'],
+          'the adoption planner is pure: no I/O, no packages',
+        ],
+        [NOT_DOMAIN, 'the adoption planner imports only domain'],
       ]),
     },
   },
@@ -70,6 +107,7 @@ export default tseslint.config(
           ],
           'adapters depend on the reconciler, not the other way',
         ],
+        SIMULATOR,
       ]),
     },
   },
@@ -94,6 +132,7 @@ export default tseslint.config(
           ],
           'sources map events to requests; they read and write nothing themselves',
         ],
+        SIMULATOR,
       ]),
     },
   },
@@ -117,6 +156,7 @@ export default tseslint.config(
           ],
           "the store implements the reconciler's ports; composition is src/app",
         ],
+        SIMULATOR,
       ]),
     },
   },
@@ -136,6 +176,7 @@ export default tseslint.config(
           ],
           'writers write rows; they never call a panel',
         ],
+        SIMULATOR,
       ]),
     },
   },
@@ -157,6 +198,7 @@ export default tseslint.config(
           ],
           'xui knows panels, nothing about subscriptions',
         ],
+        SIMULATOR,
       ]),
     },
   },

@@ -3,7 +3,7 @@
  * it): keywarden's CPU and memory are then its own. Listens on 127.0.0.1, port 0, and answers the
  * parent's commands over the IPC channel. Not a benchmark itself.
  */
-import { startSimulatedPanel, type ClientSeed } from '../src/xui/simulator/index.ts';
+import { startSimulatedPanel, type ClientSeed } from '../src/simulator/index.ts';
 
 type Command =
   | { readonly op: 'addInbound' }

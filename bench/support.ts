@@ -6,7 +6,7 @@ import { Writable } from 'node:stream';
 import pg from 'pg';
 import { migrate } from '../src/db/index.ts';
 import { createLogger, type Logger } from '../src/shared/index.ts';
-import type { SimulatedPanel } from '../src/xui/simulator/index.ts';
+import type { SimulatedPanel } from '../src/simulator/index.ts';
 import type * as App from '../src/app/index.ts';
 import type * as Domain from '../src/domain/index.ts';
 import type * as Store from '../src/store/index.ts';
