@@ -16,6 +16,7 @@ import { compensateCommand } from './commands/compensate.ts';
 import { consoleCommand } from './commands/console.ts';
 import { versionCommand } from './commands/version.ts';
 import { auditCommand } from './commands/audit.ts';
+import { subCommand } from './commands/sub.ts';
 import { adoptCommand } from './commands/adopt.ts';
 
 /** Every `keywarden` command, in the order `--help` lists them. */
@@ -38,5 +39,6 @@ export const COMMANDS: readonly Command[] = [
   consoleCommand,
   auditCommand,
   versionCommand,
+  subCommand,
   adoptCommand,
 ];

@@ -1,5 +1,5 @@
-/** Connection links of keys for the console and the CLI, by the bot's link renderer (one definition). */
-import { renderLink } from '../bot/index.ts';
+/** Connection links of keys for the console and the CLI, by the link renderer the bot and the subscription server use (one definition). */
+import { renderLink } from '../links/index.ts';
 import type { KeyDetail } from '../db/index.ts';
 
 /** The key's connection link, or null when its inbound has not been observed or cannot be rendered. */
