@@ -102,6 +102,12 @@ export const BUILTIN_HELP: Readonly<Record<string, CommandHelp>> = {
       'keywarden adopt apply --panel de-1 --csv old-shop.csv --fingerprint 0123456789abcdef',
     ],
   },
+  sub: {
+    description:
+      "url prints a customer's subscription URL (one URL across every panel); rotate replaces it, and the old one stops working at once. Needs KEYWARDEN_SUB_PUBLIC_URL and KEYWARDEN_SUB_TOKEN_SECRET.",
+    flags: { 'telegram-id': { description: "the customer's numeric Telegram id" } },
+    examples: ['keywarden sub url --telegram-id 123456789', 'keywarden sub rotate --telegram-id 123456789'],
+  },
 };
 
 /** The help of a command: its own, else the built-in one, else none. */
