@@ -4,11 +4,11 @@
  * tests feed updates with `bot.handleUpdate` against a fake Bot API.
  */
 import { sequentialize } from '@grammyjs/runner';
-import { Bot } from 'grammy';
+import { Bot, BotError } from 'grammy';
 import type { UserFromGetMe } from 'grammy/types';
 import { findUser, upsertTelegramUser } from '../db/index.ts';
 import { assertNever } from '../domain/index.ts';
-import { toError } from '../shared/index.ts';
+import { toError, type Logger } from '../shared/index.ts';
 import { parseCallbackData } from './callback-data.ts';
 import type { BotContext, BotDeps, KeywardenFlavor } from './context.ts';
 import { adminHandlers, confirmHeld } from './handlers/admin.ts';
@@ -103,10 +103,30 @@ function installHandlers(bot: Bot<BotContext>, deps: BotDeps): Bot<BotContext> {
   });
 
   bot.catch((error) => {
-    deps.logger.error(
-      { err: toError(error.error), updateId: error.ctx.update.update_id },
-      'bot handler failed',
-    );
+    logHandlerFailure(deps.logger, error);
   });
   return bot;
+}
+
+/**
+ * Logs a failed update with the error's name and message, the update id and the update type only.
+ * grammY's BotError carries the whole context (the update with names and texts, and `ctx.api` with
+ * the bot token), and a GrammyError the call's payload: none of that is logged.
+ */
+export function logHandlerFailure(logger: Logger, error: BotError<BotContext>): void {
+  const cause = toError(error.error);
+  const update = error.ctx.update;
+  logger.error(
+    {
+      err: { type: cause.name, message: cause.message },
+      updateId: update.update_id,
+      updateType: Object.keys(update).find((key) => key !== 'update_id') ?? 'unknown',
+    },
+    'bot handler failed',
+  );
+}
+
+/** True when `thrown` is grammY's wrapper of an error thrown by a handler. */
+export function isBotError(thrown: unknown): thrown is BotError<BotContext> {
+  return thrown instanceof BotError;
 }

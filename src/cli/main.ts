@@ -4,7 +4,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { ConfigError, formatConfigError, loadConfig } from '../config/index.ts';
+import { ConfigError, formatConfigError, loadConfig, secretValues } from '../config/index.ts';
 import { createLogger, toError } from '../shared/index.ts';
 import { UsageError, type Command } from './command.ts';
 import { COMMANDS } from './registry.ts';
@@ -98,6 +98,7 @@ export async function runCli(
     level: config.logLevel,
     pretty: config.logFormat === 'pretty',
     destination: io.stderr,
+    secrets: secretValues(config),
   });
   try {
     return await command.run({
