@@ -88,6 +88,14 @@ const cidrList: Parser<readonly string[]> = (raw) => {
     : bad('a comma-separated list of IP addresses or CIDR blocks');
 };
 
+const flag: Parser<boolean> = (raw) => {
+  const value = raw.trim().toLowerCase();
+  if (['1', 'true', 'yes', 'on'].includes(value)) {
+    return okv(true);
+  }
+  return ['0', 'false', 'no', 'off'].includes(value) ? okv(false) : bad('true or false');
+};
+
 const botWebhookSecret: Parser<string> = (raw) =>
   /^[A-Za-z0-9_-]{1,256}$/.test(raw) ? okv(raw) : bad('1 to 256 characters of A-Z, a-z, 0-9, _ and -');
 const checkoutLinks: Parser<ReadonlyArray<{ readonly label: string; readonly url: string }>> = (raw) => {
@@ -326,18 +334,18 @@ export const SETTINGS = {
   trustedProxyHeader: setting({
     env: 'KEYWARDEN_TRUSTED_PROXY_HEADER',
     parse: text,
-    doc: 'Header your reverse proxy sets to the client address (e.g. `x-real-ip`). Unset: the socket address is used.',
+    doc: 'Header your reverse proxy sets to the client address (e.g. `x-forwarded-for`). Honoured only on connections from KEYWARDEN_TRUSTED_PROXIES (required with it). Unset: the socket address is used.',
   }),
   yookassaShopId: setting({
     env: 'KEYWARDEN_YOOKASSA_SHOP_ID',
     parse: text,
-    doc: 'YooKassa shop id (enables re-fetching payments before granting).',
+    doc: 'YooKassa shop id. The YooKassa webhook is on only when this and KEYWARDEN_YOOKASSA_SECRET_KEY are set; every notification is re-fetched from the API with them.',
   }),
   yookassaSecretKey: setting({
     env: 'KEYWARDEN_YOOKASSA_SECRET_KEY',
     parse: text,
     secret: true,
-    doc: 'YooKassa secret key.',
+    doc: 'YooKassa secret key (see KEYWARDEN_YOOKASSA_SHOP_ID).',
   }),
   yookassaApiRoot: setting({
     env: 'KEYWARDEN_YOOKASSA_API_ROOT',
@@ -368,6 +376,19 @@ export const SETTINGS = {
     parse: integer(1024, 16 * 1024 * 1024),
     default: '65536',
     doc: 'Largest webhook body accepted, in bytes; larger bodies are answered 413.',
+  }),
+
+  trustedProxies: setting({
+    env: 'KEYWARDEN_TRUSTED_PROXIES',
+    parse: cidrList,
+    default: '',
+    doc: 'Addresses or CIDR blocks of your reverse proxies, comma-separated. KEYWARDEN_TRUSTED_PROXY_HEADER is read only on connections from them, and its right-most address that is not one of them is the caller.',
+  }),
+  yookassaAllowTest: setting({
+    env: 'KEYWARDEN_YOOKASSA_ALLOW_TEST',
+    parse: flag,
+    default: 'false',
+    doc: 'Accept YooKassa payments marked `test: true` (a test shop). Leave off in production.',
   }),
 
   // — admin CLI
