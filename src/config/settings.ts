@@ -25,7 +25,8 @@ const okv = <T>(value: T): { ok: true; value: T } => ({ ok: true, value });
 const bad = (expected: string): { ok: false; expected: string } => ({ ok: false, expected });
 
 const duration: Parser<number> = (raw) => {
-  const ms = parseDurationMs(raw);
+  // A bare 0 is the same in every unit, and settings documented as "0 turns it off" take it (DESIGN.md §7).
+  const ms = raw.trim() === '0' ? 0 : parseDurationMs(raw);
   return ms === undefined ? bad('a duration with a unit, like 250ms, 90s, 5m, 24h or 30d') : okv(ms);
 };
 const positiveDuration: Parser<number> = (raw) => {
@@ -95,6 +96,9 @@ const flag: Parser<boolean> = (raw) => {
   }
   return ['0', 'false', 'no', 'off'].includes(value) ? okv(false) : bad('true or false');
 };
+
+const sharedSecret: Parser<string> = (raw) =>
+  raw.length >= 16 ? okv(raw) : bad('at least 16 characters (e.g. `openssl rand -hex 32`)');
 
 const botWebhookSecret: Parser<string> = (raw) =>
   /^[A-Za-z0-9_-]{1,256}$/.test(raw) ? okv(raw) : bad('1 to 256 characters of A-Z, a-z, 0-9, _ and -');
@@ -361,9 +365,9 @@ export const SETTINGS = {
   }),
   genericWebhookSecret: setting({
     env: 'KEYWARDEN_WEBHOOK_SECRET',
-    parse: text,
+    parse: sharedSecret,
     secret: true,
-    doc: 'Shared secret of the generic signed webhook (`X-Keywarden-Signature: sha256=<hex>`).',
+    doc: 'Shared secret of the generic signed webhook (`X-Keywarden-Signature: sha256=<hex>`), at least 16 characters; enables it.',
   }),
   paymentApiTimeoutMs: setting({
     env: 'KEYWARDEN_PAYMENT_API_TIMEOUT',
