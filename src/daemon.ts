@@ -10,6 +10,7 @@
 import { hostname } from 'node:os';
 import type pg from 'pg';
 import type { Config } from './config/index.ts';
+import { secretBoxFrom } from './db/index.ts';
 import type { PanelId } from './domain/index.ts';
 import {
   createMetrics,
@@ -97,7 +98,7 @@ export async function startReconcilerDaemon(options: ReconcilerDaemonOptions): P
   const replicaId = options.replicaId ?? `${hostname()}-${String(process.pid)}`;
   const metrics = options.metrics ?? createMetrics();
   const events = reconcilerMetrics(metrics);
-  const store = createPostgresStore(pool, config.graceMs);
+  const store = createPostgresStore(pool, config.graceMs, secretBoxFrom(config));
   const panelClients =
     options.panelClients ?? createXuiPanelClients(config, options.logger.child({ component: 'xui' }), events);
   const panelNames = new Map<PanelId, string>();

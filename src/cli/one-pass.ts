@@ -1,6 +1,6 @@
 /** One reconcile pass outside the daemon, for `plan` (dry run) and `reconcile --once`. */
 import { createXuiPanelClients } from '../daemon.ts';
-import type { Pool } from '../db/index.ts';
+import { secretBoxFrom, type Pool } from '../db/index.ts';
 import { describeAction, type PanelPlan } from '../domain/index.ts';
 import { createController, everyPanelOwned, type PassReport } from '../reconciler/index.ts';
 import { createPostgresStore } from '../sources/index.ts';
@@ -12,7 +12,7 @@ import { fingerprintHeld } from '../domain/index.ts';
 export async function runOnePass(context: CommandContext, pool: Pool, dryRun: boolean): Promise<PassReport> {
   const { config } = context;
   const controller = createController({
-    store: createPostgresStore(pool, config.graceMs),
+    store: createPostgresStore(pool, config.graceMs, secretBoxFrom(config)),
     panelClients: createXuiPanelClients(config, context.logger.child({ component: 'xui' }), {}),
     // A one-off pass acts on every panel: writes are absolute, so overlapping a running daemon is safe.
     leadership: everyPanelOwned,

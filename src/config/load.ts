@@ -78,6 +78,8 @@ export function secretValues(config: Config): readonly string[] {
     const value = (config as Readonly<Record<string, unknown>>)[field];
     if (definition.secret === true && typeof value === 'string') {
       values.push(value);
+    } else if (definition.secret === true && Array.isArray(value)) {
+      values.push(...value.filter((item): item is string => typeof item === 'string'));
     }
   }
   return values;

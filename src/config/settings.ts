@@ -100,6 +100,21 @@ const flag: Parser<boolean> = (raw) => {
 const sharedSecret: Parser<string> = (raw) =>
   raw.length >= 16 ? okv(raw) : bad('at least 16 characters (e.g. `openssl rand -hex 32`)');
 
+const SECRET_KEY_FORM = /^(?:[0-9a-fA-F]{64}|[A-Za-z0-9+/_-]{43}=?)$/;
+const secretKey: Parser<string> = (raw) =>
+  SECRET_KEY_FORM.test(raw.trim())
+    ? okv(raw.trim())
+    : bad('32 random bytes as 64 hex digits or base64 (`openssl rand -hex 32`)');
+const secretKeyList: Parser<readonly string[]> = (raw) => {
+  const parts = raw
+    .split(',')
+    .map((part) => part.trim())
+    .filter((part) => part.length > 0);
+  return parts.every((part) => SECRET_KEY_FORM.test(part))
+    ? okv(parts)
+    : bad('a comma-separated list of keys, each 64 hex digits or base64 of 32 bytes');
+};
+
 const botWebhookSecret: Parser<string> = (raw) =>
   /^[A-Za-z0-9_-]{1,256}$/.test(raw) ? okv(raw) : bad('1 to 256 characters of A-Z, a-z, 0-9, _ and -');
 const checkoutLinks: Parser<ReadonlyArray<{ readonly label: string; readonly url: string }>> = (raw) => {
@@ -393,6 +408,20 @@ export const SETTINGS = {
     parse: flag,
     default: 'false',
     doc: 'Accept YooKassa payments marked `test: true` (a test shop). Leave off in production.',
+  }),
+
+  // — secrets at rest
+  secretKey: setting({
+    env: 'KEYWARDEN_SECRET_KEY',
+    parse: secretKey,
+    secret: true,
+    doc: 'Key that encrypts stored panel passwords and tokens (AES-256-GCM): 32 random bytes as 64 hex digits or base64 (`openssl rand -hex 32`). Unset: they are stored in plain text and start-up warns. After setting or changing it, run `keywarden rekey`.',
+  }),
+  secretKeyPrevious: setting({
+    env: 'KEYWARDEN_SECRET_KEY_PREVIOUS',
+    parse: secretKeyList,
+    secret: true,
+    doc: 'Former values of KEYWARDEN_SECRET_KEY, comma-separated, still used to read credentials until `keywarden rekey` has re-encrypted them with the current key.',
   }),
 
   // — admin CLI

@@ -10,3 +10,11 @@ export {
 } from './migrate.ts';
 export { startEmbeddedPostgres, findFreePort, type EmbeddedPostgres } from './embedded.ts';
 export * from './repositories/index.ts';
+export {
+  createSecretBox,
+  decodeSecretKey,
+  isSealed,
+  secretBoxFrom,
+  SecretBoxError,
+  type SecretBox,
+} from './secret-box.ts';

@@ -1,4 +1,4 @@
-export { readSnapshot, readNextBoundary, PanelAuthParseError } from './snapshot.ts';
+export { readSnapshot, readNextBoundary } from './snapshot.ts';
 export { createPostgresStore } from './store.ts';
 export { parseNotification, type Notification } from './notification.ts';
 export { startListener, CHANNEL, type Listener, type ListenerOptions } from './listener.ts';

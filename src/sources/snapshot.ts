@@ -5,7 +5,7 @@
  * empty result.
  */
 import type pg from 'pg';
-import { withTransaction } from '../db/index.ts';
+import { openPanelAuth, withTransaction, type SecretBox } from '../db/index.ts';
 import {
   asClientEmail,
   asInboundId,
@@ -56,33 +56,6 @@ interface KeyRow {
   next_boundary: Date | null;
 }
 
-/** Thrown when a `panels.auth` value has an unexpected shape (the panel cannot be reached). */
-export class PanelAuthParseError extends Error {
-  readonly panelId: string;
-  constructor(panelId: string) {
-    super(`panel ${panelId}: auth must be {kind:"password",username,password} or {kind:"token",token}`);
-    this.name = 'PanelAuthParseError';
-    this.panelId = panelId;
-  }
-}
-
-function parseAuth(panelId: string, raw: unknown): PanelConnection['auth'] {
-  if (typeof raw === 'object' && raw !== null) {
-    const record = raw as Record<string, unknown>;
-    if (record['kind'] === 'token' && typeof record['token'] === 'string') {
-      return { kind: 'token', token: record['token'] };
-    }
-    if (
-      record['kind'] === 'password' &&
-      typeof record['username'] === 'string' &&
-      typeof record['password'] === 'string'
-    ) {
-      return { kind: 'password', username: record['username'], password: record['password'] };
-    }
-  }
-  throw new PanelAuthParseError(panelId);
-}
-
 const KEYS_SQL = `
   with ent as materialized (select * from kw_entitlements($1, $2::interval))
   select (select min(e.next_boundary_at) from ent e
@@ -120,12 +93,13 @@ const KEYS_SQL = `
 
 /**
  * Reads a snapshot of `panelIds` (every enabled panel when undefined) with `graceMs` of grace.
- * Disabled panels are left out; their keys are not touched.
+ * Disabled panels are left out; their keys are not touched. `secrets` opens sealed panel credentials.
  */
 export async function readSnapshot(
   pool: pg.Pool,
   panelIds: ReadonlyArray<PanelId> | undefined,
   graceMs: number,
+  secrets?: SecretBox,
 ): Promise<SnapshotRead> {
   return withTransaction(
     pool,
@@ -150,7 +124,8 @@ export async function readSnapshot(
           id: panelId,
           name: row.name,
           baseUrl: row.base_url,
-          auth: parseAuth(row.id, row.auth),
+          // Through the panels repository: sealed credentials are opened there (throws PanelAuthError).
+          auth: openPanelAuth(row.id, row.auth, secrets),
           apiGeneration:
             row.api_generation === 'g1' || row.api_generation === 'g2'
               ? (row.api_generation satisfies ApiGeneration)

@@ -4,7 +4,7 @@
  * Rows go in as arrays through `unnest`, so a pass over 10,000 keys is a handful of statements.
  */
 import type pg from 'pg';
-import { withTransaction } from '../db/index.ts';
+import { withTransaction, type SecretBox } from '../db/index.ts';
 import { asPanelId, type PanelId, type UserId } from '../domain/index.ts';
 import type { PanelPassRecord, ReconcileStore } from '../reconciler/index.ts';
 import { readSnapshot } from './snapshot.ts';
@@ -166,9 +166,9 @@ async function writeHeld(client: pg.PoolClient, record: PanelPassRecord): Promis
 }
 
 /** Creates the PostgreSQL store; `graceMs` is the entitlement grace (KEYWARDEN_GRACE). */
-export function createPostgresStore(pool: pg.Pool, graceMs: number): ReconcileStore {
+export function createPostgresStore(pool: pg.Pool, graceMs: number, secrets?: SecretBox): ReconcileStore {
   return {
-    readSnapshot: (panelIds) => readSnapshot(pool, panelIds, graceMs),
+    readSnapshot: (panelIds) => readSnapshot(pool, panelIds, graceMs, secrets),
     async panelsOfUser(userId: UserId) {
       const { rows } = await pool.query<{ panel_id: string }>(
         'select distinct panel_id from vpn_keys where user_id = $1',

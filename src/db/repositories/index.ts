@@ -25,4 +25,14 @@ export {
   type MismatchedPayment,
   type PaymentStatusCount,
 } from './payment-status.ts';
-export { addPanel, type NewPanel, type PanelAuth } from './panels.ts';
+export {
+  addPanel,
+  countUnsealedPanels,
+  openPanelAuth,
+  rekeyPanels,
+  sealPanelAuth,
+  PanelAuthError,
+  type NewPanel,
+  type PanelAuth,
+  type RekeyReport,
+} from './panels.ts';
