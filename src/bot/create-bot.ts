@@ -9,9 +9,9 @@ import type { UserFromGetMe } from 'grammy/types';
 import { findUser, upsertTelegramUser } from '../db/index.ts';
 import { assertNever } from '../domain/index.ts';
 import { toError, type Logger } from '../shared/index.ts';
-import { parseCallbackData } from './callback-data.ts';
+import { parseCallbackData, type CallbackAction } from './callback-data.ts';
 import type { BotContext, BotDeps, KeywardenFlavor } from './context.ts';
-import { adminHandlers, confirmHeld } from './handlers/admin.ts';
+import { adminHandlers, adminRefusals, confirmHeld } from './handlers/admin.ts';
 import { getKey, replaceUserKey, revokeUserKey, showKey, showKeys } from './handlers/keys.ts';
 import { menuHandlers, showMenu, takeTrial } from './handlers/menu.ts';
 import { paymentHandlers, sendStarsInvoice, showPlans } from './handlers/payments.ts';
@@ -36,6 +36,15 @@ export function createBot(token: string, deps: BotDeps, options: CreateBotOption
   return installHandlers(bot, deps);
 }
 
+/** Button actions that show or change keys: answered only in a private chat with the bot. */
+const KEY_ACTIONS: ReadonlySet<CallbackAction['kind']> = new Set([
+  'keys',
+  'get-key',
+  'show-key',
+  'replace-key',
+  'revoke-key',
+]);
+
 function installHandlers(bot: Bot<BotContext>, deps: BotDeps): Bot<BotContext> {
   // Updates run concurrently (runner, webhook); one chat's updates still run one after another.
   bot.use(sequentialize((ctx) => (ctx.chat?.id ?? ctx.from?.id)?.toString()));
@@ -44,6 +53,12 @@ function installHandlers(bot: Bot<BotContext>, deps: BotDeps): Bot<BotContext> {
     flavor.language = pickLanguage(ctx.from?.language_code);
     flavor.t = messagesFor(flavor.language);
     flavor.user = undefined;
+    await next();
+  });
+  // Before registration: an admin command from anyone else must read and write nothing.
+  bot.use(adminRefusals(deps));
+  bot.use(async (ctx, next) => {
+    const flavor: KeywardenFlavor = ctx;
     if (ctx.from !== undefined && !ctx.from.is_bot) {
       flavor.user =
         (await findUser(deps.pool, { telegramId: ctx.from.id })) ??
@@ -74,8 +89,14 @@ function installHandlers(bot: Bot<BotContext>, deps: BotDeps): Bot<BotContext> {
       await showMenu(ctx, deps);
       return;
     }
-    await ctx.answerCallbackQuery();
     const action = parsed.value;
+    if (KEY_ACTIONS.has(action.kind) && ctx.chat?.type !== 'private') {
+      // Keys are personal: links must not show in a group, and group chats would also bypass the
+      // per-chat ordering of one user's presses.
+      await ctx.answerCallbackQuery({ text: ctx.t.keysPrivateOnly, show_alert: true });
+      return;
+    }
+    await ctx.answerCallbackQuery();
     switch (action.kind) {
       case 'menu':
         return showMenu(ctx, deps);

@@ -12,11 +12,13 @@ export { recordPayment, type ConfirmedPayment, type RecordPaymentOutcome } from 
 export { cancelPayment, type CancelPaymentOutcome } from './cancel-payment.ts';
 export {
   issueKey,
+  replaceKey,
   revokeKey,
   KEY_PROTOCOLS,
   type IssueKeyOutcome,
   type IssueKeyRequest,
   type IssuedKey,
+  type ReplaceKeyOutcome,
   type RevokeKeyOutcome,
 } from './issue-key.ts';
 export {
