@@ -9,6 +9,7 @@ import type { UserFromGetMe } from 'grammy/types';
 import { findUser, upsertTelegramUser } from '../db/index.ts';
 import { assertNever } from '../domain/index.ts';
 import { toError, type Logger } from '../shared/index.ts';
+import { createApiRetry, type RetryBudgets } from './api-retry.ts';
 import { parseCallbackData, type CallbackAction } from './callback-data.ts';
 import type { BotContext, BotDeps, KeywardenFlavor } from './context.ts';
 import { adminHandlers, adminRefusals, confirmHeld } from './handlers/admin.ts';
@@ -23,6 +24,8 @@ export interface CreateBotOptions {
   readonly apiRoot: string;
   /** The bot's own user; when given, `bot.init()` (getMe) is skipped. */
   readonly botInfo?: UserFromGetMe;
+  /** Time budgets of handler calls retried after a 429 (tests shorten them). */
+  readonly retryBudgets?: RetryBudgets;
 }
 
 /** Builds the bot with all handlers; nothing is sent until updates arrive. */
@@ -33,7 +36,7 @@ export function createBot(token: string, deps: BotDeps, options: CreateBotOption
     client: { apiRoot: options.apiRoot.replace(/\/$/, ''), timeoutSeconds: 60 },
     ...(options.botInfo === undefined ? {} : { botInfo: options.botInfo }),
   });
-  return installHandlers(bot, deps);
+  return installHandlers(bot, deps, options.retryBudgets);
 }
 
 /** Button actions that show or change keys: answered only in a private chat with the bot. */
@@ -45,7 +48,18 @@ const KEY_ACTIONS: ReadonlySet<CallbackAction['kind']> = new Set([
   'revoke-key',
 ]);
 
-function installHandlers(bot: Bot<BotContext>, deps: BotDeps): Bot<BotContext> {
+function installHandlers(
+  bot: Bot<BotContext>,
+  deps: BotDeps,
+  retryBudgets: RetryBudgets | undefined,
+): Bot<BotContext> {
+  // Handler calls (replies, invoices, pre-checkout answers) survive a 429 within a time budget; the
+  // outbox uses bot.api, which keeps its own retry.
+  const retry = createApiRetry(deps.logger, retryBudgets);
+  bot.use(async (ctx, next) => {
+    ctx.api.config.use(retry);
+    await next();
+  });
   // Updates run concurrently (runner, webhook); one chat's updates still run one after another.
   bot.use(sequentialize((ctx) => (ctx.chat?.id ?? ctx.from?.id)?.toString()));
   bot.use(async (ctx, next) => {
