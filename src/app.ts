@@ -134,6 +134,7 @@ export async function startApp(options: {
         host: config.httpHost,
         port: config.httpPort,
         registry: metrics.registry,
+        metricsToken: config.metricsToken,
         logger: logger.child({ component: 'http' }),
         readiness: async () => {
           try {

@@ -287,6 +287,7 @@ export async function startReconcilerDaemon(options: ReconcilerDaemonOptions): P
         registry: metrics.registry,
         readiness,
         logger: log,
+        metricsToken: config.metricsToken,
       });
     }
   } catch (error) {

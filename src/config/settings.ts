@@ -189,6 +189,13 @@ export const SETTINGS = {
     doc: 'Port of `/metrics`, `/healthz`, `/readyz`; 0 picks a free port (the bound URL is logged).',
   }),
 
+  metricsToken: setting({
+    env: 'KEYWARDEN_METRICS_TOKEN',
+    parse: sharedSecret,
+    secret: true,
+    doc: 'When set, `/metrics` requires `Authorization: Bearer <token>` (at least 16 characters); `/healthz` and `/readyz` stay open. Bind the port to a private address either way.',
+  }),
+
   // — reconciler
   mode: setting({
     env: 'KEYWARDEN_MODE',

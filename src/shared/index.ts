@@ -10,3 +10,4 @@ export {
   type Logger,
   type RootLoggerOptions,
 } from './logger.ts';
+export { httpServerOptions, HTTP_SERVER_TIMEOUTS, type HttpServerTimeouts } from './http-server.ts';

@@ -22,7 +22,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import type pg from 'pg';
 import { ConfigError, type Config } from '../config/index.ts';
-import { toError, type Logger } from '../shared/index.ts';
+import { httpServerOptions, toError, type Logger } from '../shared/index.ts';
 import { createWebhookHandler } from './dispatch.ts';
 import { failure, statusClass, type Answer } from './http-io.ts';
 import { createIpAllowlist, type TrustedProxy } from './ip-allowlist.ts';
@@ -249,15 +249,13 @@ export function createWebhookServer(options: WebhookServerOptions): WebhookServe
     }
   }
 
-  const server: Server = createServer((request, response) => {
+  // Slow-loris limits (shared by every server): a provider sends a small body quickly.
+  const server: Server = createServer(httpServerOptions(), (request, response) => {
     handle(request, response).catch((thrown: unknown) => {
       logger.error({ err: toError(thrown) }, 'webhook response failed');
       response.destroy();
     });
   });
-  // Slow-loris limits: a provider sends a small body quickly.
-  server.headersTimeout = 10_000;
-  server.requestTimeout = 30_000;
 
   return {
     providers: [...providers.keys()],
