@@ -4,6 +4,8 @@ export {
   migrateDatabase,
   loadMigrations,
   SchemaTooNewError,
+  SchemaNotMigratedError,
+  assertMigrated,
   MIGRATIONS_DIR,
   type Migration,
   type MigrationReport,
