@@ -10,7 +10,12 @@ export {
   type Migration,
   type MigrationReport,
 } from './migrate.ts';
-export { startEmbeddedPostgres, findFreePort, type EmbeddedPostgres } from './embedded.ts';
+export {
+  startEmbeddedPostgres,
+  removeEmbeddedLeftovers,
+  findFreePort,
+  type EmbeddedPostgres,
+} from './embedded.ts';
 export * from './repositories/index.ts';
 export {
   createSecretBox,
