@@ -8,6 +8,8 @@ const ban = (patterns) => ['error', { patterns: patterns.map(([group, message]) 
 const NOT_DOMAIN = [
   '**/reconciler/**',
   '**/sources/**',
+  '**/store/**',
+  '**/app/**',
   '**/xui/**',
   '**/db/**',
   '**/bot/**',
@@ -16,6 +18,13 @@ const NOT_DOMAIN = [
   '**/config/**',
   '**/shared/**',
   '**/cli/**',
+  '**/simulator/**',
+];
+
+/** The simulated panel: production code never imports it (only src/demo, bench and tests). */
+const SIMULATOR = [
+  ['**/simulator/**'],
+  'production code never imports the simulator (only src/demo, bench, tests)',
 ];
 
 export default tseslint.config(
@@ -33,6 +42,23 @@ export default tseslint.config(
       '@typescript-eslint/consistent-type-imports': 'error',
       '@typescript-eslint/restrict-template-expressions': ['error', { allowNumber: true }],
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+    },
+  },
+  {
+    files: ['src/**/*.ts'],
+    ignores: ['src/demo/**', 'src/simulator/**'],
+    rules: { 'no-restricted-imports': ban([SIMULATOR]) },
+  },
+  {
+    files: ['src/simulator/**/*.ts'],
+    rules: {
+      'no-restricted-imports': ban([
+        [
+          [...NOT_DOMAIN.filter((p) => p !== '**/simulator/**'), '**/domain/**', '**/demo/**'],
+          'the simulator shares no code with keywarden: a fake built from the code under test agrees with its bugs',
+        ],
+        [['pg', 'pg-listen', 'undici', 'grammy', 'pino'], 'the simulator is a plain node:http server'],
+      ]),
     },
   },
   {
@@ -56,8 +82,65 @@ export default tseslint.config(
           'the reconciler talks to the world through ports',
         ],
         [
-          ['**/sources/**', '**/xui/**', '**/db/**', '**/bot/**', '**/webhooks/**', '**/metrics/**'],
+          [
+            '**/sources/**',
+            '**/store/**',
+            '**/app/**',
+            '**/xui/**',
+            '**/db/**',
+            '**/bot/**',
+            '**/webhooks/**',
+            '**/metrics/**',
+          ],
           'adapters depend on the reconciler, not the other way',
+        ],
+        SIMULATOR,
+      ]),
+    },
+  },
+  {
+    files: ['src/sources/**/*.ts'],
+    rules: {
+      'no-restricted-imports': ban([
+        [
+          ['pg', 'undici', 'grammy', 'prom-client'],
+          'sources only produce requests; the database side of a pass is src/store',
+        ],
+        [
+          [
+            '**/store/**',
+            '**/app/**',
+            '**/db/**',
+            '**/xui/**',
+            '**/bot/**',
+            '**/webhooks/**',
+            '**/metrics/**',
+            '**/cli/**',
+          ],
+          'sources map events to requests; they read and write nothing themselves',
+        ],
+      ]),
+    },
+  },
+  {
+    files: ['src/store/**/*.ts'],
+    rules: {
+      'no-restricted-imports': ban([
+        [
+          ['undici', 'grammy', 'pg-listen', 'prom-client'],
+          "the reconciler's PostgreSQL adapter talks to PostgreSQL only",
+        ],
+        [
+          [
+            '**/sources/**',
+            '**/app/**',
+            '**/xui/**',
+            '**/bot/**',
+            '**/webhooks/**',
+            '**/metrics/**',
+            '**/cli/**',
+          ],
+          "the store implements the reconciler's ports; composition is src/app",
         ],
       ]),
     },
@@ -67,9 +150,18 @@ export default tseslint.config(
     rules: {
       'no-restricted-imports': ban([
         [
-          ['undici', 'pg-listen', '**/xui/**', '**/reconciler/**', '**/sources/**'],
+          [
+            'undici',
+            'pg-listen',
+            '**/xui/**',
+            '**/reconciler/**',
+            '**/sources/**',
+            '**/store/**',
+            '**/app/**',
+          ],
           'writers write rows; they never call a panel',
         ],
+        SIMULATOR,
       ]),
     },
   },
@@ -78,9 +170,20 @@ export default tseslint.config(
     rules: {
       'no-restricted-imports': ban([
         [
-          ['pg', 'pg-listen', 'grammy', '**/db/**', '**/bot/**', '**/webhooks/**', '**/sources/**'],
+          [
+            'pg',
+            'pg-listen',
+            'grammy',
+            '**/db/**',
+            '**/bot/**',
+            '**/webhooks/**',
+            '**/sources/**',
+            '**/store/**',
+            '**/app/**',
+          ],
           'xui knows panels, nothing about subscriptions',
         ],
+        SIMULATOR,
       ]),
     },
   },

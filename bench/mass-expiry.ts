@@ -12,8 +12,8 @@
  * panel runs in this process, so its CPU time is included in every number.
  */
 import { loadConfig } from '../src/config/index.ts';
-import { startReconcilerDaemon } from '../src/daemon.ts';
-import { startSimulatedPanel } from '../src/xui/simulator/index.ts';
+import { startReconcilerDaemon } from '../src/app/index.ts';
+import { startSimulatedPanel } from '../src/simulator/index.ts';
 import { createBenchDatabase, insertKeysWithClients, silentLogger } from './support.ts';
 
 const keyCount = Number(process.argv[2] ?? 10_000);

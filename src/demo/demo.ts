@@ -14,7 +14,7 @@
  *
  * Everything lives in temporary directories and in memory; Ctrl-C removes it all.
  */
-import { startApp, type App } from '../app.ts';
+import { startApp, type App } from '../app/index.ts';
 import type { Config } from '../config/index.ts';
 import {
   addPanel,
@@ -24,7 +24,7 @@ import {
   type EmbeddedPostgres,
 } from '../db/index.ts';
 import { toError, type Logger } from '../shared/index.ts';
-import { startSimulatedPanel } from '../xui/simulator/index.ts';
+import { startSimulatedPanel } from '../simulator/index.ts';
 import { narrateEvents, playScript } from './script.ts';
 import { seedDemo } from './seed.ts';
 

@@ -4,18 +4,18 @@
  */
 import { pino } from 'pino';
 import { asInboundId, asPanelId, type InboundId } from '../../src/domain/ids.ts';
-import type { PanelClient, PanelConnection } from '../../src/reconciler/ports.ts';
-import { createPanelClient, type PanelClientOptions } from '../../src/xui/index.ts';
+import type { PanelConnection } from '../../src/reconciler/ports.ts';
+import { createPanelClient, type PanelClientOptions, type XuiPanelClient } from '../../src/xui/index.ts';
 import {
   startSimulatedPanel,
   type SimulatedPanel,
   type SimulatedPanelOptions,
-} from '../../src/xui/simulator/index.ts';
+} from '../../src/simulator/index.ts';
 
 /** A panel under test and a client connected to it. */
 export interface ContractTarget {
   readonly name: string;
-  readonly client: PanelClient;
+  readonly client: XuiPanelClient;
   readonly inboundId: InboundId;
   /** Present for simulated panels: lets quirk tests reach into the panel's state. */
   readonly panel: SimulatedPanel | undefined;

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { PassThrough } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { warnAboutStoredSecrets } from '../../../src/app.ts';
+import { warnAboutStoredSecrets } from '../../../src/app/index.ts';
 import { runCli } from '../../../src/cli/main.ts';
 import { loadConfig } from '../../../src/config/index.ts';
 import {
@@ -11,8 +11,8 @@ import {
   PanelAuthError,
   rekeyPanels,
 } from '../../../src/db/index.ts';
-import { createPostgresStore } from '../../../src/sources/index.ts';
-import { startSimulatedPanel, type SimulatedPanel } from '../../../src/xui/simulator/index.ts';
+import { createPostgresStore } from '../../../src/store/index.ts';
+import { startSimulatedPanel, type SimulatedPanel } from '../../../src/simulator/index.ts';
 import { useTestDatabase } from '../../support/database.ts';
 import { captureLogger } from '../../support/webhooks.ts';
 

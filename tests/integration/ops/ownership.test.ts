@@ -4,7 +4,7 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../../../src/cli/main.ts';
 import { createLogger } from '../../../src/shared/index.ts';
-import { LOCK_CLASS, startAdvisoryLeadership } from '../../../src/sources/index.ts';
+import { LOCK_CLASS, startAdvisoryLeadership } from '../../../src/store/index.ts';
 import { insertPanel } from '../../support/builders.ts';
 import { createTestDatabase, useTestDatabase, type TestDatabase } from '../../support/database.ts';
 
