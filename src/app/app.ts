@@ -146,7 +146,7 @@ export async function startApp(options: {
       webhooks = await startWebhooks({
         config,
         pool,
-        logger: logger.child({ component: 'webhooks' }),
+        logger,
         observer: webhookObserver(metrics),
         signal,
       });

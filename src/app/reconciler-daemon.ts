@@ -74,8 +74,7 @@ export async function startReconcilerDaemon(options: ReconcilerDaemonOptions): P
   const metrics = options.metrics ?? createMetrics();
   const events = reconcilerMetrics(metrics);
   const store = createPostgresStore(pool, config.graceMs, secretBoxFrom(config));
-  const panelClients =
-    options.panelClients ?? createXuiPanelClients(config, options.logger.child({ component: 'xui' }), events);
+  const panelClients = options.panelClients ?? createXuiPanelClients(config, options.logger, events);
   const panelNames = new Map<PanelId, string>();
   const runController = new AbortController();
   // A pooled connection terminated while checked out emits 'error' with no listener (pg-pool removes

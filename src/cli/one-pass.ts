@@ -13,7 +13,7 @@ export async function runOnePass(context: CommandContext, pool: Pool, dryRun: bo
   const controller = createController(
     controllerOptions(config, {
       store: createPostgresStore(pool, config.graceMs, secretBoxFrom(config)),
-      panelClients: createXuiPanelClients(config, context.logger.child({ component: 'xui' }), {}),
+      panelClients: createXuiPanelClients(config, context.logger, {}),
       // A one-off pass acts on every panel: writes are absolute, so overlapping a running daemon is safe.
       leadership: everyPanelOwned,
       workers: 1,

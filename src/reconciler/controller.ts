@@ -124,7 +124,7 @@ export function createController(options: ControllerOptions): Controller {
         if (item.key === 'all' || !retry.has(item.key)) {
           queue.forget(item.key);
         }
-        for (const panelId of report.panels.map((panel) => panel.panelId)) {
+        for (const { panelId, name } of report.panels) {
           if (retry.has(panelId)) {
             // Only the panel's own retries count as failures: a full pass that also failed on it
             // would otherwise double its backoff once more per trigger, not per attempt.
@@ -132,7 +132,7 @@ export function createController(options: ControllerOptions): Controller {
               item.key === panelId
                 ? queue.requeueWithBackoff(panelId, 'retry')
                 : queue.retryAfterBackoff(panelId, 'retry');
-            log.warn({ panelId, retryInMs: delayMs }, 'panel not converged, retrying');
+            log.warn({ panel: name, panelId, retryInMs: delayMs }, 'panel not converged, retrying');
           } else {
             queue.forget(panelId);
           }

@@ -149,6 +149,7 @@ export function createPass(options: PassOptions): RunPass {
         snapshot.confirmedHolds,
       );
       const panelsById = new Map(snapshot.panels.map((panel) => [panel.panelId, panel]));
+      const telegramIds = new Map(snapshot.keys.map((key) => [key.keyId, key.telegramId]));
       const results: ActionResult[] = [];
       const resultsByPanel = new Map<PanelId, ReadonlyArray<ActionResult>>();
       const recordFailures: PanelId[] = [];
@@ -166,15 +167,21 @@ export function createPass(options: PassOptions): RunPass {
               panelResults = await applyPanel(panel, client, plan, signal);
               for (const result of panelResults) {
                 events.action?.({ panel: panel.name, action: result.action.kind, outcome: result.outcome });
+                // What an operator needs to follow one customer: panel, client, Telegram id, why.
                 const fields = {
+                  reconcileId: planId,
+                  panel: panel.name,
                   panelId: panel.panelId,
                   key: result.action.keyId,
+                  email: result.action.email,
+                  telegramId: telegramIds.get(result.action.keyId) ?? null,
                   action: result.action.kind,
+                  reason: result.action.reason,
                 };
                 if (result.outcome === 'applied') {
-                  log.info({ ...fields, reason: result.action.reason, planId }, 'action applied');
+                  log.info(fields, 'action applied');
                 } else {
-                  log.warn({ ...fields, error: result.error, planId }, 'action not applied');
+                  log.warn({ ...fields, error: result.error }, 'action not applied');
                 }
               }
               results.push(...panelResults);
@@ -186,7 +193,13 @@ export function createPass(options: PassOptions): RunPass {
               }
               if (plan.held.length > 0) {
                 log.warn(
-                  { panelId: panel.panelId, held: plan.held.length, cause: plan.held[0]?.cause },
+                  {
+                    reconcileId: planId,
+                    panel: panel.name,
+                    panelId: panel.panelId,
+                    held: plan.held.length,
+                    cause: plan.held[0]?.cause,
+                  },
                   'disables held by the safety valve',
                 );
               }
@@ -204,7 +217,10 @@ export function createPass(options: PassOptions): RunPass {
               );
             } catch (error) {
               recordFailures.push(panel.panelId);
-              log.error({ err: toError(error), panelId: panel.panelId, planId }, 'recording the pass failed');
+              log.error(
+                { err: toError(error), reconcileId: planId, panel: panel.name, panelId: panel.panelId },
+                'recording the pass failed',
+              );
             }
           }),
         );
@@ -212,7 +228,7 @@ export function createPass(options: PassOptions): RunPass {
       }
       log.debug(
         {
-          planId,
+          reconcileId: planId,
           scope,
           trigger,
           keys: snapshot.keys.length,
