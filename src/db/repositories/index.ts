@@ -38,3 +38,11 @@ export {
   type PanelAuth,
   type RekeyReport,
 } from './panels.ts';
+export {
+  applyAdoption,
+  findAdoption,
+  type AdoptedKey,
+  type ApplyAdoption,
+  type ApplyAdoptionOutcome,
+  type ImportPeriod,
+} from './apply-adoption.ts';
