@@ -8,6 +8,7 @@ import { statusCommand } from './commands/status.ts';
 import { panelsCommand } from './commands/panels.ts';
 import { grantCommand } from './commands/grant.ts';
 import { keysCommand } from './commands/keys.ts';
+import { subCommand } from './commands/sub.ts';
 import { adoptCommand } from './commands/adopt.ts';
 import { rekeyCommand } from './commands/rekey.ts';
 
@@ -23,6 +24,7 @@ export const COMMANDS: readonly Command[] = [
   panelsCommand,
   grantCommand,
   keysCommand,
+  subCommand,
   adoptCommand,
   rekeyCommand,
 ];
