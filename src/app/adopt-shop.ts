@@ -120,7 +120,13 @@ async function existingUsers(
 /** Reads everything in scope and plans the adoption, with the first pass predicted. */
 export async function readAdoption(options: ReadAdoptionOptions): Promise<AdoptionReport> {
   const { pool, config, panelIds, sources, csv, defaultPlanCode, planCodes } = options;
-  const { snapshot, connections } = await readSnapshot(pool, panelIds, config.graceMs, secretBoxFrom(config));
+  const { snapshot, connections } = await readSnapshot(
+    pool,
+    panelIds,
+    config.graceMs,
+    undefined,
+    secretBoxFrom(config),
+  );
   const factory = createXuiPanelClients(config, options.logger.child({ component: 'xui' }), {});
   const reads = new Map<PanelId, PanelRead>();
   const panels: AdoptionPanel[] = [];
