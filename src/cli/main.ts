@@ -3,9 +3,10 @@
  * codes (0 done, 1 failed, 2 usage or configuration error) and owns the process signals.
  */
 import { parseArgs } from 'node:util';
-import { ConfigError, formatConfigError, loadConfig } from '../config/index.ts';
+import { ConfigError, formatConfigError, loadConfig, secretValues } from '../config/index.ts';
 import { createLogger, toError } from '../shared/index.ts';
 import { UsageError, type Command } from './command.ts';
+import { explainFailure } from './failure.ts';
 import { COMMANDS } from './registry.ts';
 import { helpOf } from './help.ts';
 import { suggest } from './suggest.ts';
@@ -127,6 +128,7 @@ export async function runCli(
     level: config.logLevel,
     pretty: config.logFormat === 'pretty',
     destination: io.stderr,
+    secrets: secretValues(config),
   });
   try {
     return await command.run({
@@ -143,6 +145,13 @@ export async function runCli(
     if (error instanceof UsageError) {
       io.stderr.write(`keywarden ${command.name}: ${error.message}\n\n${commandUsage(command)}\n`);
       return 2;
+    }
+    const explained = explainFailure(command.name, error, config);
+    if (explained !== null) {
+      // One line with a hint; the full error only at debug level.
+      io.stderr.write(explained.text);
+      logger.debug({ err: toError(error), command: command.name }, 'command failed');
+      return explained.code;
     }
     logger.error({ err: toError(error), command: command.name }, 'command failed');
     return 1;

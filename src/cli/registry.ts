@@ -18,6 +18,7 @@ import { versionCommand } from './commands/version.ts';
 import { auditCommand } from './commands/audit.ts';
 import { subCommand } from './commands/sub.ts';
 import { adoptCommand } from './commands/adopt.ts';
+import { rekeyCommand } from './commands/rekey.ts';
 
 /** Every `keywarden` command, in the order `--help` lists them. */
 export const COMMANDS: readonly Command[] = [
@@ -41,4 +42,5 @@ export const COMMANDS: readonly Command[] = [
   versionCommand,
   subCommand,
   adoptCommand,
+  rekeyCommand,
 ];

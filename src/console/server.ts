@@ -36,7 +36,7 @@ import {
   readUserDetail,
   recordAdminAction,
   redeemLoginToken,
-  replaceKey,
+  replaceKeyAsAdmin,
   revokeKey,
   searchUsers,
   setUserBanned,
@@ -319,7 +319,7 @@ export async function startConsole(options: ConsoleOptions): Promise<ConsoleServ
             outcome: outcome === 'revoked' ? 'ok' : outcome,
           });
         } else {
-          const outcome = await replaceKey(pool, keyId);
+          const outcome = await replaceKeyAsAdmin(pool, keyId);
           await audit(session, {
             action: 'key.replace',
             keyId,

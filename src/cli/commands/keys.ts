@@ -6,7 +6,7 @@ import {
   readKey,
   readKeys,
   recordAdminAction,
-  replaceKey,
+  replaceKeyAsAdmin,
   revokeKey,
   type KeyDetail,
   type KeyState,
@@ -110,7 +110,7 @@ export const keysCommand: Command = {
         throw new UsageError('keys replace needs a numeric KEY_ID');
       }
       return withPool(context, async (pool) => {
-        const outcome = await replaceKey(pool, asKeyId(argument));
+        const outcome = await replaceKeyAsAdmin(pool, asKeyId(argument));
         await recordAdminAction(pool, {
           adminTelegramId: null,
           actor: 'cli',

@@ -12,11 +12,13 @@ export { recordPayment, type ConfirmedPayment, type RecordPaymentOutcome } from 
 export { cancelPayment, type CancelPaymentOutcome } from './cancel-payment.ts';
 export {
   issueKey,
+  replaceKey,
   revokeKey,
   KEY_PROTOCOLS,
   type IssueKeyOutcome,
   type IssueKeyRequest,
   type IssuedKey,
+  type ReplaceKeyOutcome,
   type RevokeKeyOutcome,
 } from './issue-key.ts';
 export {
@@ -25,9 +27,19 @@ export {
   type MismatchedPayment,
   type PaymentStatusCount,
 } from './payment-status.ts';
-export { addPanel, type NewPanel, type PanelAuth } from './panels.ts';
+export {
+  addPanel,
+  countUnsealedPanels,
+  openPanelAuth,
+  rekeyPanels,
+  sealPanelAuth,
+  PanelAuthError,
+  type NewPanel,
+  type PanelAuth,
+  type RekeyReport,
+} from './panels.ts';
 export { listPlans, createPlan, updatePlan, archivePlan, type NewPlan, type PlanChanges } from './plans.ts';
-export { replaceKey, type ReplaceKeyOutcome } from './issue-key.ts';
+export { replaceKeyAsAdmin, type AdminReplaceKeyOutcome } from './issue-key.ts';
 export { recordAdminAction, type AdminAction } from './admin-audit.ts';
 export { confirmHeldPlanByFingerprint, discardHeldPlan, type HeldDecisionOutcome } from './held-plans.ts';
 export { countCompensationTargets, applyCompensation, type CompensationTarget } from './compensation.ts';

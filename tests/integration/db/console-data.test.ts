@@ -23,7 +23,7 @@ import {
   recordAdminAction,
   recordPayment,
   redeemLoginToken,
-  replaceKey,
+  replaceKeyAsAdmin,
   searchUsers,
   setUserBanned,
   touchConsoleSession,
@@ -197,13 +197,13 @@ describe('console data layer', () => {
     );
     const suspended = await readKeys(pool, { panelName: 'filter-panel', state: 'suspended' });
     expect(suspended.map((key) => key.id)).toEqual([first.key.id]);
-    const replaced = await replaceKey(pool, second.key.id);
+    const replaced = await replaceKeyAsAdmin(pool, second.key.id);
     expect(replaced.kind).toBe('replaced');
     if (replaced.kind === 'replaced') {
       expect(replaced.key.inboundId).toBe(3);
       expect(replaced.key.id).not.toBe(second.key.id);
     }
-    expect((await replaceKey(pool, second.key.id)).kind).toBe('revoked-already');
+    expect((await replaceKeyAsAdmin(pool, second.key.id)).kind).toBe('revoked-already');
     expect(
       (await readKeys(pool, { state: 'revoked', panelName: 'filter-panel' })).map((key) => key.id),
     ).toEqual([second.key.id]);
