@@ -108,6 +108,12 @@ export const BUILTIN_HELP: Readonly<Record<string, CommandHelp>> = {
     flags: { 'telegram-id': { description: "the customer's numeric Telegram id" } },
     examples: ['keywarden sub url --telegram-id 123456789', 'keywarden sub rotate --telegram-id 123456789'],
   },
+  rekey: {
+    description:
+      'Encrypts every panel’s stored credentials with KEYWARDEN_SECRET_KEY: plain ones (the key was just set) and ones under a key in KEYWARDEN_SECRET_KEY_PREVIOUS (the key was rotated). All panels or none. Rotation: set the new key, move the old one to KEYWARDEN_SECRET_KEY_PREVIOUS, run this, then drop the previous key.',
+    flags: {},
+    examples: ['KEYWARDEN_SECRET_KEY=... keywarden rekey'],
+  },
 };
 
 /** The help of a command: its own, else the built-in one, else none. */
