@@ -50,6 +50,7 @@ import {
 } from '../db/index.ts';
 import { asKeyId, asUserId } from '../domain/index.ts';
 import { parseDurationMs, toError, type Logger } from '../shared/index.ts';
+import { createIpAllowlist } from '../webhooks/index.ts';
 import { CONSOLE_CSS } from './assets.ts';
 import { consoleMessages, pickConsoleLanguage } from './i18n.ts';
 import { keyLink } from './key-link.ts';
@@ -75,6 +76,7 @@ export interface ConsoleOptions {
     | 'adminTelegramIds'
     | 'graceMs'
     | 'trustedProxyHeader'
+    | 'trustedProxies'
   >;
   /** The reconciler's advisory lock class (sources LOCK_CLASS), to show panel owners. */
   readonly lockClass: number;
@@ -167,6 +169,12 @@ const safeBack = (value: string | null): string =>
 export async function startConsole(options: ConsoleOptions): Promise<ConsoleServer> {
   const { pool, config, logger } = options;
   const publicHttps = config.consolePublicUrl?.startsWith('https:') === true;
+  // X-Forwarded-Proto is believed only from the reverse proxies the operator listed.
+  const proxyList = config.trustedProxies.length > 0 ? createIpAllowlist(config.trustedProxies) : undefined;
+  if (proxyList !== undefined && !proxyList.ok) {
+    throw new Error(`KEYWARDEN_TRUSTED_PROXIES: ${proxyList.error}`);
+  }
+  const proxies = proxyList?.value;
 
   const cookie = (request: Request, name: string, value: string, maxAgeS: number): string =>
     `${name}=${encodeURIComponent(value)}; Path=/; HttpOnly; SameSite=Strict; Max-Age=${String(maxAgeS)}${request.isHttps ? '; Secure' : ''}`;
@@ -547,9 +555,13 @@ export async function startConsole(options: ConsoleOptions): Promise<ConsoleServ
       cookies,
       form: isForm ? new URLSearchParams(await readBody(req)) : new URLSearchParams(),
       page: { t: consoleMessages(language), language, path: `${url.pathname}${url.search}` },
-      // Secure cookies when the console is served over HTTPS: its public URL says so, or a reverse
-      // proxy the operator configured (KEYWARDEN_TRUSTED_PROXY_HEADER) reports https.
-      isHttps: publicHttps || (config.trustedProxyHeader !== undefined && forwardedProto === 'https'),
+      // Secure cookies when the console is served over HTTPS: its public URL says so, or one of the
+      // reverse proxies in KEYWARDEN_TRUSTED_PROXIES reports https.
+      isHttps:
+        publicHttps ||
+        (proxies !== undefined &&
+          forwardedProto === 'https' &&
+          proxies.allows(req.socket.remoteAddress ?? '')),
     };
     const opened = await open(request);
     if (opened !== undefined) {

@@ -286,9 +286,9 @@ describe('console behind HTTPS', () => {
     }
   });
 
-  it('trusts X-Forwarded-Proto only when a trusted proxy is configured', async () => {
-    const direct = await start();
-    const proxied = await start({ KEYWARDEN_TRUSTED_PROXY_HEADER: 'x-real-ip' });
+  it('trusts X-Forwarded-Proto only from a listed reverse proxy', async () => {
+    const direct = await start({ KEYWARDEN_TRUSTED_PROXIES: '10.9.9.9' });
+    const proxied = await start({ KEYWARDEN_TRUSTED_PROXIES: '127.0.0.1' });
     try {
       const { token } = await createLoginToken(database().pool, ADMIN, 600_000);
       const spoofed = await fetch(`${direct.url}login`, {
