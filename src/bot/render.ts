@@ -45,7 +45,8 @@ const SUSPEND_REASONS: ReadonlySet<string> = new Set([
 
 /**
  * The text of an outbox message. Known kinds: `access-suspended` (payload.reason), `access-reactivated`,
- * `expiry-reminder` (payload.endsAt). Anything else gets a generic notice rather than being dropped.
+ * `expiry-reminder` (payload.endsAt), `payment-received` (payload.endsAt: a payment recorded by a
+ * webhook or the Stars sweep). Anything else gets a generic notice rather than being dropped.
  */
 export function noticeText(
   messages: Messages,
@@ -67,6 +68,13 @@ export function noticeText(
       const endsAt = typeof data['endsAt'] === 'string' ? new Date(data['endsAt']) : null;
       if (endsAt !== null && !Number.isNaN(endsAt.getTime())) {
         return { text: messages.noticeExpiring(formatInstant(endsAt)), known: true };
+      }
+      return { text: messages.noticeGeneric, known: false };
+    }
+    case 'payment-received': {
+      const endsAt = typeof data['endsAt'] === 'string' ? new Date(data['endsAt']) : null;
+      if (endsAt !== null && !Number.isNaN(endsAt.getTime())) {
+        return { text: messages.paymentGranted(formatInstant(endsAt)), known: true };
       }
       return { text: messages.noticeGeneric, known: false };
     }

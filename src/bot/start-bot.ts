@@ -33,6 +33,7 @@ export type StartBotConfig = Pick<
   | 'adminTelegramIds'
   | 'trialDurationMs'
   | 'checkoutLinks'
+  | 'orderLifetimeMs'
 >;
 
 /** What `startBot` needs. */

@@ -303,6 +303,13 @@ export const SETTINGS = {
     doc: 'Extra checkout buttons under each plan, `Label=https://...` comma-separated; `{user}` and `{plan}` in the URL are replaced by our user id and plan code.',
   }),
 
+  orderLifetimeMs: setting({
+    env: 'KEYWARDEN_ORDER_LIFETIME',
+    parse: positiveDuration,
+    default: '1h',
+    doc: 'How long a customer has to pay an order the bot created; then it expires (a payment that still arrives later is honoured).',
+  }),
+
   // — payment webhooks
   webhookHost: setting({
     env: 'KEYWARDEN_WEBHOOK_HOST',

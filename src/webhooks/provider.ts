@@ -5,7 +5,7 @@
  * the database; providers own only their wire format and their trust rules.
  */
 import type { IncomingHttpHeaders } from 'node:http';
-import type { OrderReference, ParseError, Result } from '../domain/index.ts';
+import type { ParseError, PaymentReference, Result } from '../domain/index.ts';
 import type { Logger } from '../shared/index.ts';
 
 /** The providers the webhook server knows; also the `payments.provider` value they write. */
@@ -46,7 +46,8 @@ export type PaymentEvent =
       readonly kind: 'paid';
       /** The provider's id of the payment: the idempotency key of `payments`. */
       readonly externalId: string;
-      readonly reference: OrderReference;
+      /** The order (or, legacy, the user and plan) the payment names. */
+      readonly reference: PaymentReference;
       /** Decimal string as the provider sent it. */
       readonly amount: string;
       readonly currency: string;

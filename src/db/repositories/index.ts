@@ -11,6 +11,29 @@ export {
 export { recordPayment, type ConfirmedPayment, type RecordPaymentOutcome } from './record-payment.ts';
 export { cancelPayment, type CancelPaymentOutcome } from './cancel-payment.ts';
 export {
+  recordProviderPayment,
+  PAYMENT_RECEIVED_KIND,
+  type MismatchReason,
+  type PaymentRecordOutcome,
+  type ProviderPayment,
+} from './record-provider-payment.ts';
+export {
+  paymentMetricOutcome,
+  refundMetricOutcome,
+  PAYMENT_METRIC_OUTCOMES,
+  type PaymentMetricOutcome,
+} from './payment-outcome.ts';
+export {
+  createOrder,
+  endOrder,
+  expireOrders,
+  findOrder,
+  markOrderPending,
+  type CreateOrderOutcome,
+  type NewOrder,
+  type OrderRecord,
+} from './orders.ts';
+export {
   issueKey,
   revokeKey,
   KEY_PROTOCOLS,

@@ -11,11 +11,12 @@
  * Events: `payment.succeeded` grants; `payment.canceled` and `payment.waiting_for_capture` write
  * nothing (we create payments with `capture: true`); `refund.succeeded` cancels the period of the
  * payment named by `payment_id`. Any succeeded refund, full or partial, cancels the whole period.
- * The order reference is `metadata.kw_ref` (src/domain/order-reference.ts).
+ * The order reference is `metadata.kw_ref`: `o:<order id>` for payments the bot created, or a legacy
+ * `kw:<user>:<plan>` (src/domain/order-reference.ts).
  */
 import {
   ok,
-  parseOrderReference,
+  parsePaymentReference,
   YOOKASSA_REFERENCE_KEY,
   type ParseError,
   type Result,
@@ -83,7 +84,7 @@ function paymentEvent(object: JsonObject, path: string): Result<PaymentEvent, Pa
   if (!metadata.ok) {
     return metadata;
   }
-  const reference = parseOrderReference(
+  const reference = parsePaymentReference(
     metadata.value[YOOKASSA_REFERENCE_KEY],
     `${path}.metadata.${YOOKASSA_REFERENCE_KEY}`,
   );

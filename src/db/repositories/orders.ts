@@ -1,0 +1,192 @@
+/**
+ * Orders (issue 16, docs/payments.md): created with the plan's price in one currency fixed, then moved
+ * through the state machine of src/domain/order-state.ts (the database refuses any other move). Only
+ * the payment use case (record-provider-payment.ts) makes an order `paid`, in the transaction that
+ * records the payment and its period.
+ */
+import type pg from 'pg';
+import {
+  asOrderId,
+  asPlanId,
+  asUserId,
+  isOrderState,
+  type OrderId,
+  type OrderState,
+  type PlanId,
+  type UserId,
+} from '../../domain/index.ts';
+
+/** An order as stored. */
+export interface OrderRecord {
+  readonly id: OrderId;
+  readonly userId: UserId;
+  readonly planId: PlanId;
+  /** Decimal string (never a float). */
+  readonly amount: string;
+  readonly currency: string;
+  readonly provider: string;
+  readonly purpose: 'purchase' | 'renewal';
+  readonly renewalOf: OrderId | null;
+  readonly state: OrderState;
+  readonly idempotenceKey: string;
+  readonly providerPaymentId: string | null;
+  readonly confirmationUrl: string | null;
+  readonly paymentId: string | null;
+  readonly failureReason: string | null;
+  readonly expiresAt: Date;
+  readonly createdAt: Date;
+}
+
+interface OrderRow {
+  id: string;
+  user_id: string;
+  plan_id: string;
+  amount: string;
+  currency: string;
+  provider: string;
+  purpose: string;
+  renewal_of: string | null;
+  state: string;
+  idempotence_key: string;
+  provider_payment_id: string | null;
+  confirmation_url: string | null;
+  payment_id: string | null;
+  failure_reason: string | null;
+  expires_at: Date;
+  created_at: Date;
+}
+
+/** The columns every order query returns (amount as text: money never becomes a float). */
+export const ORDER_COLUMNS = `id, user_id, plan_id, amount::text as amount, currency, provider, purpose, renewal_of,
+  state, idempotence_key, provider_payment_id, confirmation_url, payment_id, failure_reason, expires_at, created_at`;
+
+/** Maps an orders row (selected with ORDER_COLUMNS). */
+export function toOrder(row: OrderRow): OrderRecord {
+  if (!isOrderState(row.state)) {
+    throw new Error(`order ${row.id} has an unknown state ${JSON.stringify(row.state)}`);
+  }
+  return {
+    id: asOrderId(row.id),
+    userId: asUserId(row.user_id),
+    planId: asPlanId(row.plan_id),
+    amount: row.amount,
+    currency: row.currency,
+    provider: row.provider,
+    purpose: row.purpose === 'renewal' ? 'renewal' : 'purchase',
+    renewalOf: row.renewal_of === null ? null : asOrderId(row.renewal_of),
+    state: row.state,
+    idempotenceKey: row.idempotence_key,
+    providerPaymentId: row.provider_payment_id,
+    confirmationUrl: row.confirmation_url,
+    paymentId: row.payment_id,
+    failureReason: row.failure_reason,
+    expiresAt: row.expires_at,
+    createdAt: row.created_at,
+  };
+}
+
+/** What to order. */
+export interface NewOrder {
+  readonly userId: UserId;
+  readonly planId: PlanId;
+  /** `yookassa`, `cryptobot`, `telegram_stars`. */
+  readonly provider: string;
+  /** The plan price in this currency is fixed on the order (plans.price or plan_prices). */
+  readonly currency: string;
+  /** How long the customer has to pay, ms. */
+  readonly lifetimeMs: number;
+  readonly purpose?: 'purchase' | 'renewal';
+  readonly renewalOf?: OrderId | null;
+  /** Prefix of the idempotence key (`pay`, `renew`); the key is `<prefix>:<order id>`. */
+  readonly keyPrefix?: string;
+}
+
+/** What creating an order did. */
+export type CreateOrderOutcome =
+  | { readonly kind: 'created'; readonly order: OrderRecord }
+  /** The plan is not on sale, or has no price in that currency. */
+  | { readonly kind: 'not-for-sale' };
+
+/** Creates an order in state `created` at the plan's current price in `currency`. */
+export async function createOrder(db: pg.Pool | pg.ClientBase, order: NewOrder): Promise<CreateOrderOutcome> {
+  if (!Number.isFinite(order.lifetimeMs) || order.lifetimeMs <= 0) {
+    throw new RangeError(`order lifetime must be positive, got ${order.lifetimeMs} ms`);
+  }
+  const { rows } = await db.query<OrderRow>(
+    `with price as (
+       select p.id as plan_id, coalesce(pp.amount, case when p.currency = $3 then p.price end) as amount
+       from plans p left join plan_prices pp on pp.plan_id = p.id and pp.currency = $3
+       where p.id = $2 and ($7 = 'renewal' or p.is_active)),
+     new_id as (select gen_random_uuid() as id)
+     insert into orders (id, user_id, plan_id, amount, currency, provider, purpose, renewal_of, idempotence_key, expires_at)
+     select new_id.id, $1, price.plan_id, price.amount, $3, $4, $7, $8, $6 || ':' || new_id.id,
+            now() + $5::double precision * interval '1 millisecond'
+     from price, new_id where price.amount > 0
+     returning ${ORDER_COLUMNS}`,
+    [
+      order.userId,
+      order.planId,
+      order.currency,
+      order.provider,
+      order.lifetimeMs,
+      order.keyPrefix ?? 'pay',
+      order.purpose ?? 'purchase',
+      order.renewalOf ?? null,
+    ],
+  );
+  const row = rows[0];
+  return row ? { kind: 'created', order: toOrder(row) } : { kind: 'not-for-sale' };
+}
+
+/** Reads one order; null when there is none with that id. */
+export async function findOrder(db: pg.Pool | pg.ClientBase, id: OrderId): Promise<OrderRecord | null> {
+  const { rows } = await db.query<OrderRow>(`select ${ORDER_COLUMNS} from orders where id = $1`, [id]);
+  const row = rows[0];
+  return row ? toOrder(row) : null;
+}
+
+/**
+ * Records that the provider accepted the order (created → pending) with its payment id and the URL
+ * the customer pays at. Resolves to the order as it is afterwards; an order that moved on meanwhile
+ * (a fast webhook already paid it) is left as it is.
+ */
+export async function markOrderPending(
+  db: pg.Pool | pg.ClientBase,
+  id: OrderId,
+  provider: { readonly providerPaymentId: string | null; readonly confirmationUrl: string | null },
+): Promise<OrderRecord | null> {
+  await db.query(
+    `update orders set state = case when state = 'created' then 'pending' else state end,
+       provider_payment_id = coalesce(provider_payment_id, $2), confirmation_url = coalesce(confirmation_url, $3)
+     where id = $1`,
+    [id, provider.providerPaymentId, provider.confirmationUrl],
+  );
+  return findOrder(db, id);
+}
+
+/**
+ * Ends an open order without payment: `cancelled` (the provider or the customer cancelled it) or
+ * `failed` (the provider refused it). An order already paid or ended is left as it is; resolves to
+ * whether this call ended it.
+ */
+export async function endOrder(
+  db: pg.Pool | pg.ClientBase,
+  id: OrderId,
+  state: 'cancelled' | 'failed',
+  reason: string,
+): Promise<boolean> {
+  const { rowCount } = await db.query(
+    `update orders set state = $2, failure_reason = $3 where id = $1 and state in ('created', 'pending')`,
+    [id, state, reason.slice(0, 500)],
+  );
+  return rowCount === 1;
+}
+
+/** Moves every open order whose lifetime has passed to `expired`; resolves to the orders expired. */
+export async function expireOrders(db: pg.Pool | pg.ClientBase): Promise<readonly OrderRecord[]> {
+  const { rows } = await db.query<OrderRow>(
+    `update orders set state = 'expired' where state in ('created', 'pending') and expires_at <= now()
+     returning ${ORDER_COLUMNS}`,
+  );
+  return rows.map(toOrder);
+}
