@@ -77,3 +77,8 @@ begin
 end $$;
 create trigger orders_check_transition before update on orders
   for each row execute function kw_orders_check_transition();
+
+-- 54-FZ receipts (KEYWARDEN_YOOKASSA_RECEIPT): the contact the customer gave for their receipts.
+alter table users
+  add column receipt_email text check (receipt_email ~ '^[^@[:space:]]{1,64}@[^@[:space:]]{1,255}$'),
+  add column receipt_phone text check (receipt_phone ~ '^[0-9]{7,15}$');

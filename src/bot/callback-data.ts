@@ -26,7 +26,16 @@ export type CallbackAction =
   | { readonly kind: 'show-key'; readonly keyId: KeyId }
   | { readonly kind: 'replace-key'; readonly keyId: KeyId }
   | { readonly kind: 'revoke-key'; readonly keyId: KeyId }
-  | { readonly kind: 'confirm-held'; readonly fingerprintPrefix: string };
+  | { readonly kind: 'confirm-held'; readonly fingerprintPrefix: string }
+  | { readonly kind: 'checkout'; readonly provider: CheckoutProvider; readonly planId: PlanId };
+
+/** Providers the bot creates payments with (callback data `pay:<code>:<plan id>`). */
+export type CheckoutProvider = 'yookassa' | 'cryptobot';
+
+const CHECKOUT_CODES = { yk: 'yookassa', cp: 'cryptobot' } as const satisfies Record<
+  string,
+  CheckoutProvider
+>;
 
 const SIMPLE = { menu: 'menu', plans: 'plans', trial: 'trial', keys: 'keys', getkey: 'get-key' } as const;
 const WITH_ID = { buy: 'buy', show: 'show-key', repl: 'replace-key', revoke: 'revoke-key' } as const;
@@ -50,6 +59,20 @@ export function parseCallbackData(data: string | undefined): Result<CallbackActi
     }
     const kind = WITH_ID[head as keyof typeof WITH_ID];
     return ok(kind === 'buy' ? { kind, planId: asPlanId(arg) } : { kind, keyId: asKeyId(arg) });
+  }
+  if (head === 'pay' && arg !== undefined) {
+    const [code, id, ...rest] = arg.split(':');
+    if (code === undefined || !Object.hasOwn(CHECKOUT_CODES, code) || id === undefined || rest.length > 0) {
+      return err({ path: 'callback_data', expected: 'pay:<yk|cp>:<plan id>' });
+    }
+    if (!ID.test(id)) {
+      return err({ path: 'callback_data.id', expected: 'a positive decimal id' });
+    }
+    return ok({
+      kind: 'checkout',
+      provider: CHECKOUT_CODES[code as keyof typeof CHECKOUT_CODES],
+      planId: asPlanId(id),
+    });
   }
   if (head === 'held' && arg !== undefined) {
     return FINGERPRINT.test(arg)
@@ -79,5 +102,7 @@ export function encodeCallbackData(action: CallbackAction): string {
       return `revoke:${action.keyId}`;
     case 'confirm-held':
       return `held:${action.fingerprintPrefix}`;
+    case 'checkout':
+      return `pay:${action.provider === 'yookassa' ? 'yk' : 'cp'}:${action.planId}`;
   }
 }

@@ -13,6 +13,7 @@ import { parseCallbackData } from './callback-data.ts';
 import type { BotContext, BotDeps, KeywardenFlavor } from './context.ts';
 import { adminHandlers, confirmHeld } from './handlers/admin.ts';
 import { getKey, replaceUserKey, revokeUserKey, showKey, showKeys } from './handlers/keys.ts';
+import { receiptContactHandlers, startCheckout } from './handlers/checkout.ts';
 import { menuHandlers, showMenu, takeTrial } from './handlers/menu.ts';
 import { paymentHandlers, sendStarsInvoice, showPlans } from './handlers/payments.ts';
 import { messagesFor, pickLanguage } from './i18n/index.ts';
@@ -65,6 +66,7 @@ function installHandlers(bot: Bot<BotContext>, deps: BotDeps): Bot<BotContext> {
   bot.use(menuHandlers(deps));
   bot.use(adminHandlers(deps));
   bot.use(paymentHandlers(deps));
+  bot.use(receiptContactHandlers(deps));
 
   bot.on('callback_query', async (ctx) => {
     const parsed = parseCallbackData(ctx.callbackQuery.data);
@@ -97,6 +99,8 @@ function installHandlers(bot: Bot<BotContext>, deps: BotDeps): Bot<BotContext> {
         return revokeUserKey(ctx, deps, action.keyId);
       case 'confirm-held':
         return confirmHeld(ctx, deps, action.fingerprintPrefix);
+      case 'checkout':
+        return startCheckout(ctx, deps, action.provider, action.planId);
       default:
         return assertNever(action, 'callback action');
     }

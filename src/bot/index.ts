@@ -1,6 +1,13 @@
-export { startBot, type BotHandle, type StartBotConfig, type StartBotOptions } from './start-bot.ts';
+export {
+  startBot,
+  checkoutDepsFrom,
+  type BotHandle,
+  type StartBotConfig,
+  type StartBotOptions,
+} from './start-bot.ts';
+export { runOrdersPass, runOrdersLoop, type OrdersLoopOptions } from './orders-loop.ts';
 export { createBot, type CreateBotOptions } from './create-bot.ts';
-export { type BotConfig, type BotContext, type BotDeps } from './context.ts';
+export { type BotConfig, type BotContext, type BotDeps, type CheckoutDeps } from './context.ts';
 export { renderLink, type LinkInput } from './links.ts';
 export { keyStatusOf, type KeyStatus, type KeyStateRow, type SuspendReason } from './key-status.ts';
 export { parseCallbackData, encodeCallbackData, type CallbackAction } from './callback-data.ts';

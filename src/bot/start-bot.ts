@@ -16,6 +16,12 @@ import { messagesFor } from './i18n/index.ts';
 import type { BotObserver } from './observer.ts';
 import { runOutboxLoop } from './outbox.ts';
 import { runStarsSweepLoop } from './stars-sweep.ts';
+import { runOrdersLoop } from './orders-loop.ts';
+import { createCryptoPayApi, createYooKassaApi } from '../payments/index.ts';
+import type { CheckoutDeps } from './context.ts';
+
+/** How often unpaid orders are looked at (expiry). */
+const ORDERS_INTERVAL_MS = 30_000;
 
 /** The settings `startBot` reads. */
 export type StartBotConfig = Pick<
@@ -34,7 +40,55 @@ export type StartBotConfig = Pick<
   | 'trialDurationMs'
   | 'checkoutLinks'
   | 'orderLifetimeMs'
+  | 'yookassaShopId'
+  | 'yookassaSecretKey'
+  | 'yookassaApiRoot'
+  | 'yookassaCurrency'
+  | 'yookassaReturnUrl'
+  | 'yookassaReceipt'
+  | 'yookassaVatCode'
+  | 'cryptoPayToken'
+  | 'cryptoPayApiRoot'
+  | 'cryptoPayCurrency'
+  | 'cryptoPayAssets'
+  | 'paymentApiTimeoutMs'
 >;
+
+/** The provider APIs the bot creates payments with: YooKassa with shop credentials, Crypto Pay with a token. */
+export function checkoutDepsFrom(config: StartBotConfig): CheckoutDeps {
+  const timeoutMs = config.paymentApiTimeoutMs;
+  return {
+    ...(config.yookassaShopId !== undefined && config.yookassaSecretKey !== undefined
+      ? {
+          yookassa: {
+            api: createYooKassaApi({
+              shopId: config.yookassaShopId,
+              secretKey: config.yookassaSecretKey,
+              apiRoot: config.yookassaApiRoot,
+              timeoutMs,
+            }),
+            currency: config.yookassaCurrency,
+            returnUrl: config.yookassaReturnUrl ?? null,
+            receipt: config.yookassaReceipt,
+            vatCode: config.yookassaVatCode,
+          },
+        }
+      : {}),
+    ...(config.cryptoPayToken !== undefined
+      ? {
+          cryptoPay: {
+            api: createCryptoPayApi({
+              token: config.cryptoPayToken,
+              apiRoot: config.cryptoPayApiRoot,
+              timeoutMs,
+            }),
+            currency: config.cryptoPayCurrency,
+            assets: config.cryptoPayAssets,
+          },
+        }
+      : {}),
+  };
+}
 
 /** What `startBot` needs. */
 export interface StartBotOptions {
@@ -106,6 +160,7 @@ export async function startBot(options: StartBotOptions): Promise<BotHandle> {
       pool: options.pool,
       logger,
       config,
+      checkout: checkoutDepsFrom(config),
       ...(options.observer === undefined ? {} : { observer: options.observer }),
     },
     {
@@ -149,6 +204,11 @@ export async function startBot(options: StartBotOptions): Promise<BotHandle> {
           controller.signal,
         )
       : Promise.resolve();
+
+  const orders = runOrdersLoop(
+    { pool: options.pool, logger: logger.child({ part: 'orders' }), intervalMs: ORDERS_INTERVAL_MS },
+    controller.signal,
+  );
 
   let server: Server | null = null;
   let runner: RunnerHandle | null = null;
@@ -202,7 +262,7 @@ export async function startBot(options: StartBotOptions): Promise<BotHandle> {
     closing ??= (async () => {
       controller.abort();
       options.signal?.removeEventListener('abort', onAbort);
-      const stopping: Array<Promise<unknown>> = [outbox, sweep];
+      const stopping: Array<Promise<unknown>> = [outbox, sweep, orders];
       if (server !== null) {
         const listening = server;
         stopping.push(
@@ -238,6 +298,6 @@ export async function startBot(options: StartBotOptions): Promise<BotHandle> {
   }
 
   // After a close, done also waits for close to finish, so "done" means everything has stopped.
-  const done = Promise.all([updates, outbox, sweep]).then(() => closing);
+  const done = Promise.all([updates, outbox, sweep, orders]).then(() => closing);
   return { isRunning: true, webhookListenUrl, done, close };
 }

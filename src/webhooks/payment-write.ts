@@ -6,6 +6,7 @@
 import type pg from 'pg';
 import {
   cancelPayment,
+  endOrderOfProviderPayment,
   paymentMetricOutcome,
   recordProviderPayment,
   refundMetricOutcome,
@@ -25,6 +26,24 @@ export async function applyPaymentEvent(
 ): Promise<{ readonly answer: Answer; readonly outcome: PaymentOutcome }> {
   switch (event.kind) {
     case 'ignored':
+      if (event.cancellation !== undefined && event.externalId !== null) {
+        const ended = await endOrderOfProviderPayment(
+          pool,
+          provider,
+          event.externalId,
+          event.cancellation.reason,
+        );
+        log.info(
+          {
+            externalId: event.externalId,
+            reason: event.cancellation.reason,
+            orderId: ended?.id,
+            state: ended?.state,
+          },
+          'payment canceled by the provider',
+        );
+        return { answer: { status: 200, body: { ok: true, outcome: 'ignored' } }, outcome: 'ignored' };
+      }
       log.info({ externalId: event.externalId, reason: event.reason }, 'payment event ignored');
       return { answer: { status: 200, body: { ok: true, outcome: 'ignored' } }, outcome: 'ignored' };
     case 'refunded': {

@@ -68,6 +68,11 @@ export type PaymentEvent =
       readonly externalId: string | null;
       /** Why nothing is written (e.g. `payment canceled`), for the log and the answer. */
       readonly reason: string;
+      /**
+       * Set when the provider cancelled the payment for good: its open order ends (`cancelled`, or
+       * `failed` for an automatic renewal charge). Nothing about money is written.
+       */
+      readonly cancellation?: { readonly reason: string };
     };
 
 /** What confirming an event with the provider's API found. */

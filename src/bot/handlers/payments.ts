@@ -30,7 +30,8 @@ import {
   type PlanId,
 } from '../../domain/index.ts';
 import { encodeCallbackData } from '../callback-data.ts';
-import type { BotContext, BotDeps } from '../context.ts';
+import { checkoutButtons } from './checkout.ts';
+import { DEFAULT_ORDER_LIFETIME_MS, type BotContext, type BotDeps } from '../context.ts';
 import { NO_BOT_OBSERVER } from '../observer.ts';
 import { formatInstant } from '../i18n/index.ts';
 
@@ -72,6 +73,7 @@ export async function showPlans(ctx: BotContext, deps: BotDeps): Promise<void> {
         )
         .row();
     }
+    checkoutButtons(keyboard, t, plan, deps.checkout);
     for (const link of deps.config.checkoutLinks) {
       const url = link.url
         .replaceAll('{user}', encodeURIComponent(user.id))
@@ -123,9 +125,6 @@ export async function sendStarsInvoice(ctx: BotContext, deps: BotDeps, planId: P
   }
   await markOrderPending(deps.pool, order.id, { providerPaymentId: null, confirmationUrl: null });
 }
-
-/** An order's default lifetime when the config does not say (KEYWARDEN_ORDER_LIFETIME). */
-export const DEFAULT_ORDER_LIFETIME_MS = 3_600_000;
 
 /** Attempts of a money write before the update is given up (then an error log names the charge). */
 const MONEY_WRITE_ATTEMPTS = 5;

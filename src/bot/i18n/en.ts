@@ -31,6 +31,20 @@ export const en = {
     'The amount paid does not match the plan, so no access was granted. Support will sort it out: please contact them.',
   paymentFailed: 'We could not record this payment. Support has been notified; please contact them.',
   paymentRefunded: 'Your payment was refunded and the period it paid for is cancelled.',
+  buttonBuyCard: (title: string, price: string): string => `💳 ${title}: ${price}`,
+  buttonBuyCrypto: (title: string, price: string): string => `🪙 ${title}: ${price} in crypto`,
+  buttonPay: (price: string): string => `Pay ${price}`,
+  checkoutReady: (title: string, price: string, until: string): string =>
+    `Order: ${title}, ${price}. Pay with the button below before ${until}; the bot confirms here as soon as the payment arrives.`,
+  checkoutRefused: 'The payment could not be created. Please try again later or choose another way to pay.',
+  checkoutUnavailable: 'The payment service is not answering right now. Please try again in a few minutes.',
+  receiptContactNeeded: (kinds: string): string =>
+    `A receipt is sent for every card payment. Please send your ${kinds} as a message (or share your phone number with the button below), then choose the plan again.`,
+  receiptKindEmail: 'e-mail address',
+  receiptKindPhone: 'phone number',
+  receiptKindEither: 'e-mail address or phone number',
+  buttonSharePhone: '📱 Share my phone number',
+  receiptContactSaved: 'Thank you, receipts will be sent there. Choose the plan again to pay.',
   trialGranted: (until: string): string => `Your free trial is active until ${until}.`,
   trialUsed: 'You have already used your free trial.',
 

@@ -25,6 +25,20 @@ export const ru: Messages = {
   invoiceDescription: (title, days) => `${title}: доступ к VPN на ${days} дн.`,
   planUnavailable: 'Этот тариф больше не продаётся. Выберите другой.',
   preCheckoutRejected: 'Предложение устарело. Откройте список тарифов заново.',
+  buttonBuyCard: (title, price) => `💳 ${title}: ${price}`,
+  buttonBuyCrypto: (title, price) => `🪙 ${title}: ${price} в криптовалюте`,
+  buttonPay: (price) => `Оплатить ${price}`,
+  checkoutReady: (title, price, until) =>
+    `Заказ: ${title}, ${price}. Оплатите кнопкой ниже до ${until}; бот подтвердит здесь, как только платёж поступит.`,
+  checkoutRefused: 'Не удалось создать платёж. Попробуйте позже или выберите другой способ оплаты.',
+  checkoutUnavailable: 'Платёжный сервис сейчас не отвечает. Попробуйте через несколько минут.',
+  receiptContactNeeded: (kinds) =>
+    `На каждую оплату картой отправляется чек. Пришлите, пожалуйста, ваш ${kinds} сообщением (или поделитесь номером телефона кнопкой ниже) и выберите тариф ещё раз.`,
+  receiptKindEmail: 'адрес e-mail',
+  receiptKindPhone: 'номер телефона',
+  receiptKindEither: 'адрес e-mail или номер телефона',
+  buttonSharePhone: '📱 Поделиться номером',
+  receiptContactSaved: 'Спасибо, чеки будут приходить туда. Выберите тариф ещё раз, чтобы оплатить.',
   paymentGranted: (until) => `Оплата получена, спасибо! Доступ активен до ${until}.`,
   paymentDuplicate: 'Этот платёж уже учтён; ничего не изменилось.',
   paymentMismatch:

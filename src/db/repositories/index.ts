@@ -26,6 +26,7 @@ export {
 export {
   createOrder,
   endOrder,
+  endOrderOfProviderPayment,
   expireOrders,
   findOrder,
   markOrderPending,
@@ -49,3 +50,4 @@ export {
   type PaymentStatusCount,
 } from './payment-status.ts';
 export { addPanel, type NewPanel, type PanelAuth } from './panels.ts';
+export { findReceiptContact, saveReceiptContact, type ReceiptContact } from './receipt-contact.ts';

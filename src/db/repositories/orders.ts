@@ -190,3 +190,32 @@ export async function expireOrders(db: pg.Pool | pg.ClientBase): Promise<readonl
   );
   return rows.map(toOrder);
 }
+
+/**
+ * Ends the open order whose provider payment the provider cancelled: `failed` for an automatic renewal
+ * charge (the customer is reminded and the charge retried), `cancelled` otherwise. Resolves to the
+ * order as it is afterwards, or null when no order has that provider payment id.
+ */
+export async function endOrderOfProviderPayment(
+  db: pg.Pool | pg.ClientBase,
+  provider: string,
+  providerPaymentId: string,
+  reason: string,
+): Promise<OrderRecord | null> {
+  const { rows } = await db.query<OrderRow>(
+    `update orders set state = case when purpose = 'renewal' then 'failed' else 'cancelled' end,
+       failure_reason = $3
+     where provider = $1 and provider_payment_id = $2 and state in ('created', 'pending')
+     returning ${ORDER_COLUMNS}`,
+    [provider, providerPaymentId, reason.slice(0, 500)],
+  );
+  const row = rows[0];
+  if (row) {
+    return toOrder(row);
+  }
+  const { rows: existing } = await db.query<OrderRow>(
+    `select ${ORDER_COLUMNS} from orders where provider = $1 and provider_payment_id = $2`,
+    [provider, providerPaymentId],
+  );
+  return existing[0] ? toOrder(existing[0]) : null;
+}

@@ -65,6 +65,16 @@ function paymentEvent(object: JsonObject, path: string): Result<PaymentEvent, Pa
   if (!status.ok) {
     return status;
   }
+  if (status.value === 'canceled') {
+    const details = readObject(object['cancellation_details'], `${path}.cancellation_details`);
+    const why = details.ok ? details.value['reason'] : undefined;
+    return ok({
+      kind: 'ignored',
+      externalId: id.value,
+      reason: 'payment canceled',
+      cancellation: { reason: typeof why === 'string' ? why.slice(0, 100) : 'canceled' },
+    });
+  }
   if (status.value !== 'succeeded') {
     return ok({ kind: 'ignored', externalId: id.value, reason: `payment ${status.value}` });
   }
