@@ -29,6 +29,8 @@ export {
   endOrderOfProviderPayment,
   expireOrders,
   findOrder,
+  findPaidOrder,
+  type PaidOrder,
   markOrderPending,
   type CreateOrderOutcome,
   type NewOrder,

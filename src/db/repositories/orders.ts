@@ -219,3 +219,60 @@ export async function endOrderOfProviderPayment(
   );
   return existing[0] ? toOrder(existing[0]) : null;
 }
+
+/** An order with the payment that paid it, for refunds. */
+export interface PaidOrder {
+  readonly order: OrderRecord;
+  /** The customer's Telegram id (Stars refunds name the user). */
+  readonly telegramId: number;
+  readonly payment: {
+    readonly id: string;
+    readonly externalId: string;
+    /** Decimal string. */
+    readonly amount: string;
+    readonly currency: string;
+    readonly status: string;
+  } | null;
+}
+
+/** Reads an order with its payment; null when there is no such order. */
+export async function findPaidOrder(db: pg.Pool | pg.ClientBase, id: OrderId): Promise<PaidOrder | null> {
+  const order = await findOrder(db, id);
+  if (order === null) {
+    return null;
+  }
+  const { rows } = await db.query<{
+    telegram_id: string;
+    payment_id: string | null;
+    external_id: string | null;
+    amount: string | null;
+    currency: string | null;
+    status: string | null;
+  }>(
+    `select u.telegram_id, p.id as payment_id, p.external_id, p.amount::text as amount, p.currency, p.status
+     from users u left join payments p on p.id = $2 where u.id = $1`,
+    [order.userId, order.paymentId],
+  );
+  const row = rows[0];
+  if (!row) {
+    throw new Error(`order ${id} names user ${order.userId}, who cannot be read`);
+  }
+  return {
+    order,
+    telegramId: Number(row.telegram_id),
+    payment:
+      row.payment_id === null ||
+      row.external_id === null ||
+      row.amount === null ||
+      row.currency === null ||
+      row.status === null
+        ? null
+        : {
+            id: row.payment_id,
+            externalId: row.external_id,
+            amount: row.amount,
+            currency: row.currency,
+            status: row.status,
+          },
+  };
+}
