@@ -66,7 +66,7 @@ async function cli(args: string[]): Promise<{ code: number; out: string }> {
   return { code, out };
 }
 
-let plan: PlanRecord;
+let plan: PlanRecord | undefined;
 let sequence = 0;
 
 /** A customer with a paid order of `provider` and a key on the simulated panel. */
@@ -110,7 +110,7 @@ async function paidCustomer(
         confirmation: { type: 'redirect' },
       }),
     });
-    externalId = String(((await made.json()) as { id: string }).id);
+    externalId = ((await made.json()) as { id: string }).id;
     providers.yookassa.succeed(externalId);
   }
   const outcome = await recordProviderPayment(pool, {
@@ -189,7 +189,7 @@ describe('keywarden payments refund', () => {
     );
     const created = await createOrder(pool, {
       userId: asUserId(rows[0]!.id),
-      planId: plan.id,
+      planId: plan!.id,
       provider: 'yookassa',
       currency: 'RUB',
       lifetimeMs: 60_000,
