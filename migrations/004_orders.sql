@@ -72,7 +72,9 @@ begin
     raise exception 'order % is already paid by payment %', old.id, old.payment_id
       using errcode = 'check_violation';
   end if;
-  new.updated_at := now();
+  if new.updated_at is not distinct from old.updated_at then
+    new.updated_at := now();
+  end if;
   return new;
 end $$;
 create trigger orders_check_transition before update on orders
@@ -82,3 +84,28 @@ create trigger orders_check_transition before update on orders
 alter table users
   add column receipt_email text check (receipt_email ~ '^[^@[:space:]]{1,64}@[^@[:space:]]{1,255}$'),
   add column receipt_phone text check (receipt_phone ~ '^[0-9]{7,15}$');
+
+-- Automatic renewal (docs/payments.md "Automatic renewal"). A renewal charge is an order like any
+-- other (purpose renewal): one order per charge attempt, so its idempotence key belongs to exactly one
+-- charge. renewal_for is the coverage end the charge extends; (user, renewal_for, attempt) is unique, so
+-- two replicas (or a restart) can never create a second charge for the same attempt.
+alter table orders
+  add column renewal_for timestamptz,
+  add column attempt integer not null default 1 check (attempt >= 1),
+  -- The customer asked YooKassa to save the card for automatic renewals (save_payment_method).
+  add column save_method boolean not null default false;
+create unique index orders_one_charge_per_attempt_idx on orders (user_id, renewal_for, attempt)
+  where purpose = 'renewal' and renewal_for is not null;
+
+-- The saved YooKassa payment method a customer renews with, and whether autopay is on. Turning it off
+-- (the customer) or the method being revoked (YooKassa permission_revoked) stops every future charge.
+create table autopay (
+  user_id            bigint primary key references users (id),
+  provider           text not null check (provider = 'yookassa'),
+  payment_method_id  text not null check (length(payment_method_id) between 1 and 256),
+  plan_id            bigint not null references plans (id),
+  is_enabled         boolean not null default true,
+  method_revoked_at  timestamptz,
+  created_at         timestamptz not null default now(),
+  updated_at         timestamptz not null default now()
+);

@@ -27,17 +27,31 @@ export type CallbackAction =
   | { readonly kind: 'replace-key'; readonly keyId: KeyId }
   | { readonly kind: 'revoke-key'; readonly keyId: KeyId }
   | { readonly kind: 'confirm-held'; readonly fingerprintPrefix: string }
-  | { readonly kind: 'checkout'; readonly provider: CheckoutProvider; readonly planId: PlanId };
+  | {
+      readonly kind: 'checkout';
+      readonly provider: CheckoutProvider;
+      readonly planId: PlanId;
+      /** Card only: save it for automatic renewals (`pay:ya:<plan id>`). */
+      readonly autopay?: boolean;
+    }
+  | { readonly kind: 'autopay-off' };
 
 /** Providers the bot creates payments with (callback data `pay:<code>:<plan id>`). */
 export type CheckoutProvider = 'yookassa' | 'cryptobot';
 
-const CHECKOUT_CODES = { yk: 'yookassa', cp: 'cryptobot' } as const satisfies Record<
+const CHECKOUT_CODES = { yk: 'yookassa', ya: 'yookassa', cp: 'cryptobot' } as const satisfies Record<
   string,
   CheckoutProvider
 >;
 
-const SIMPLE = { menu: 'menu', plans: 'plans', trial: 'trial', keys: 'keys', getkey: 'get-key' } as const;
+const SIMPLE = {
+  menu: 'menu',
+  plans: 'plans',
+  trial: 'trial',
+  keys: 'keys',
+  getkey: 'get-key',
+  autopayoff: 'autopay-off',
+} as const;
 const WITH_ID = { buy: 'buy', show: 'show-key', repl: 'replace-key', revoke: 'revoke-key' } as const;
 const ID = /^[1-9]\d{0,18}$/;
 const FINGERPRINT = /^[A-Za-z0-9_-]{8,48}$/;
@@ -63,7 +77,7 @@ export function parseCallbackData(data: string | undefined): Result<CallbackActi
   if (head === 'pay' && arg !== undefined) {
     const [code, id, ...rest] = arg.split(':');
     if (code === undefined || !Object.hasOwn(CHECKOUT_CODES, code) || id === undefined || rest.length > 0) {
-      return err({ path: 'callback_data', expected: 'pay:<yk|cp>:<plan id>' });
+      return err({ path: 'callback_data', expected: 'pay:<yk|ya|cp>:<plan id>' });
     }
     if (!ID.test(id)) {
       return err({ path: 'callback_data.id', expected: 'a positive decimal id' });
@@ -72,6 +86,7 @@ export function parseCallbackData(data: string | undefined): Result<CallbackActi
       kind: 'checkout',
       provider: CHECKOUT_CODES[code as keyof typeof CHECKOUT_CODES],
       planId: asPlanId(id),
+      ...(code === 'ya' ? { autopay: true } : {}),
     });
   }
   if (head === 'held' && arg !== undefined) {
@@ -103,6 +118,8 @@ export function encodeCallbackData(action: CallbackAction): string {
     case 'confirm-held':
       return `held:${action.fingerprintPrefix}`;
     case 'checkout':
-      return `pay:${action.provider === 'yookassa' ? 'yk' : 'cp'}:${action.planId}`;
+      return `pay:${action.provider === 'cryptobot' ? 'cp' : action.autopay === true ? 'ya' : 'yk'}:${action.planId}`;
+    case 'autopay-off':
+      return 'autopayoff';
   }
 }

@@ -13,7 +13,7 @@ import { parseCallbackData } from './callback-data.ts';
 import type { BotContext, BotDeps, KeywardenFlavor } from './context.ts';
 import { adminHandlers, confirmHeld } from './handlers/admin.ts';
 import { getKey, replaceUserKey, revokeUserKey, showKey, showKeys } from './handlers/keys.ts';
-import { receiptContactHandlers, startCheckout } from './handlers/checkout.ts';
+import { receiptContactHandlers, startCheckout, turnAutopayOff } from './handlers/checkout.ts';
 import { menuHandlers, showMenu, takeTrial } from './handlers/menu.ts';
 import { paymentHandlers, sendStarsInvoice, showPlans } from './handlers/payments.ts';
 import { messagesFor, pickLanguage } from './i18n/index.ts';
@@ -100,7 +100,9 @@ function installHandlers(bot: Bot<BotContext>, deps: BotDeps): Bot<BotContext> {
       case 'confirm-held':
         return confirmHeld(ctx, deps, action.fingerprintPrefix);
       case 'checkout':
-        return startCheckout(ctx, deps, action.provider, action.planId);
+        return startCheckout(ctx, deps, action.provider, action.planId, action.autopay === true);
+      case 'autopay-off':
+        return turnAutopayOff(ctx, deps);
       default:
         return assertNever(action, 'callback action');
     }

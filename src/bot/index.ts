@@ -1,11 +1,19 @@
 export {
   startBot,
   checkoutDepsFrom,
+  renewalScheduleFrom,
   type BotHandle,
   type StartBotConfig,
   type StartBotOptions,
 } from './start-bot.ts';
 export { runOrdersPass, runOrdersLoop, type OrdersLoopOptions } from './orders-loop.ts';
+export {
+  runAutopayPass,
+  runAutopayLoop,
+  AUTOPAY_FAILED_KIND,
+  type AutopayOptions,
+  type AutopayPassResult,
+} from './autopay.ts';
 export { createBot, type CreateBotOptions } from './create-bot.ts';
 export { type BotConfig, type BotContext, type BotDeps, type CheckoutDeps } from './context.ts';
 export { renderLink, type LinkInput } from './links.ts';

@@ -32,6 +32,7 @@ const KNOWN_KINDS: ReadonlySet<string> = new Set([
   'access-reactivated',
   'expiry-reminder',
   'payment-received',
+  'autopay-failed',
 ]);
 
 /** The `kind` label for an outbox kind: itself when known, else `other`. */

@@ -73,7 +73,18 @@ async function sendOne(api: Api, message: OutboxMessage, logger: Logger): Promis
     );
   }
   try {
-    await api.sendMessage(message.telegramId, notice.text);
+    const buttons = notice.buttons ?? [];
+    await api.sendMessage(
+      message.telegramId,
+      notice.text,
+      buttons.length === 0
+        ? undefined
+        : {
+            reply_markup: {
+              inline_keyboard: buttons.map((button) => [{ text: button.text, callback_data: button.data }]),
+            },
+          },
+    );
     return { kind: 'sent' };
   } catch (thrown: unknown) {
     if (thrown instanceof GrammyError) {

@@ -70,6 +70,8 @@ async function applyTransaction(
       reference: reference.value,
       amount: String(tx.amount),
       currency: 'XTR',
+      // A subscription payment for an order already paid is the subscription's next period.
+      recurring: source.subscription_period !== undefined,
       payload: {
         invoice_payload: source.invoice_payload,
         transaction_date: tx.date,

@@ -17,6 +17,8 @@ import type { BotObserver } from './observer.ts';
 import { runOutboxLoop } from './outbox.ts';
 import { runStarsSweepLoop } from './stars-sweep.ts';
 import { runOrdersLoop } from './orders-loop.ts';
+import { runAutopayLoop } from './autopay.ts';
+import type { RenewalSchedule } from '../db/index.ts';
 import { createCryptoPayApi, createYooKassaApi } from '../payments/index.ts';
 import type { CheckoutDeps } from './context.ts';
 
@@ -52,7 +54,21 @@ export type StartBotConfig = Pick<
   | 'cryptoPayCurrency'
   | 'cryptoPayAssets'
   | 'paymentApiTimeoutMs'
+  | 'autorenewLeadMs'
+  | 'autorenewRetryMs'
+  | 'autorenewAttempts'
 >;
+
+/** When and how often autopay charges (KEYWARDEN_AUTORENEW_*; renewal orders live 12 h). */
+export function renewalScheduleFrom(config: StartBotConfig): RenewalSchedule {
+  return {
+    leadMs: config.autorenewLeadMs,
+    retryMs: config.autorenewRetryMs,
+    maxAttempts: config.autorenewAttempts,
+    currency: config.yookassaCurrency,
+    orderLifetimeMs: 12 * 3_600_000,
+  };
+}
 
 /** The provider APIs the bot creates payments with: YooKassa with shop credentials, Crypto Pay with a token. */
 export function checkoutDepsFrom(config: StartBotConfig): CheckoutDeps {
@@ -154,13 +170,14 @@ export async function startBot(options: StartBotOptions): Promise<BotHandle> {
       'KEYWARDEN_TELEGRAM_WEBHOOK_SECRET must be set when KEYWARDEN_TELEGRAM_WEBHOOK_URL is (Telegram signs updates with it)',
     );
   }
+  const checkout = checkoutDepsFrom(config);
   const bot = createBot(
     token,
     {
       pool: options.pool,
       logger,
       config,
-      checkout: checkoutDepsFrom(config),
+      checkout,
       ...(options.observer === undefined ? {} : { observer: options.observer }),
     },
     {
@@ -209,6 +226,21 @@ export async function startBot(options: StartBotOptions): Promise<BotHandle> {
     { pool: options.pool, logger: logger.child({ part: 'orders' }), intervalMs: ORDERS_INTERVAL_MS },
     controller.signal,
   );
+  const cardApi = checkout.yookassa?.api;
+  const autopay =
+    cardApi === undefined
+      ? Promise.resolve()
+      : runAutopayLoop(
+          {
+            pool: options.pool,
+            api: cardApi,
+            schedule: renewalScheduleFrom(config),
+            logger: logger.child({ part: 'autopay' }),
+            intervalMs: ORDERS_INTERVAL_MS,
+            ...(options.observer === undefined ? {} : { observer: options.observer }),
+          },
+          controller.signal,
+        );
 
   let server: Server | null = null;
   let runner: RunnerHandle | null = null;
@@ -262,7 +294,7 @@ export async function startBot(options: StartBotOptions): Promise<BotHandle> {
     closing ??= (async () => {
       controller.abort();
       options.signal?.removeEventListener('abort', onAbort);
-      const stopping: Array<Promise<unknown>> = [outbox, sweep, orders];
+      const stopping: Array<Promise<unknown>> = [outbox, sweep, orders, autopay];
       if (server !== null) {
         const listening = server;
         stopping.push(
@@ -298,6 +330,6 @@ export async function startBot(options: StartBotOptions): Promise<BotHandle> {
   }
 
   // After a close, done also waits for close to finish, so "done" means everything has stopped.
-  const done = Promise.all([updates, outbox, sweep, orders]).then(() => closing);
+  const done = Promise.all([updates, outbox, sweep, orders, autopay]).then(() => closing);
   return { isRunning: true, webhookListenUrl, done, close };
 }

@@ -372,6 +372,25 @@ export const SETTINGS = {
     doc: 'Assets a customer may pay a fiat-priced Crypto Pay invoice with.',
   }),
 
+  autorenewLeadMs: setting({
+    env: 'KEYWARDEN_AUTORENEW_LEAD',
+    parse: positiveDuration,
+    default: '24h',
+    doc: "How long before a customer's coverage ends autopay charges their saved card (YooKassa).",
+  }),
+  autorenewRetryMs: setting({
+    env: 'KEYWARDEN_AUTORENEW_RETRY',
+    parse: positiveDuration,
+    default: '6h',
+    doc: 'Wait after a declined automatic charge before the next attempt (a new order each time).',
+  }),
+  autorenewAttempts: setting({
+    env: 'KEYWARDEN_AUTORENEW_ATTEMPTS',
+    parse: integer(1, 10),
+    default: '3',
+    doc: 'Automatic charge attempts per coverage end before autopay waits for the customer.',
+  }),
+
   // — payment webhooks
   webhookHost: setting({
     env: 'KEYWARDEN_WEBHOOK_HOST',

@@ -49,6 +49,8 @@ export interface YooKassaPayment {
   /** The saved method's id when `payment_method.saved` is true. */
   readonly savedMethodId: string | null;
   readonly cancellationReason: string | null;
+  /** The amount as YooKassa holds it (decimal string and currency), or null when absent. */
+  readonly amount: { readonly value: string; readonly currency: string } | null;
 }
 
 /** What a create call came to. */
@@ -93,7 +95,12 @@ export function readYooKassaPayment(body: JsonObject): YooKassaPayment | null {
   const confirmation = isJsonObject(body['confirmation']) ? body['confirmation'] : null;
   const method = isJsonObject(body['payment_method']) ? body['payment_method'] : null;
   const cancellation = isJsonObject(body['cancellation_details']) ? body['cancellation_details'] : null;
+  const amount = isJsonObject(body['amount']) ? body['amount'] : null;
   return {
+    amount:
+      amount !== null && typeof amount['value'] === 'string' && typeof amount['currency'] === 'string'
+        ? { value: amount['value'], currency: amount['currency'] }
+        : null,
     id,
     status: status as YooKassaPayment['status'],
     confirmationUrl:

@@ -82,6 +82,7 @@ export async function applyPaymentEvent(
         amount: event.amount,
         currency: event.currency,
         payload: event.payload,
+        savedMethodId: event.savedMethodId ?? null,
         notify: true,
       });
       const outcome = paymentMetricOutcome(result);

@@ -53,6 +53,8 @@ export type PaymentEvent =
       readonly currency: string;
       /** What to keep in `payments.payload` (no secrets). */
       readonly payload: Readonly<Record<string, unknown>>;
+      /** The card the provider saved with this payment, for automatic renewals. */
+      readonly savedMethodId?: string;
     }
   | {
       readonly kind: 'refunded';

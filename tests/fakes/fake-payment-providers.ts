@@ -30,6 +30,10 @@ export interface FakeYooKassa {
   failNext(count: number, status: number): void;
   /** POSTs to payments that really created a payment (not idempotent repeats). */
   created(): number;
+  /** The next charge of a saved method is canceled with `reason` (declined, permission_revoked). */
+  declineNext(reason: string): void;
+  /** The next POST creates its payment but the answer is lost (HTTP 500): a crash or a timeout. */
+  loseNextResponse(): void;
 }
 
 /** The fake Crypto Pay. */
@@ -56,6 +60,8 @@ export function installFakePaymentProviders(api: SetupServer): {
   const byKey = new Map<string, string>();
   let failures: { count: number; status: number } = { count: 0, status: 500 };
   let createdCount = 0;
+  let decline: string | null = null;
+  let loseResponse = false;
   const cpRequests: FakeRequest[] = [];
   const invoices = new Map<string, Record<string, unknown>>();
 
@@ -89,10 +95,16 @@ export function installFakePaymentProviders(api: SetupServer): {
       }
       createdCount += 1;
       const id = randomUUID();
+      const charged = body['payment_method_id'] !== undefined;
+      const declined = charged ? decline : null;
+      decline = null;
       const payment: Record<string, unknown> = {
         id,
-        status: body['payment_method_id'] === undefined ? 'pending' : 'succeeded',
-        paid: body['payment_method_id'] !== undefined,
+        status: !charged ? 'pending' : declined === null ? 'succeeded' : 'canceled',
+        paid: charged && declined === null,
+        ...(declined === null
+          ? {}
+          : { cancellation_details: { party: 'payment_network', reason: declined } }),
         amount: body['amount'],
         created_at: new Date().toISOString(),
         description: body['description'],
@@ -109,6 +121,10 @@ export function installFakePaymentProviders(api: SetupServer): {
       };
       payments.set(id, payment);
       byKey.set(key, id);
+      if (loseResponse) {
+        loseResponse = false;
+        return HttpResponse.json({ type: 'error', code: 'internal_server_error' }, { status: 500 });
+      }
       return HttpResponse.json(payment);
     }),
     http.get(`${ykRoot}payments/:id`, ({ params }) => {
@@ -197,6 +213,12 @@ export function installFakePaymentProviders(api: SetupServer): {
         failures = { count, status };
       },
       created: () => createdCount,
+      declineNext(reason) {
+        decline = reason;
+      },
+      loseNextResponse() {
+        loseResponse = true;
+      },
     },
     cryptoPay: {
       apiRoot: cpRoot,

@@ -16,24 +16,22 @@ import { Composer, InlineKeyboard, Keyboard } from 'grammy';
 import {
   createOrder,
   endOrder,
+  findAutopay,
   findPlan,
   findReceiptContact,
   markOrderPending,
   saveReceiptContact,
+  setAutopayEnabled,
   type OrderRecord,
   type PlanRecord,
 } from '../../db/index.ts';
 import { encodeOrderId, type PlanId } from '../../domain/index.ts';
-import { trimDecimals, type YooKassaReceipt } from '../../payments/index.ts';
+import type { YooKassaReceipt } from '../../payments/index.ts';
+import { formatPrice } from '../render.ts';
 import { sleep } from '../../shared/index.ts';
 import { encodeCallbackData, type CheckoutProvider } from '../callback-data.ts';
 import { DEFAULT_ORDER_LIFETIME_MS, type BotContext, type BotDeps, type CheckoutDeps } from '../context.ts';
 import { formatInstant, type Messages } from '../i18n/index.ts';
-
-/** A price as shown: `299 RUB`, `3.5 USD`. */
-export function formatPrice(amount: string, currency: string): string {
-  return `${trimDecimals(amount)} ${currency}`;
-}
 
 /** The card and crypto buttons of one plan, for the plans list. */
 export function checkoutButtons(
@@ -49,6 +47,11 @@ export function checkoutButtons(
       .text(
         t.buttonBuyCard(plan.title, formatPrice(cardPrice, card.currency)),
         encodeCallbackData({ kind: 'checkout', provider: 'yookassa', planId: plan.id }),
+      )
+      .row()
+      .text(
+        t.buttonBuyCardAutopay(plan.title, formatPrice(cardPrice, card.currency)),
+        encodeCallbackData({ kind: 'checkout', provider: 'yookassa', planId: plan.id, autopay: true }),
       )
       .row();
   }
@@ -118,6 +121,7 @@ async function askProvider(
   description: string,
   receipt: YooKassaReceipt | null,
 ): Promise<ProviderAnswer> {
+  // On the first payment the customer chose whether to save the card (save_payment_method).
   const checkout = deps.checkout;
   if (order.provider === 'yookassa' && checkout?.yookassa) {
     const created = await checkout.yookassa.api.createPayment({
@@ -127,6 +131,7 @@ async function askProvider(
       description,
       metadata: { kw_ref: encodeOrderId(order.id), plan: plan.code },
       returnUrl: checkout.yookassa.returnUrl ?? `https://t.me/${ctx.me.username}`,
+      savePaymentMethod: order.saveMethod,
       receipt,
     });
     if (created.kind !== 'created') {
@@ -159,6 +164,7 @@ export async function startCheckout(
   deps: BotDeps,
   provider: CheckoutProvider,
   planId: PlanId,
+  autopay = false,
 ): Promise<void> {
   const user = ctx.user;
   if (user === undefined) {
@@ -189,6 +195,7 @@ export async function startCheckout(
     provider,
     currency: settings.currency,
     lifetimeMs: deps.config.orderLifetimeMs ?? DEFAULT_ORDER_LIFETIME_MS,
+    saveMethod: provider === 'yookassa' && autopay,
   });
   if (created.kind !== 'created') {
     await ctx.reply(t.planUnavailable);
@@ -263,4 +270,27 @@ export function receiptContactHandlers(deps: BotDeps): Composer<BotContext> {
     });
   }
   return composer;
+}
+
+/** Turns the customer's automatic renewal off (a saved card is never charged while it is off). */
+export async function turnAutopayOff(ctx: BotContext, deps: BotDeps): Promise<void> {
+  const user = ctx.user;
+  if (user === undefined) {
+    return;
+  }
+  const had = await setAutopayEnabled(deps.pool, user.id, false);
+  deps.logger.info({ userId: user.id, had }, 'autopay turned off by the customer');
+  await ctx.reply(had ? ctx.t.autopayOff : ctx.t.autopayNotSet);
+}
+
+/** The "turn autopay off" button for the plans list, when the customer has autopay on. */
+export async function autopayButton(keyboard: InlineKeyboard, ctx: BotContext, deps: BotDeps): Promise<void> {
+  const user = ctx.user;
+  if (user === undefined || deps.checkout?.yookassa === undefined) {
+    return;
+  }
+  const autopay = await findAutopay(deps.pool, user.id);
+  if (autopay?.isEnabled === true) {
+    keyboard.text(ctx.t.buttonAutopayOff, encodeCallbackData({ kind: 'autopay-off' })).row();
+  }
 }

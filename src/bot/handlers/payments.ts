@@ -30,7 +30,7 @@ import {
   type PlanId,
 } from '../../domain/index.ts';
 import { encodeCallbackData } from '../callback-data.ts';
-import { checkoutButtons } from './checkout.ts';
+import { autopayButton, checkoutButtons } from './checkout.ts';
 import { DEFAULT_ORDER_LIFETIME_MS, type BotContext, type BotDeps } from '../context.ts';
 import { NO_BOT_OBSERVER } from '../observer.ts';
 import { formatInstant } from '../i18n/index.ts';
@@ -81,6 +81,7 @@ export async function showPlans(ctx: BotContext, deps: BotDeps): Promise<void> {
       keyboard.url(`${plan.title}: ${link.label}`, url).row();
     }
   }
+  await autopayButton(keyboard, ctx, deps);
   keyboard.text(t.buttonBack, encodeCallbackData({ kind: 'menu' }));
   await ctx.reply(lines.join('\n'), { reply_markup: keyboard });
 }
@@ -206,6 +207,7 @@ export function paymentHandlers(deps: BotDeps): Composer<BotContext> {
         reference: reference.value,
         amount: String(payment.total_amount),
         currency: 'XTR',
+        recurring: payment.is_recurring === true && payment.is_first_recurring !== true,
         payload: {
           invoice_payload: payment.invoice_payload,
           is_recurring: payment.is_recurring ?? false,

@@ -45,6 +45,18 @@ export const en = {
   receiptKindEither: 'e-mail address or phone number',
   buttonSharePhone: '📱 Share my phone number',
   receiptContactSaved: 'Thank you, receipts will be sent there. Choose the plan again to pay.',
+  buttonBuyCardAutopay: (title: string, price: string): string =>
+    `🔁 ${title}: ${price}, renew automatically`,
+  buttonAutopayOff: '🔁 Turn automatic renewal off',
+  autopayOff:
+    'Automatic renewal is off. Your card will not be charged; your access runs until the end of what you paid for.',
+  autopayNotSet: 'You have no card saved for automatic renewal.',
+  noticeAutopayFailed: (price: string, until: string): string =>
+    `Automatic renewal could not charge ${price}. Your access runs until ${until}; pay now to keep it, or we will try again later.`,
+  buttonPayNow: (price: string): string => `Pay ${price} now`,
+  noticeExpiringAutopay: (price: string, on: string): string =>
+    `Automatic renewal will charge ${price} on ${on}; nothing to do. You can turn it off in the plans menu.`,
+  buttonRenew: '🔄 Renew',
   trialGranted: (until: string): string => `Your free trial is active until ${until}.`,
   trialUsed: 'You have already used your free trial.',
 

@@ -39,6 +39,17 @@ export const ru: Messages = {
   receiptKindEither: 'адрес e-mail или номер телефона',
   buttonSharePhone: '📱 Поделиться номером',
   receiptContactSaved: 'Спасибо, чеки будут приходить туда. Выберите тариф ещё раз, чтобы оплатить.',
+  buttonBuyCardAutopay: (title, price) => `🔁 ${title}: ${price}, с автопродлением`,
+  buttonAutopayOff: '🔁 Отключить автопродление',
+  autopayOff:
+    'Автопродление отключено. Карта больше не будет списываться; доступ действует до конца оплаченного срока.',
+  autopayNotSet: 'У вас нет карты, сохранённой для автопродления.',
+  noticeAutopayFailed: (price, until) =>
+    `Не удалось списать ${price} для автопродления. Доступ действует до ${until}; оплатите сейчас, чтобы сохранить его, или мы попробуем позже.`,
+  buttonPayNow: (price) => `Оплатить ${price} сейчас`,
+  noticeExpiringAutopay: (price, on) =>
+    `Автопродление спишет ${price} ${on}; ничего делать не нужно. Отключить его можно в меню тарифов.`,
+  buttonRenew: '🔄 Продлить',
   paymentGranted: (until) => `Оплата получена, спасибо! Доступ активен до ${until}.`,
   paymentDuplicate: 'Этот платёж уже учтён; ничего не изменилось.',
   paymentMismatch:

@@ -53,3 +53,13 @@ export {
 } from './payment-status.ts';
 export { addPanel, type NewPanel, type PanelAuth } from './panels.ts';
 export { findReceiptContact, saveReceiptContact, type ReceiptContact } from './receipt-contact.ts';
+export {
+  claimRenewalCharges,
+  findAutopay,
+  revokeAutopayMethod,
+  saveAutopayMethod,
+  setAutopayEnabled,
+  type AutopayRecord,
+  type RenewalCharge,
+  type RenewalSchedule,
+} from './autopay.ts';

@@ -35,6 +35,12 @@ export interface OrderRecord {
   readonly failureReason: string | null;
   readonly expiresAt: Date;
   readonly createdAt: Date;
+  /** A renewal charge: the coverage end it extends, else null. */
+  readonly renewalFor: Date | null;
+  /** Charge attempt for that coverage end (1 for everything else). */
+  readonly attempt: number;
+  /** The customer asked to save the card for automatic renewals. */
+  readonly saveMethod: boolean;
 }
 
 interface OrderRow {
@@ -54,11 +60,15 @@ interface OrderRow {
   failure_reason: string | null;
   expires_at: Date;
   created_at: Date;
+  renewal_for: Date | null;
+  attempt: number;
+  save_method: boolean;
 }
 
 /** The columns every order query returns (amount as text: money never becomes a float). */
 export const ORDER_COLUMNS = `id, user_id, plan_id, amount::text as amount, currency, provider, purpose, renewal_of,
-  state, idempotence_key, provider_payment_id, confirmation_url, payment_id, failure_reason, expires_at, created_at`;
+  state, idempotence_key, provider_payment_id, confirmation_url, payment_id, failure_reason, expires_at, created_at,
+  renewal_for, attempt, save_method`;
 
 /** Maps an orders row (selected with ORDER_COLUMNS). */
 export function toOrder(row: OrderRow): OrderRecord {
@@ -82,6 +92,9 @@ export function toOrder(row: OrderRow): OrderRecord {
     failureReason: row.failure_reason,
     expiresAt: row.expires_at,
     createdAt: row.created_at,
+    renewalFor: row.renewal_for,
+    attempt: row.attempt,
+    saveMethod: row.save_method,
   };
 }
 
@@ -99,6 +112,8 @@ export interface NewOrder {
   readonly renewalOf?: OrderId | null;
   /** Prefix of the idempotence key (`pay`, `renew`); the key is `<prefix>:<order id>`. */
   readonly keyPrefix?: string;
+  /** Ask the provider to save the card for automatic renewals. */
+  readonly saveMethod?: boolean;
 }
 
 /** What creating an order did. */
@@ -118,9 +133,9 @@ export async function createOrder(db: pg.Pool | pg.ClientBase, order: NewOrder):
        from plans p left join plan_prices pp on pp.plan_id = p.id and pp.currency = $3
        where p.id = $2 and ($7 = 'renewal' or p.is_active)),
      new_id as (select gen_random_uuid() as id)
-     insert into orders (id, user_id, plan_id, amount, currency, provider, purpose, renewal_of, idempotence_key, expires_at)
+     insert into orders (id, user_id, plan_id, amount, currency, provider, purpose, renewal_of, idempotence_key, expires_at, save_method)
      select new_id.id, $1, price.plan_id, price.amount, $3, $4, $7, $8, $6 || ':' || new_id.id,
-            now() + $5::double precision * interval '1 millisecond'
+            now() + $5::double precision * interval '1 millisecond', $9
      from price, new_id where price.amount > 0
      returning ${ORDER_COLUMNS}`,
     [
@@ -132,6 +147,7 @@ export async function createOrder(db: pg.Pool | pg.ClientBase, order: NewOrder):
       order.keyPrefix ?? 'pay',
       order.purpose ?? 'purchase',
       order.renewalOf ?? null,
+      order.saveMethod ?? false,
     ],
   );
   const row = rows[0];
@@ -211,7 +227,33 @@ export async function endOrderOfProviderPayment(
   );
   const row = rows[0];
   if (row) {
-    return toOrder(row);
+    const ended = toOrder(row);
+    if (ended.purpose === 'renewal' && ended.renewalFor !== null) {
+      // A declined automatic charge: the customer is told, with a one-tap "pay now" (the bot's
+      // autopay-failed message); a withdrawn permission means the card is never charged again.
+      await db.query(
+        `insert into outbox (user_id, kind, dedupe_key, payload) values ($1, 'autopay-failed', $2, $3)
+         on conflict (dedupe_key) do nothing`,
+        [
+          ended.userId,
+          `autopay-failed:${ended.id}`,
+          JSON.stringify({
+            planId: ended.planId,
+            amount: ended.amount,
+            currency: ended.currency,
+            endsAt: ended.renewalFor.toISOString(),
+            reason,
+          }),
+        ],
+      );
+      if (reason === 'permission_revoked') {
+        await db.query(
+          `update autopay set method_revoked_at = now(), is_enabled = false, updated_at = now() where user_id = $1`,
+          [ended.userId],
+        );
+      }
+    }
+    return ended;
   }
   const { rows: existing } = await db.query<OrderRow>(
     `select ${ORDER_COLUMNS} from orders where provider = $1 and provider_payment_id = $2`,

@@ -26,6 +26,7 @@ import {
   type UserId,
 } from '../../domain/index.ts';
 import { withTransaction } from '../pool.ts';
+import { saveAutopayMethod } from './autopay.ts';
 import { appendPeriod, type PeriodRecord } from './grant-period.ts';
 import { ORDER_COLUMNS, toOrder } from './orders.ts';
 import { recordPlanPayment } from './record-payment.ts';
@@ -43,6 +44,17 @@ export interface ProviderPayment {
   readonly currency: string;
   /** What the provider said, for the audit trail (no secrets). */
   readonly payload: Readonly<Record<string, unknown>>;
+  /**
+   * The card the provider saved with this payment (YooKassa `payment_method.saved`): stored for
+   * automatic renewals when the order asked to save it.
+   */
+  readonly savedMethodId?: string | null;
+  /**
+   * A recurring payment of a subscription (Telegram Stars `is_recurring` and not the first): it
+   * carries the reference of the order that started the subscription, and pays a new renewal order
+   * of the same plan and price, made in the same transaction.
+   */
+  readonly recurring?: boolean;
   /**
    * Queue a `payment-received` outbox message for the bot to confirm in the customer's chat, in the
    * same transaction (webhooks and the sweep; the bot's own handler answers in the chat itself).
@@ -171,7 +183,7 @@ async function recordOrderPayment(
   if (!row) {
     return { kind: 'unknown-order', orderId };
   }
-  const order = toOrder(row);
+  let order = toOrder(row);
   // The order lock serialises deliveries of one payment, so this read sees any earlier commit.
   const existing = await client.query<{ id: string; status: string }>(
     'select id, status from payments where provider = $1 and external_id = $2',
@@ -185,7 +197,7 @@ async function recordOrderPayment(
     'select $1::numeric = $2::numeric as same_amount',
     [payment.amount, order.amount],
   );
-  const reason: MismatchReason | null =
+  let reason: MismatchReason | null =
     payment.provider !== order.provider
       ? 'provider'
       : payment.currency !== order.currency
@@ -195,6 +207,29 @@ async function recordOrderPayment(
           : order.paymentId !== null
             ? 'order-already-paid'
             : null;
+  if (reason === 'order-already-paid' && payment.recurring === true) {
+    // The next period of a subscription: a renewal order of the same plan and price, paid below.
+    const renewal = await client.query<Parameters<typeof toOrder>[0]>(
+      `insert into orders (user_id, plan_id, amount, currency, provider, purpose, renewal_of, idempotence_key, expires_at)
+       values ($1, $2, $3, $4, $5, 'renewal', $6, $7, now())
+       returning ${ORDER_COLUMNS}`,
+      [
+        order.userId,
+        order.planId,
+        order.amount,
+        order.currency,
+        order.provider,
+        orderId,
+        `recurring:${payment.externalId}`.slice(0, 64),
+      ],
+    );
+    const created = renewal.rows[0];
+    if (!created) {
+      throw new Error(`could not make the renewal order of ${orderId}`);
+    }
+    order = toOrder(created);
+    reason = null;
+  }
   const inserted = await client.query<{ id: string }>(
     `insert into payments (provider, external_id, user_id, plan_id, amount, currency, status, payload, order_id)
      values ($1, $2, $3, $4, $5, $6, $7, $8, $9)
@@ -209,7 +244,7 @@ async function recordOrderPayment(
       payment.currency,
       reason === null ? 'succeeded' : 'mismatch',
       JSON.stringify({ ...payment.payload, ...(reason === null ? {} : { mismatch: reason }) }),
-      orderId,
+      order.id,
     ],
   );
   const paymentId = inserted.rows[0]?.id;
@@ -221,7 +256,7 @@ async function recordOrderPayment(
       kind: 'mismatch',
       paymentId,
       userId: order.userId,
-      orderId,
+      orderId: order.id,
       reason,
       expected: [{ amount: order.amount, currency: order.currency }],
     };
@@ -244,12 +279,22 @@ async function recordOrderPayment(
   if (!period) {
     throw new Error(`payment ${paymentId} was recorded but no period could be written`);
   }
-  await client.query(`update orders set state = 'paid', payment_id = $2 where id = $1`, [orderId, paymentId]);
+  await client.query(`update orders set state = 'paid', payment_id = $2 where id = $1`, [
+    order.id,
+    paymentId,
+  ]);
+  if (order.saveMethod && payment.savedMethodId) {
+    await saveAutopayMethod(client, {
+      userId: order.userId,
+      planId: order.planId,
+      paymentMethodId: payment.savedMethodId,
+    });
+  }
   return {
     kind: 'granted',
     paymentId,
     userId: order.userId,
-    orderId,
+    orderId: order.id,
     period,
     late: isLatePaymentState(order.state),
   };

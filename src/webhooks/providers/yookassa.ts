@@ -102,8 +102,13 @@ function paymentEvent(object: JsonObject, path: string): Result<PaymentEvent, Pa
     return reference;
   }
   const method = readObject(object['payment_method'], `${path}.payment_method`);
+  const savedMethodId =
+    method.ok && method.value['saved'] === true && typeof method.value['id'] === 'string'
+      ? method.value['id']
+      : undefined;
   return ok({
     kind: 'paid',
+    ...(savedMethodId === undefined ? {} : { savedMethodId }),
     externalId: id.value,
     reference: reference.value,
     amount: value.value,

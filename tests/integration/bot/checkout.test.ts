@@ -264,6 +264,52 @@ describe('card payments through YooKassa', () => {
   });
 });
 
+describe('saving the card for automatic renewal', () => {
+  it('asks YooKassa to save the card on the autopay button, and turns autopay on when the webhook says it was saved', async () => {
+    const pool = database().pool;
+    const p = await plan('card-save');
+    const bot = shopBot();
+    const user = newTgUser();
+    await bot.handleUpdate(callbackUpdate(user, 'plans'));
+    expect(buttonsOf(fake().callsOf('sendMessage').at(-1))).toContain(`pay:ya:${p.id}`);
+    await bot.handleUpdate(callbackUpdate(user, `pay:ya:${p.id}`));
+    expect(providers.yookassa.requests[0]?.body).toMatchObject({ save_payment_method: true });
+    const order = await orderOf(user.id);
+    const saved = await sendYooKassa(
+      providers.yookassa.succeed(order.provider_payment_id!, { savedMethodId: 'pm-saved-1' }),
+    );
+    expect(saved.body.outcome).toBe('granted');
+    const userId = await userIdByTelegramId(pool, user.id);
+    const { rows } = await pool.query<{ payment_method_id: string; is_enabled: boolean; plan_id: string }>(
+      'select payment_method_id, is_enabled, plan_id::text from autopay where user_id = $1',
+      [userId],
+    );
+    expect(rows).toEqual([{ payment_method_id: 'pm-saved-1', is_enabled: true, plan_id: p.id }]);
+    // The plans list now offers to turn it off, and the button does.
+    fake().reset();
+    await bot.handleUpdate(callbackUpdate(user, 'plans'));
+    expect(buttonsOf(fake().callsOf('sendMessage').at(-1))).toContain('autopayoff');
+    await bot.handleUpdate(callbackUpdate(user, 'autopayoff'));
+    expect(textOf(fake().callsOf('sendMessage').at(-1))).toContain('Automatic renewal is off');
+    const after = await pool.query<{ is_enabled: boolean }>(
+      'select is_enabled from autopay where user_id = $1',
+      [userId],
+    );
+    expect(after.rows).toEqual([{ is_enabled: false }]);
+  });
+
+  it('a one-off card payment saves nothing', async () => {
+    const p = await plan('card-once');
+    const user = newTgUser();
+    const order = await buyWithCard(user, p.id);
+    expect(providers.yookassa.requests[0]?.body['save_payment_method']).toBeUndefined();
+    await sendYooKassa(providers.yookassa.succeed(order.provider_payment_id!, { savedMethodId: 'pm-x' }));
+    const userId = await userIdByTelegramId(database().pool, user.id);
+    const { rows } = await database().pool.query('select 1 from autopay where user_id = $1', [userId]);
+    expect(rows).toHaveLength(0);
+  });
+});
+
 describe('crypto payments through Crypto Pay', () => {
   it('creates a fiat invoice with the order reference as payload; the paid update grants one period', async () => {
     const p = await plan('crypto-e2e');

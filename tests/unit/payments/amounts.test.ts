@@ -31,11 +31,20 @@ describe('provider amounts', () => {
 });
 
 describe('checkout buttons', () => {
-  it('round-trips pay:<yk|cp>:<plan id> and refuses other providers', () => {
+  it('round-trips pay:<yk|ya|cp>:<plan id> and autopayoff and refuses other providers', () => {
     for (const provider of ['yookassa', 'cryptobot'] as const) {
       const action = { kind: 'checkout', provider, planId: asPlanId('42') } as const;
       expect(parseCallbackData(encodeCallbackData(action))).toEqual({ ok: true, value: action });
     }
+    const autopay = {
+      kind: 'checkout',
+      provider: 'yookassa',
+      planId: asPlanId('42'),
+      autopay: true,
+    } as const;
+    expect(encodeCallbackData(autopay)).toBe('pay:ya:42');
+    expect(parseCallbackData('pay:ya:42')).toEqual({ ok: true, value: autopay });
+    expect(parseCallbackData('autopayoff')).toEqual({ ok: true, value: { kind: 'autopay-off' } });
     expect(parseCallbackData('pay:xx:42').ok).toBe(false);
     expect(parseCallbackData('pay:yk:0').ok).toBe(false);
     expect(parseCallbackData('pay:yk:42:1').ok).toBe(false);
