@@ -109,3 +109,9 @@ create table autopay (
   created_at         timestamptz not null default now(),
   updated_at         timestamptz not null default now()
 );
+
+-- Telegram Stars subscriptions: the order whose invoice link had subscription_period 2592000; each
+-- recurring payment pays a renewal order of it. Cancelling (editUserStarSubscription) is recorded here.
+alter table orders
+  add column is_subscription boolean not null default false,
+  add column subscription_cancelled_at timestamptz;

@@ -34,7 +34,9 @@ export type CallbackAction =
       /** Card only: save it for automatic renewals (`pay:ya:<plan id>`). */
       readonly autopay?: boolean;
     }
-  | { readonly kind: 'autopay-off' };
+  | { readonly kind: 'autopay-off' }
+  | { readonly kind: 'subscribe'; readonly planId: PlanId }
+  | { readonly kind: 'stars-subscription-off' };
 
 /** Providers the bot creates payments with (callback data `pay:<code>:<plan id>`). */
 export type CheckoutProvider = 'yookassa' | 'cryptobot';
@@ -51,8 +53,15 @@ const SIMPLE = {
   keys: 'keys',
   getkey: 'get-key',
   autopayoff: 'autopay-off',
+  starsuboff: 'stars-subscription-off',
 } as const;
-const WITH_ID = { buy: 'buy', show: 'show-key', repl: 'replace-key', revoke: 'revoke-key' } as const;
+const WITH_ID = {
+  buy: 'buy',
+  sub: 'subscribe',
+  show: 'show-key',
+  repl: 'replace-key',
+  revoke: 'revoke-key',
+} as const;
 const ID = /^[1-9]\d{0,18}$/;
 const FINGERPRINT = /^[A-Za-z0-9_-]{8,48}$/;
 
@@ -72,7 +81,11 @@ export function parseCallbackData(data: string | undefined): Result<CallbackActi
       return err({ path: 'callback_data.id', expected: 'a positive decimal id' });
     }
     const kind = WITH_ID[head as keyof typeof WITH_ID];
-    return ok(kind === 'buy' ? { kind, planId: asPlanId(arg) } : { kind, keyId: asKeyId(arg) });
+    return ok(
+      kind === 'buy' || kind === 'subscribe'
+        ? { kind, planId: asPlanId(arg) }
+        : { kind, keyId: asKeyId(arg) },
+    );
   }
   if (head === 'pay' && arg !== undefined) {
     const [code, id, ...rest] = arg.split(':');
@@ -121,5 +134,9 @@ export function encodeCallbackData(action: CallbackAction): string {
       return `pay:${action.provider === 'cryptobot' ? 'cp' : action.autopay === true ? 'ya' : 'yk'}:${action.planId}`;
     case 'autopay-off':
       return 'autopayoff';
+    case 'subscribe':
+      return `sub:${action.planId}`;
+    case 'stars-subscription-off':
+      return 'starsuboff';
   }
 }

@@ -15,7 +15,13 @@ import { adminHandlers, confirmHeld } from './handlers/admin.ts';
 import { getKey, replaceUserKey, revokeUserKey, showKey, showKeys } from './handlers/keys.ts';
 import { receiptContactHandlers, startCheckout, turnAutopayOff } from './handlers/checkout.ts';
 import { menuHandlers, showMenu, takeTrial } from './handlers/menu.ts';
-import { paymentHandlers, sendStarsInvoice, showPlans } from './handlers/payments.ts';
+import {
+  cancelStarsSubscription,
+  paymentHandlers,
+  sendStarsInvoice,
+  sendStarsSubscription,
+  showPlans,
+} from './handlers/payments.ts';
 import { messagesFor, pickLanguage } from './i18n/index.ts';
 
 /** Options of the grammY client. */
@@ -103,6 +109,10 @@ function installHandlers(bot: Bot<BotContext>, deps: BotDeps): Bot<BotContext> {
         return startCheckout(ctx, deps, action.provider, action.planId, action.autopay === true);
       case 'autopay-off':
         return turnAutopayOff(ctx, deps);
+      case 'subscribe':
+        return sendStarsSubscription(ctx, deps, action.planId);
+      case 'stars-subscription-off':
+        return cancelStarsSubscription(ctx, deps);
       default:
         return assertNever(action, 'callback action');
     }

@@ -12,9 +12,11 @@ import {
   endOrder,
   findOrder,
   findPlan,
+  findStarsSubscriptions,
   findUser,
   listActivePlans,
   markOrderPending,
+  markSubscriptionCancelled,
   paymentMetricOutcome,
   recordProviderPayment,
   refundMetricOutcome,
@@ -72,6 +74,14 @@ export async function showPlans(ctx: BotContext, deps: BotDeps): Promise<void> {
           encodeCallbackData({ kind: 'buy', planId: plan.id }),
         )
         .row();
+      if (plan.durationDays === STARS_SUBSCRIPTION_DAYS) {
+        keyboard
+          .text(
+            t.buttonSubscribeStars(plan.title, String(stars)),
+            encodeCallbackData({ kind: 'subscribe', planId: plan.id }),
+          )
+          .row();
+      }
     }
     checkoutButtons(keyboard, t, plan, deps.checkout);
     for (const link of deps.config.checkoutLinks) {
@@ -82,6 +92,9 @@ export async function showPlans(ctx: BotContext, deps: BotDeps): Promise<void> {
     }
   }
   await autopayButton(keyboard, ctx, deps);
+  if ((await findStarsSubscriptions(deps.pool, user.id)).length > 0) {
+    keyboard.text(t.buttonStarsSubscriptionOff, encodeCallbackData({ kind: 'stars-subscription-off' })).row();
+  }
   keyboard.text(t.buttonBack, encodeCallbackData({ kind: 'menu' }));
   await ctx.reply(lines.join('\n'), { reply_markup: keyboard });
 }
@@ -125,6 +138,79 @@ export async function sendStarsInvoice(ctx: BotContext, deps: BotDeps, planId: P
     throw thrown;
   }
   await markOrderPending(deps.pool, order.id, { providerPaymentId: null, confirmationUrl: null });
+}
+
+/** Telegram Stars subscriptions renew every 30 days (subscription_period 2592000 s, payments.md §1.1). */
+export const STARS_SUBSCRIPTION_DAYS = 30;
+const STARS_SUBSCRIPTION_PERIOD_S = 2_592_000;
+
+/**
+ * Sends a Stars subscription link for a 30-day plan: an order first, then `createInvoiceLink` with
+ * `subscription_period` 2592000 and the order reference as payload. Telegram renews it every 30 days;
+ * each recurring successful_payment pays one renewal order (one period).
+ */
+export async function sendStarsSubscription(ctx: BotContext, deps: BotDeps, planId: PlanId): Promise<void> {
+  const user = ctx.user;
+  if (user === undefined) {
+    return;
+  }
+  const plan = await findPlan(deps.pool, { id: planId });
+  const stars = plan === null ? null : starsPrice(plan);
+  if (plan === null || !plan.isActive || stars === null || plan.durationDays !== STARS_SUBSCRIPTION_DAYS) {
+    await ctx.reply(ctx.t.planUnavailable);
+    return;
+  }
+  const created = await createOrder(deps.pool, {
+    userId: user.id,
+    planId: plan.id,
+    provider: STARS_PROVIDER,
+    currency: 'XTR',
+    lifetimeMs: deps.config.orderLifetimeMs ?? DEFAULT_ORDER_LIFETIME_MS,
+    isSubscription: true,
+  });
+  if (created.kind !== 'created') {
+    await ctx.reply(ctx.t.planUnavailable);
+    return;
+  }
+  const order = created.order;
+  let link: string;
+  try {
+    link = await ctx.api.createInvoiceLink(
+      plan.title.slice(0, 32),
+      ctx.t.invoiceDescription(plan.title, plan.durationDays).slice(0, 255),
+      encodeOrderId(order.id),
+      '',
+      'XTR',
+      [{ label: plan.title.slice(0, 32), amount: Number(order.amount) }],
+      { subscription_period: STARS_SUBSCRIPTION_PERIOD_S },
+    );
+  } catch (thrown: unknown) {
+    await endOrder(deps.pool, order.id, 'failed', 'createInvoiceLink failed');
+    throw thrown;
+  }
+  await markOrderPending(deps.pool, order.id, { providerPaymentId: null, confirmationUrl: link });
+  await ctx.reply(ctx.t.subscriptionReady(plan.title, String(stars)), {
+    reply_markup: new InlineKeyboard().url(ctx.t.buttonSubscribe, link),
+  });
+}
+
+/** Stops the customer's Stars subscriptions from renewing (editUserStarSubscription, is_canceled). */
+export async function cancelStarsSubscription(ctx: BotContext, deps: BotDeps): Promise<void> {
+  const user = ctx.user;
+  if (user === undefined || ctx.from === undefined) {
+    return;
+  }
+  const subscriptions = await findStarsSubscriptions(deps.pool, user.id);
+  if (subscriptions.length === 0) {
+    await ctx.reply(ctx.t.starsSubscriptionNone);
+    return;
+  }
+  for (const subscription of subscriptions) {
+    await ctx.api.editUserStarSubscription(ctx.from.id, subscription.chargeId, true);
+    await markSubscriptionCancelled(deps.pool, subscription.orderId);
+    deps.logger.info({ orderId: subscription.orderId }, 'stars subscription cancelled by the customer');
+  }
+  await ctx.reply(ctx.t.starsSubscriptionOff);
 }
 
 /** Attempts of a money write before the update is given up (then an error log names the charge). */

@@ -57,6 +57,15 @@ export const en = {
   noticeExpiringAutopay: (price: string, on: string): string =>
     `Automatic renewal will charge ${price} on ${on}; nothing to do. You can turn it off in the plans menu.`,
   buttonRenew: '🔄 Renew',
+  buttonSubscribeStars: (title: string, stars: string): string =>
+    `⭐ ${title}: subscribe, ${stars} ⭐ every 30 days`,
+  subscriptionReady: (title: string, stars: string): string =>
+    `${title}: ${stars} ⭐ every 30 days, renewed by Telegram until you cancel. Subscribe with the button below.`,
+  buttonSubscribe: 'Subscribe',
+  buttonStarsSubscriptionOff: '⭐ Cancel the Stars subscription',
+  starsSubscriptionOff:
+    'Your Stars subscription will not renew. Access runs until the end of the period already paid.',
+  starsSubscriptionNone: 'You have no Stars subscription to cancel.',
   trialGranted: (until: string): string => `Your free trial is active until ${until}.`,
   trialUsed: 'You have already used your free trial.',
 

@@ -50,6 +50,14 @@ export const ru: Messages = {
   noticeExpiringAutopay: (price, on) =>
     `Автопродление спишет ${price} ${on}; ничего делать не нужно. Отключить его можно в меню тарифов.`,
   buttonRenew: '🔄 Продлить',
+  buttonSubscribeStars: (title, stars) => `⭐ ${title}: подписка, ${stars} ⭐ каждые 30 дней`,
+  subscriptionReady: (title, stars) =>
+    `${title}: ${stars} ⭐ каждые 30 дней, Telegram продлевает подписку, пока вы её не отмените. Оформите её кнопкой ниже.`,
+  buttonSubscribe: 'Оформить подписку',
+  buttonStarsSubscriptionOff: '⭐ Отменить подписку за звёзды',
+  starsSubscriptionOff:
+    'Подписка за звёзды не будет продлена. Доступ действует до конца оплаченного периода.',
+  starsSubscriptionNone: 'У вас нет подписки за звёзды.',
   paymentGranted: (until) => `Оплата получена, спасибо! Доступ активен до ${until}.`,
   paymentDuplicate: 'Этот платёж уже учтён; ничего не изменилось.',
   paymentMismatch:

@@ -41,6 +41,8 @@ export interface OrderRecord {
   readonly attempt: number;
   /** The customer asked to save the card for automatic renewals. */
   readonly saveMethod: boolean;
+  /** A Telegram Stars subscription (invoice link with subscription_period). */
+  readonly isSubscription: boolean;
 }
 
 interface OrderRow {
@@ -63,12 +65,13 @@ interface OrderRow {
   renewal_for: Date | null;
   attempt: number;
   save_method: boolean;
+  is_subscription: boolean;
 }
 
 /** The columns every order query returns (amount as text: money never becomes a float). */
 export const ORDER_COLUMNS = `id, user_id, plan_id, amount::text as amount, currency, provider, purpose, renewal_of,
   state, idempotence_key, provider_payment_id, confirmation_url, payment_id, failure_reason, expires_at, created_at,
-  renewal_for, attempt, save_method`;
+  renewal_for, attempt, save_method, is_subscription`;
 
 /** Maps an orders row (selected with ORDER_COLUMNS). */
 export function toOrder(row: OrderRow): OrderRecord {
@@ -95,6 +98,7 @@ export function toOrder(row: OrderRow): OrderRecord {
     renewalFor: row.renewal_for,
     attempt: row.attempt,
     saveMethod: row.save_method,
+    isSubscription: row.is_subscription,
   };
 }
 
@@ -114,6 +118,8 @@ export interface NewOrder {
   readonly keyPrefix?: string;
   /** Ask the provider to save the card for automatic renewals. */
   readonly saveMethod?: boolean;
+  /** A Telegram Stars subscription. */
+  readonly isSubscription?: boolean;
 }
 
 /** What creating an order did. */
@@ -133,9 +139,9 @@ export async function createOrder(db: pg.Pool | pg.ClientBase, order: NewOrder):
        from plans p left join plan_prices pp on pp.plan_id = p.id and pp.currency = $3
        where p.id = $2 and ($7 = 'renewal' or p.is_active)),
      new_id as (select gen_random_uuid() as id)
-     insert into orders (id, user_id, plan_id, amount, currency, provider, purpose, renewal_of, idempotence_key, expires_at, save_method)
+     insert into orders (id, user_id, plan_id, amount, currency, provider, purpose, renewal_of, idempotence_key, expires_at, save_method, is_subscription)
      select new_id.id, $1, price.plan_id, price.amount, $3, $4, $7, $8, $6 || ':' || new_id.id,
-            now() + $5::double precision * interval '1 millisecond', $9
+            now() + $5::double precision * interval '1 millisecond', $9, $10
      from price, new_id where price.amount > 0
      returning ${ORDER_COLUMNS}`,
     [
@@ -148,6 +154,7 @@ export async function createOrder(db: pg.Pool | pg.ClientBase, order: NewOrder):
       order.purpose ?? 'purchase',
       order.renewalOf ?? null,
       order.saveMethod ?? false,
+      order.isSubscription ?? false,
     ],
   );
   const row = rows[0];
@@ -317,4 +324,36 @@ export async function findPaidOrder(db: pg.Pool | pg.ClientBase, id: OrderId): P
             status: row.status,
           },
   };
+}
+
+/** A customer's live Stars subscription: the order that started it and the charge id that names it. */
+export interface StarsSubscription {
+  readonly orderId: OrderId;
+  /** telegram_payment_charge_id of the first payment (what editUserStarSubscription takes). */
+  readonly chargeId: string;
+}
+
+/** The customer's paid, not cancelled Stars subscriptions, newest first. */
+export async function findStarsSubscriptions(
+  db: pg.Pool | pg.ClientBase,
+  userId: UserId,
+): Promise<readonly StarsSubscription[]> {
+  const { rows } = await db.query<{ id: string; external_id: string }>(
+    `select o.id, p.external_id from orders o join payments p on p.id = o.payment_id
+     where o.user_id = $1 and o.is_subscription and o.state = 'paid' and o.subscription_cancelled_at is null
+     order by o.created_at desc`,
+    [userId],
+  );
+  return rows.map((row) => ({ orderId: asOrderId(row.id), chargeId: row.external_id }));
+}
+
+/** Records that a Stars subscription will not renew again. */
+export async function markSubscriptionCancelled(
+  db: pg.Pool | pg.ClientBase,
+  orderId: OrderId,
+): Promise<void> {
+  await db.query(
+    'update orders set subscription_cancelled_at = now() where id = $1 and subscription_cancelled_at is null',
+    [orderId],
+  );
 }

@@ -207,7 +207,7 @@ async function recordOrderPayment(
           : order.paymentId !== null
             ? 'order-already-paid'
             : null;
-  if (reason === 'order-already-paid' && payment.recurring === true) {
+  if (reason === 'order-already-paid' && payment.recurring === true && order.isSubscription) {
     // The next period of a subscription: a renewal order of the same plan and price, paid below.
     const renewal = await client.query<Parameters<typeof toOrder>[0]>(
       `insert into orders (user_id, plan_id, amount, currency, provider, purpose, renewal_of, idempotence_key, expires_at)
