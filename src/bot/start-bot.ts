@@ -57,6 +57,7 @@ export type StartBotConfig = Pick<
   | 'autorenewLeadMs'
   | 'autorenewRetryMs'
   | 'autorenewAttempts'
+  | 'reminderDays'
 >;
 
 /** When and how often autopay charges (KEYWARDEN_AUTORENEW_*; renewal orders live 12 h). */
@@ -203,6 +204,13 @@ export async function startBot(options: StartBotOptions): Promise<BotHandle> {
       graceMs: config.graceMs,
       messagesPerSecond: config.botMessagesPerSecond,
       intervalMs: config.outboxIntervalMs,
+      reminders: {
+        days: config.reminderDays,
+        autopay:
+          checkout.yookassa === undefined
+            ? undefined
+            : { currency: config.yookassaCurrency, leadMs: config.autorenewLeadMs },
+      },
       ...(options.observer === undefined ? {} : { observer: options.observer }),
     },
     controller.signal,

@@ -128,6 +128,16 @@ const yookassaReceipt: Parser<'off' | 'email' | 'phone' | 'email-or-phone'> = on
   'email-or-phone',
 );
 
+const dayList: Parser<readonly number[]> = (raw) => {
+  const parts = raw
+    .split(',')
+    .map((part) => part.trim())
+    .filter((part) => part.length > 0);
+  return parts.length > 0 && parts.every((part) => /^[1-9]\d?$/.test(part))
+    ? okv(parts.map(Number))
+    : bad('a comma-separated list of whole days from 1 to 99, like 3,1');
+};
+
 const setting = <const D extends Setting<unknown>>(definition: D): D => definition;
 
 /** The settings table. Keys are the Config's field names. */
@@ -389,6 +399,13 @@ export const SETTINGS = {
     parse: integer(1, 10),
     default: '3',
     doc: 'Automatic charge attempts per coverage end before autopay waits for the customer.',
+  }),
+
+  reminderDays: setting({
+    env: 'KEYWARDEN_REMINDER_DAYS',
+    parse: dayList,
+    default: '3,1',
+    doc: "Days before the end of a customer's coverage at which the bot reminds them (once per period each; none when the coverage extends further).",
   }),
 
   // — payment webhooks
