@@ -1,11 +1,4 @@
-export type {
-  PanelConnection,
-  ManagedClientFields,
-  NewClient,
-  BulkResult,
-  PanelClient,
-  PanelClientFactory,
-} from './ports.ts';
+export type { PanelConnection, NewClient, BulkResult, PanelClient, PanelClientFactory } from './ports.ts';
 export type * from './store.ts';
 export {
   createWorkQueue,
@@ -21,6 +14,5 @@ export {
   type Controller,
   type ControllerOptions,
   type PassReport,
-  type ActionResult,
   type Scope,
 } from './controller.ts';
