@@ -12,7 +12,7 @@ interface Event {
 }
 
 describe('keywarden demo', () => {
-  it('plays its script: keys created, an expiry suspended, payments reactivate, an outage held then caught up', async () => {
+  it('plays its script: keys created, an expiry suspended, payments reactivate, a card purchase and an automatic renewal, an outage held then caught up', async () => {
     const config = loadConfig({
       ...DEMO_ENVIRONMENT,
       KEYWARDEN_HTTP_PORT: '0',
@@ -49,7 +49,20 @@ describe('keywarden demo', () => {
         ['erin', 'disabled', true],
         ['frank', 'enabled', true],
       ]);
+      // frank bought a month by card (fake YooKassa, webhook) and autopay renewed it once.
+      const { rows: frank } = await client.query<{ purpose: string; state: string; periods: number }>(
+        `select o.purpose, o.state,
+                (select count(*)::int from subscription_periods sp where sp.user_id = o.user_id and sp.cancelled_at is null) as periods
+         from orders o join users u on u.id = o.user_id where u.username = 'frank' order by o.created_at`,
+      );
+      expect(frank).toEqual([
+        { purpose: 'purchase', state: 'paid', periods: 3 },
+        { purpose: 'renewal', state: 'paid', periods: 3 },
+      ]);
       const metrics = await (await fetch(demo.metricsUrl ?? '')).text();
+      expect(metrics).toMatch(
+        /keywarden_payments_total\{[^}]*provider="yookassa"[^}]*outcome="granted"[^}]*\} 1/,
+      );
       expect(metrics).toMatch(/keywarden_actions_total\{[^}]*action="disable"[^}]*\} [1-9]/);
     } finally {
       await client.end().catch(() => undefined);
