@@ -66,3 +66,11 @@ export {
   type RenewalCharge,
   type RenewalSchedule,
 } from './autopay.ts';
+export {
+  applyAdoption,
+  findAdoption,
+  type AdoptedKey,
+  type ApplyAdoption,
+  type ApplyAdoptionOutcome,
+  type ImportPeriod,
+} from './apply-adoption.ts';
