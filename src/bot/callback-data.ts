@@ -36,7 +36,12 @@ export type CallbackAction =
     }
   | { readonly kind: 'autopay-off' }
   | { readonly kind: 'subscribe'; readonly planId: PlanId }
-  | { readonly kind: 'stars-subscription-off' };
+  | { readonly kind: 'stars-subscription-off' }
+  | { readonly kind: 'subscription' }
+  | { readonly kind: 'rotate-subscription' }
+  | { readonly kind: 'confirm-rotate-subscription' }
+  | { readonly kind: 'devices' }
+  | { readonly kind: 'remove-device'; readonly deviceId: string };
 
 /** Providers the bot creates payments with (callback data `pay:<code>:<plan id>`). */
 export type CheckoutProvider = 'yookassa' | 'cryptobot';
@@ -54,10 +59,14 @@ const SIMPLE = {
   getkey: 'get-key',
   autopayoff: 'autopay-off',
   starsuboff: 'stars-subscription-off',
+  sub: 'subscription',
+  subrot: 'rotate-subscription',
+  subrotok: 'confirm-rotate-subscription',
+  devs: 'devices',
 } as const;
 const WITH_ID = {
   buy: 'buy',
-  sub: 'subscribe',
+  ssub: 'subscribe',
   show: 'show-key',
   repl: 'replace-key',
   revoke: 'revoke-key',
@@ -102,6 +111,11 @@ export function parseCallbackData(data: string | undefined): Result<CallbackActi
       ...(code === 'ya' ? { autopay: true } : {}),
     });
   }
+  if (head === 'devrm' && arg !== undefined) {
+    return ID.test(arg)
+      ? ok({ kind: 'remove-device', deviceId: arg })
+      : err({ path: 'callback_data.id', expected: 'a positive decimal id' });
+  }
   if (head === 'held' && arg !== undefined) {
     return FINGERPRINT.test(arg)
       ? ok({ kind: 'confirm-held', fingerprintPrefix: arg })
@@ -135,8 +149,18 @@ export function encodeCallbackData(action: CallbackAction): string {
     case 'autopay-off':
       return 'autopayoff';
     case 'subscribe':
-      return `sub:${action.planId}`;
+      return `ssub:${action.planId}`;
     case 'stars-subscription-off':
       return 'starsuboff';
+    case 'subscription':
+      return 'sub';
+    case 'rotate-subscription':
+      return 'subrot';
+    case 'confirm-rotate-subscription':
+      return 'subrotok';
+    case 'devices':
+      return 'devs';
+    case 'remove-device':
+      return `devrm:${action.deviceId}`;
   }
 }

@@ -22,6 +22,13 @@ import {
   sendStarsSubscription,
   showPlans,
 } from './handlers/payments.ts';
+import {
+  askRotateSubscription,
+  removeUserDevice,
+  rotateSubscription,
+  showDevices,
+  showSubscription,
+} from './handlers/subscription.ts';
 import { messagesFor, pickLanguage } from './i18n/index.ts';
 
 /** Options of the grammY client. */
@@ -113,6 +120,16 @@ function installHandlers(bot: Bot<BotContext>, deps: BotDeps): Bot<BotContext> {
         return sendStarsSubscription(ctx, deps, action.planId);
       case 'stars-subscription-off':
         return cancelStarsSubscription(ctx, deps);
+      case 'subscription':
+        return showSubscription(ctx, deps);
+      case 'rotate-subscription':
+        return askRotateSubscription(ctx, deps);
+      case 'confirm-rotate-subscription':
+        return rotateSubscription(ctx, deps);
+      case 'devices':
+        return showDevices(ctx, deps);
+      case 'remove-device':
+        return removeUserDevice(ctx, deps, action.deviceId);
       default:
         return assertNever(action, 'callback action');
     }

@@ -58,6 +58,9 @@ export type StartBotConfig = Pick<
   | 'autorenewRetryMs'
   | 'autorenewAttempts'
   | 'reminderDays'
+  | 'subPublicUrl'
+  | 'subTokenSecret'
+  | 'subTitle'
 >;
 
 /** When and how often autopay charges (KEYWARDEN_AUTORENEW_*; renewal orders live 12 h). */

@@ -9,6 +9,7 @@ import { panelsCommand } from './commands/panels.ts';
 import { grantCommand } from './commands/grant.ts';
 import { keysCommand } from './commands/keys.ts';
 import { paymentsCommand } from './commands/payments.ts';
+import { subCommand } from './commands/sub.ts';
 import { adoptCommand } from './commands/adopt.ts';
 
 /** Every `keywarden` command, in the order `--help` lists them. */
@@ -24,5 +25,6 @@ export const COMMANDS: readonly Command[] = [
   grantCommand,
   keysCommand,
   paymentsCommand,
+  subCommand,
   adoptCommand,
 ];

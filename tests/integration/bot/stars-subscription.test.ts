@@ -48,8 +48,8 @@ describe('Telegram Stars subscription', () => {
     );
     const user = newTgUser();
     await bot.handleUpdate(callbackUpdate(user, 'plans'));
-    expect(buttonsOf(fake().callsOf('sendMessage').at(-1))).toContain(`sub:${plan.id}`);
-    await bot.handleUpdate(callbackUpdate(user, `sub:${plan.id}`));
+    expect(buttonsOf(fake().callsOf('sendMessage').at(-1))).toContain(`ssub:${plan.id}`);
+    await bot.handleUpdate(callbackUpdate(user, `ssub:${plan.id}`));
     const link = fake().callsOf('createInvoiceLink')[0];
     expect(link?.params).toMatchObject({
       currency: 'XTR',
