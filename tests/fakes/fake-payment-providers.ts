@@ -47,8 +47,11 @@ export interface FakeCryptoPay {
 // Invoice ids count up across installs, as Crypto Pay's do across invoices.
 let nextInvoice = 880_000;
 
-/** Installs both fakes on `api` (an msw server); returns their handles. */
-export function installFakePaymentProviders(api: SetupServer): {
+/** Installs both fakes on `api` (an msw server); returns their handles. `shopId` is the YooKassa shop. */
+export function installFakePaymentProviders(
+  api: SetupServer,
+  shopId = '506751',
+): {
   readonly yookassa: FakeYooKassa;
   readonly cryptoPay: FakeCryptoPay;
 } {
@@ -106,6 +109,7 @@ export function installFakePaymentProviders(api: SetupServer): {
           ? {}
           : { cancellation_details: { party: 'payment_network', reason: declined } }),
         amount: body['amount'],
+        recipient: { account_id: shopId, gateway_id: '100500' },
         created_at: new Date().toISOString(),
         description: body['description'],
         metadata: body['metadata'],
