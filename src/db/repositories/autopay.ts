@@ -109,7 +109,9 @@ export interface RenewalSchedule {
 /**
  * Creates the renewal orders that are due (coverage ends within the lead, autopay on, card not
  * revoked, user not banned, no attempt for this coverage end yet or the last one declined at least
- * `retryMs` ago, attempts left) and returns them with every renewal order still `created` (a charge
+ * `retryMs` ago, attempts left). Only a definite "no" (failed, cancelled) is retried: an attempt that
+ * expired without a final answer may still be charged at YooKassa, so a new one could charge twice;
+ * its late payment is honoured instead, and the customer has the reminders and returns them with every renewal order still `created` (a charge
  * whose outcome was lost: repeated with the same key). Safe to run from several replicas at once.
  */
 export async function claimRenewalCharges(
@@ -136,7 +138,7 @@ export async function claimRenewalCharges(
          and c.ends_at <= now() + $1::double precision * interval '1 millisecond'
          and c.ends_at > now() - ($2::double precision * $3) * interval '1 millisecond'
          and (last.attempt is null
-              or (last.state in ('failed', 'cancelled', 'expired') and last.attempt < $3
+              or (last.state in ('failed', 'cancelled') and last.attempt < $3
                   and last.updated_at <= now() - $2::double precision * interval '1 millisecond'))),
      priced as (
        select d.*, coalesce(pp.amount, case when p.currency = $4 then p.price end) as amount

@@ -4,7 +4,7 @@
  * charge under retries, crashes or two replicas, and never a charge when autopay is off.
  */
 import { beforeEach, describe, expect, it } from 'vitest';
-import { runAutopayPass, type AutopayOptions } from '../../../src/bot/index.ts';
+import { runAutopayPass, runOrdersPass, type AutopayOptions } from '../../../src/bot/index.ts';
 import {
   findAutopay,
   grantPeriod,
@@ -191,5 +191,25 @@ describe('autopay with a saved YooKassa card', () => {
     ]);
     await runAutopayPass(options());
     expect(chargesOf(userId)).toHaveLength(1);
+  });
+});
+
+describe('autopay never risks a second charge', () => {
+  it('does not retry an attempt that expired without a final answer (it may still be charged)', async () => {
+    const pool = database().pool;
+    const userId = await subscriber();
+    providers.yookassa.loseNextResponse();
+    await runAutopayPass(options());
+    await pool.query(`update orders set expires_at = now() - interval '1 second' where user_id = $1`, [
+      userId,
+    ]);
+    await runOrdersPass({ pool, logger: silentLogger });
+    // Long past the retry wait: only the state decides.
+    await pool.query(`update orders set updated_at = now() - interval '2 hours' where user_id = $1`, [
+      userId,
+    ]);
+    await runAutopayPass(options());
+    expect(chargesOf(userId)).toHaveLength(1);
+    expect((await stateOf(userId)).orders).toEqual(['expired:1']);
   });
 });
