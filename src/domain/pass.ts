@@ -12,7 +12,12 @@ import { applySafetyValve, planPanel, releaseConfirmed, type PanelPlan } from '.
 
 /** The result of reading one panel: the observation, or unknown with a cause (never "empty"). */
 export type PanelRead =
-  | { readonly kind: 'observed'; readonly observation: PanelObservation }
+  | {
+      readonly kind: 'observed';
+      readonly observation: PanelObservation;
+      /** The panel's reported version (`server/status`), null when it reports none or was not asked. */
+      readonly panelVersion?: string | null;
+    }
   | { readonly kind: 'unknown'; readonly cause: string };
 
 /**
@@ -45,12 +50,14 @@ export function planPass(
       return { kind: 'unknown', panelId, cause: read.cause };
     }
     const { clients } = read.observation;
+    const inbounds = new Map(read.observation.inbounds.map((inbound) => [inbound.id, inbound]));
     const desired = (keysByPanel.get(panelId) ?? []).map((key) => {
       const client = clients.get(key.email);
       return computeDesired(
         key,
         policy,
         client === undefined ? undefined : client.upBytes + client.downBytes,
+        inbounds.get(key.inboundId) ?? null,
       );
     });
     return planPanel(diffPanel(panelId, desired, read.observation));

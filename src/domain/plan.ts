@@ -148,7 +148,8 @@ export function planPanel(diff: PanelDiff): PanelPlan {
       fields,
       before,
       identity: null,
-      isFlagOnly: observed.resetDays === 0,
+      // A client the panel would renew on its own needs a full write that pins it (not a bulk flag).
+      isFlagOnly: observed.resetDays === 0 && !observed.hasPanelRenewal,
     });
   }
   return { kind: 'planned', panelId: diff.panelId, diff, actions, held: [], releasedFingerprint: null };

@@ -101,6 +101,8 @@ export function createPanelRecorder(options: { readonly policy: ReconcilePolicy 
       return {
         panelId: panel.panelId,
         generation: null,
+        panelVersion: null,
+        readError: plan.cause,
         inbounds: null,
         keyStates: keys.map((key) => ({
           keyId: key.keyId,
@@ -189,6 +191,8 @@ export function createPanelRecorder(options: { readonly policy: ReconcilePolicy 
     return {
       panelId: panel.panelId,
       generation: read?.kind === 'observed' ? read.observation.generation : null,
+      panelVersion: read?.kind === 'observed' ? (read.panelVersion ?? null) : null,
+      readError: null,
       inbounds: read?.kind === 'observed' ? read.observation.inbounds : null,
       keyStates,
       events: eventRecords,

@@ -124,6 +124,10 @@ export interface HeldPlanRecord {
 export interface PanelPassRecord {
   readonly panelId: PanelId;
   readonly generation: ApiGeneration | null;
+  /** The version the panel reported this pass (null: none reported, or not read; the stored one stays). */
+  readonly panelVersion: string | null;
+  /** Why the panel could not be read this pass, or null after a good read (`panels.last_error`). */
+  readonly readError: string | null;
   /** Inbounds as read (null when the panel was not read). */
   readonly inbounds: ReadonlyArray<ObservedInbound> | null;
   readonly keyStates: ReadonlyArray<KeyStateRecord>;

@@ -194,6 +194,13 @@ export function createPostgresStore(pool: pg.Pool, graceMs: number): ReconcileSt
             [record.panelId, record.generation],
           );
         }
+        // What `panels list` shows: the version (kept when none was reported), the last read and its error.
+        await client.query(
+          `update panels set panel_version = coalesce($2, panel_version), last_error = $3, last_read_at = now(),
+             last_read_ok = ($3::text is null)
+           where id = $1`,
+          [record.panelId, record.panelVersion, record.readError],
+        );
       });
     },
   };
