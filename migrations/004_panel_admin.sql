@@ -10,3 +10,9 @@ alter table panels add column last_error text;
 alter table panels drop constraint panels_name_check;
 alter table panels add constraint panels_name_check
   check (char_length(name) between 1 and 64 and name !~ '[[:space:][:cntrl:]/\\]');
+
+-- `panels remove`: the row stays (keys, events and audit history point at it), disabled and marked
+-- removed; names are unique among panels that are not removed, so a removed panel's name is free.
+alter table panels add column removed_at timestamptz;
+alter table panels drop constraint panels_name_key;
+create unique index panels_name_live_idx on panels (name) where removed_at is null;

@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { ConfigError, formatConfigError, loadConfig } from '../config/index.ts';
 import { createLogger, toError } from '../shared/index.ts';
-import { UsageError, type Command } from './command.ts';
+import { CommandFailure, UsageError, type Command } from './command.ts';
 import { COMMANDS } from './registry.ts';
 
 const PACKAGE = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
@@ -112,8 +112,16 @@ export async function runCli(
     });
   } catch (error) {
     if (error instanceof UsageError) {
-      io.stderr.write(`keywarden ${command.name}: ${error.message}\n\n${commandUsage(command)}\n`);
+      io.stderr.write(
+        error.showUsage
+          ? `keywarden ${command.name}: ${error.message}\n\n${commandUsage(command)}\n`
+          : `keywarden ${command.name}: ${error.message}\n`,
+      );
       return 2;
+    }
+    if (error instanceof CommandFailure) {
+      io.stderr.write(`keywarden ${command.name}: ${error.message}\n`);
+      return 1;
     }
     logger.error({ err: toError(error), command: command.name }, 'command failed');
     return 1;

@@ -5,6 +5,7 @@ export type {
   BulkResult,
   PanelClient,
   PanelClientFactory,
+  PanelVersionInfo,
 } from './ports.ts';
 export type * from './store.ts';
 export {

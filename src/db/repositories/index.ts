@@ -26,3 +26,17 @@ export {
   type PaymentStatusCount,
 } from './payment-status.ts';
 export { addPanel, type NewPanel, type PanelAuth } from './panels.ts';
+export {
+  DuplicatePanelNameError,
+  findPanelByName,
+  listPanels,
+  loadPanelConnection,
+  recordPanelInbounds,
+  removePanel,
+  updatePanel,
+  type PanelInboundRow,
+  type PanelPatch,
+  type PanelSummary,
+  type RemovePanelOutcome,
+  type StoredPanelConnection,
+} from './panels.ts';
