@@ -10,3 +10,5 @@ export * from './diff.ts';
 export * from './plan.ts';
 export * from './pass.ts';
 export * from './flow.ts';
+export * from './verdict.ts';
+export * from './record.ts';

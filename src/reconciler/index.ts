@@ -1,6 +1,5 @@
 export type {
   PanelConnection,
-  ManagedClientFields,
   NewClient,
   BulkResult,
   PanelClient,
@@ -22,6 +21,5 @@ export {
   type Controller,
   type ControllerOptions,
   type PassReport,
-  type ActionResult,
   type Scope,
 } from './controller.ts';
