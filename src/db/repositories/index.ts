@@ -40,3 +40,11 @@ export {
   type RemovePanelOutcome,
   type StoredPanelConnection,
 } from './panels.ts';
+export {
+  applyAdoption,
+  findAdoption,
+  type AdoptedKey,
+  type ApplyAdoption,
+  type ApplyAdoptionOutcome,
+  type ImportPeriod,
+} from './apply-adoption.ts';
