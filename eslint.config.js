@@ -18,6 +18,8 @@ const NOT_DOMAIN = [
   '**/config/**',
   '**/shared/**',
   '**/cli/**',
+  '**/links/**',
+  '**/sub/**',
   '**/adoption/**',
   '**/simulator/**',
 ];
@@ -173,8 +175,56 @@ export default tseslint.config(
             '**/sources/**',
             '**/store/**',
             '**/app/**',
+            '**/sub/**',
           ],
           'writers write rows; they never call a panel',
+        ],
+        SIMULATOR,
+      ]),
+    },
+  },
+  {
+    files: ['src/links/**/*.ts'],
+    rules: {
+      'no-restricted-imports': ban([
+        [
+          [
+            'node:*',
+            'pg',
+            'pg-listen',
+            'undici',
+            'grammy',
+            'prom-client',
+            'p-queue',
+            'pino',
+            'yaml',
+            'qrcode',
+          ],
+          'links are pure: rows in, connection descriptions out',
+        ],
+        [NOT_DOMAIN.filter((p) => p !== '**/links/**'), 'links import only domain'],
+      ]),
+    },
+  },
+  {
+    files: ['src/sub/**/*.ts'],
+    rules: {
+      'no-restricted-imports': ban([
+        [
+          [
+            'undici',
+            'pg-listen',
+            'grammy',
+            '**/xui/**',
+            '**/reconciler/**',
+            '**/sources/**',
+            '**/store/**',
+            '**/app/**',
+            '**/bot/**',
+            '**/webhooks/**',
+            '**/metrics/**',
+          ],
+          'the subscription service reads rows and answers HTTP; it never calls a panel',
         ],
         SIMULATOR,
       ]),

@@ -41,6 +41,25 @@ export {
   type StoredPanelConnection,
 } from './panels.ts';
 export {
+  deriveSubscriptionToken,
+  hashSubscriptionToken,
+  isSubscriptionTokenShaped,
+  subscriptionTokenOf,
+  rotateSubscriptionToken,
+  findSubscriptionUser,
+} from './subscription-tokens.ts';
+export { readSubscriptionView, type SubscriptionKey, type SubscriptionView } from './subscription-view.ts';
+export {
+  admitDevice,
+  listDevices,
+  removeDevice,
+  readDeviceLimit,
+  hashDeviceId,
+  type DeviceAdmission,
+  type DeviceInfo,
+  type DeviceRecord,
+} from './subscription-devices.ts';
+export {
   applyAdoption,
   findAdoption,
   type AdoptedKey,
