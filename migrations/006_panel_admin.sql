@@ -16,3 +16,7 @@ alter table panels add constraint panels_name_check
 alter table panels add column removed_at timestamptz;
 alter table panels drop constraint panels_name_key;
 create unique index panels_name_live_idx on panels (name) where removed_at is null;
+
+-- main's per-inbound `disableFlow`, so targeted passes (which read the stored inbounds) ask for the
+-- same flow as full passes (src/domain/flow.ts).
+alter table inbounds add column disable_flow boolean not null default false;

@@ -22,4 +22,5 @@ export {
   type ControllerOptions,
   type PassReport,
   type Scope,
+  type UsersScope,
 } from './controller.ts';

@@ -258,6 +258,8 @@ export interface PanelInboundRow {
   readonly isEnabled: boolean;
   readonly settings: Readonly<Record<string, unknown>>;
   readonly streamSettings: Readonly<Record<string, unknown>>;
+  /** main: the inbound's `disableFlow`. */
+  readonly isFlowDisabled?: boolean;
 }
 
 /**
@@ -273,14 +275,17 @@ export async function recordPanelInbounds(
     return;
   }
   await db.query(
-    `insert into inbounds (panel_id, inbound_id, protocol, port, remark, is_enabled, settings, stream_settings, observed_at)
-     select $1, i.inbound_id, i.protocol, i.port, i.remark, i.is_enabled, i.settings, i.stream_settings, now()
-     from unnest($2::int[], $3::text[], $4::int[], $5::text[], $6::boolean[], $7::jsonb[], $8::jsonb[])
-       as i(inbound_id, protocol, port, remark, is_enabled, settings, stream_settings)
+    `insert into inbounds (panel_id, inbound_id, protocol, port, remark, is_enabled, settings, stream_settings,
+                           disable_flow, observed_at)
+     select $1, i.inbound_id, i.protocol, i.port, i.remark, i.is_enabled, i.settings, i.stream_settings,
+            i.disable_flow, now()
+     from unnest($2::int[], $3::text[], $4::int[], $5::text[], $6::boolean[], $7::jsonb[], $8::jsonb[], $9::boolean[])
+       as i(inbound_id, protocol, port, remark, is_enabled, settings, stream_settings, disable_flow)
      on conflict (panel_id, inbound_id) do update set
        protocol = excluded.protocol, port = excluded.port, remark = excluded.remark,
        is_enabled = excluded.is_enabled, settings = excluded.settings,
-       stream_settings = excluded.stream_settings, observed_at = excluded.observed_at`,
+       stream_settings = excluded.stream_settings, disable_flow = excluded.disable_flow,
+       observed_at = excluded.observed_at`,
     [
       panelId,
       inbounds.map((inbound) => inbound.id),
@@ -290,6 +295,7 @@ export async function recordPanelInbounds(
       inbounds.map((inbound) => inbound.isEnabled),
       inbounds.map((inbound) => JSON.stringify(inbound.settings)),
       inbounds.map((inbound) => JSON.stringify(inbound.streamSettings)),
+      inbounds.map((inbound) => inbound.isFlowDisabled ?? false),
     ],
   );
 }

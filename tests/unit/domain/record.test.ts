@@ -109,6 +109,7 @@ describe('recordPanelPass', () => {
     const panelPlan = plan([keyRecord(1)], observed([observedClient(1, { upBytes: 5 })]));
     const record = recordPanelPass({
       plan: panelPlan,
+      scope: 'panel',
       read: undefined,
       results: [],
       isWriting: true,
@@ -153,6 +154,7 @@ describe('recordPanelPass', () => {
     }
     const record = recordPanelPass({
       plan: panelPlan,
+      scope: 'panel',
       read,
       results: [applied(action, observedClient(1))],
       isWriting: true,
@@ -182,6 +184,7 @@ describe('recordPanelPass', () => {
     }
     const record = recordPanelPass({
       plan: panelPlan,
+      scope: 'panel',
       read: undefined,
       results: [{ action, outcome: 'failed', error: 'timeout', confirmed: undefined }],
       isWriting: true,
@@ -205,6 +208,7 @@ describe('recordPanelPass', () => {
     }
     const record = recordPanelPass({
       plan: panelPlan,
+      scope: 'panel',
       read: undefined,
       results: [applied(action, observedClient(1, { isClientEnabled: false }))],
       isWriting: true,
@@ -223,6 +227,7 @@ describe('recordPanelPass', () => {
     const panelPlan = plan([keyRecord(1)], observed([observedClient(1, { isClientEnabled: false })]));
     const record = recordPanelPass({
       plan: panelPlan,
+      scope: 'panel',
       read: undefined,
       results: [],
       isWriting: false,
@@ -241,6 +246,7 @@ describe('recordPanelPass', () => {
     );
     const record = recordPanelPass({
       plan: panelPlan,
+      scope: 'panel',
       read: undefined,
       results: [],
       isWriting: true,
@@ -257,6 +263,7 @@ describe('recordPanelPass', () => {
     const panelPlan = plan(keys, observed(keys.map((key) => observedClient(Number(key.keyId)))));
     const record = recordPanelPass({
       plan: panelPlan,
+      scope: 'panel',
       read: undefined,
       results: [],
       isWriting: true,
@@ -276,6 +283,7 @@ describe('recordPanelPass', () => {
     const panelPlan = plan([keyRecord(1)], { kind: 'unknown', cause: 'timeout' });
     const record = recordPanelPass({
       plan: panelPlan,
+      scope: 'panel',
       read: undefined,
       results: [],
       isWriting: true,
