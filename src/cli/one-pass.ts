@@ -1,6 +1,6 @@
 /** One reconcile pass outside the daemon, for `plan` (dry run) and `reconcile --once`. */
 import { controllerOptions, createXuiPanelClients } from '../app/index.ts';
-import type { Pool } from '../db/index.ts';
+import { secretBoxFrom, type Pool } from '../db/index.ts';
 import { describeAction, fingerprintHeld, type PanelPlan } from '../domain/index.ts';
 import { createController, everyPanelOwned, type PassReport } from '../reconciler/index.ts';
 import { createPostgresStore } from '../store/index.ts';
@@ -12,8 +12,8 @@ export async function runOnePass(context: CommandContext, pool: Pool, dryRun: bo
   const { config } = context;
   const controller = createController(
     controllerOptions(config, {
-      store: createPostgresStore(pool, config.graceMs),
-      panelClients: createXuiPanelClients(config, context.logger.child({ component: 'xui' }), {}),
+      store: createPostgresStore(pool, config.graceMs, secretBoxFrom(config)),
+      panelClients: createXuiPanelClients(config, context.logger, {}),
       // A one-off pass acts on every panel: writes are absolute, so overlapping a running daemon is safe.
       leadership: everyPanelOwned,
       workers: 1,

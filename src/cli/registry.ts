@@ -11,6 +11,7 @@ import { keysCommand } from './commands/keys.ts';
 import { paymentsCommand } from './commands/payments.ts';
 import { subCommand } from './commands/sub.ts';
 import { adoptCommand } from './commands/adopt.ts';
+import { rekeyCommand } from './commands/rekey.ts';
 
 /** Every `keywarden` command, in the order `--help` lists them. */
 export const COMMANDS: readonly Command[] = [
@@ -27,4 +28,5 @@ export const COMMANDS: readonly Command[] = [
   paymentsCommand,
   subCommand,
   adoptCommand,
+  rekeyCommand,
 ];

@@ -5,7 +5,7 @@
  * failed read throws: never a partial or empty result.
  */
 import type pg from 'pg';
-import { withTransaction } from '../db/index.ts';
+import { openPanelAuth, withTransaction, type SecretBox } from '../db/index.ts';
 import {
   asClientEmail,
   asInboundId,
@@ -58,33 +58,6 @@ interface KeyRow {
   previous_kind: string | null;
   quota_period_id: string | null;
   quota_baseline_bytes: string | null;
-}
-
-/** Thrown when a `panels.auth` value has an unexpected shape (the panel cannot be reached). */
-export class PanelAuthParseError extends Error {
-  readonly panelId: string;
-  constructor(panelId: string) {
-    super(`panel ${panelId}: auth must be {kind:"password",username,password} or {kind:"token",token}`);
-    this.name = 'PanelAuthParseError';
-    this.panelId = panelId;
-  }
-}
-
-function parseAuth(panelId: string, raw: unknown): PanelConnection['auth'] {
-  if (typeof raw === 'object' && raw !== null) {
-    const record = raw as Record<string, unknown>;
-    if (record['kind'] === 'token' && typeof record['token'] === 'string') {
-      return { kind: 'token', token: record['token'] };
-    }
-    if (
-      record['kind'] === 'password' &&
-      typeof record['username'] === 'string' &&
-      typeof record['password'] === 'string'
-    ) {
-      return { kind: 'password', username: record['username'], password: record['password'] };
-    }
-  }
-  throw new PanelAuthParseError(panelId);
 }
 
 /**
@@ -171,13 +144,14 @@ const SNAPSHOT_CHUNK_ROWS = 5_000;
 /**
  * Reads a snapshot of `panelIds` (every enabled panel when undefined) with `graceMs` of grace: every
  * key of those panels, or, for a targeted pass, only the keys of `userIds`. Disabled panels are left
- * out; their keys are not touched.
+ * out; their keys are not touched. `secrets` opens sealed panel credentials.
  */
 export async function readSnapshot(
   pool: pg.Pool,
   panelIds: ReadonlyArray<PanelId> | undefined,
   graceMs: number,
   userIds?: ReadonlyArray<UserId>,
+  secrets?: SecretBox,
 ): Promise<SnapshotRead> {
   return withTransaction(
     pool,
@@ -202,7 +176,8 @@ export async function readSnapshot(
           id: panelId,
           name: row.name,
           baseUrl: row.base_url,
-          auth: parseAuth(row.id, row.auth),
+          // Through the panels repository: sealed credentials are opened there (throws PanelAuthError).
+          auth: openPanelAuth(row.id, row.auth, secrets),
           apiGeneration:
             row.api_generation === 'g1' || row.api_generation === 'g2'
               ? (row.api_generation satisfies ApiGeneration)
@@ -309,8 +284,9 @@ async function readTargetedExtras(
     is_enabled: boolean;
     settings: Record<string, unknown>;
     stream_settings: Record<string, unknown>;
+    disable_flow: boolean;
   }>(
-    `select panel_id::text, inbound_id, protocol, port, remark, is_enabled, settings, stream_settings
+    `select panel_id::text, inbound_id, protocol, port, remark, is_enabled, settings, stream_settings, disable_flow
      from inbounds where panel_id = any($1::bigint[])`,
     [panelIds],
   );
@@ -328,6 +304,7 @@ async function readTargetedExtras(
       isEnabled: row.is_enabled,
       settings: row.settings,
       streamSettings: row.stream_settings,
+      isFlowDisabled: row.disable_flow,
     });
     storedInbounds.set(panelId, list);
   }

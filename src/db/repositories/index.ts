@@ -41,11 +41,13 @@ export {
 } from './orders.ts';
 export {
   issueKey,
+  replaceKey,
   revokeKey,
   KEY_PROTOCOLS,
   type IssueKeyOutcome,
   type IssueKeyRequest,
   type IssuedKey,
+  type ReplaceKeyOutcome,
   type RevokeKeyOutcome,
 } from './issue-key.ts';
 export {
@@ -54,7 +56,31 @@ export {
   type MismatchedPayment,
   type PaymentStatusCount,
 } from './payment-status.ts';
-export { addPanel, type NewPanel, type PanelAuth } from './panels.ts';
+export {
+  addPanel,
+  countUnsealedPanels,
+  openPanelAuth,
+  rekeyPanels,
+  sealPanelAuth,
+  PanelAuthError,
+  type NewPanel,
+  type PanelAuth,
+  type RekeyReport,
+} from './panels.ts';
+export {
+  DuplicatePanelNameError,
+  findPanelByName,
+  listPanels,
+  loadPanelConnection,
+  recordPanelInbounds,
+  removePanel,
+  updatePanel,
+  type PanelInboundRow,
+  type PanelPatch,
+  type PanelSummary,
+  type RemovePanelOutcome,
+  type StoredPanelConnection,
+} from './panels.ts';
 export { findReceiptContact, saveReceiptContact, type ReceiptContact } from './receipt-contact.ts';
 export {
   claimRenewalCharges,
