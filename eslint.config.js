@@ -274,6 +274,28 @@ export default tseslint.config(
     },
   },
   {
+    files: ['src/payments/**/*.ts'],
+    rules: {
+      'no-restricted-imports': ban([
+        [
+          [
+            'pg',
+            'pg-listen',
+            'grammy',
+            '**/db/**',
+            '**/bot/**',
+            '**/webhooks/**',
+            '**/xui/**',
+            '**/reconciler/**',
+            '**/sources/**',
+            '**/cli/**',
+          ],
+          'payments only calls provider APIs: no database, no Telegram, no panels',
+        ],
+      ]),
+    },
+  },
+  {
     files: ['src/shared/**/*.ts', 'src/config/**/*.ts'],
     rules: {
       'no-restricted-imports': ban([
@@ -281,6 +303,27 @@ export default tseslint.config(
           NOT_DOMAIN.filter((p) => p !== '**/shared/**' && p !== '**/config/**').concat(['**/domain/**']),
           'leaf module',
         ],
+      ]),
+    },
+  },
+  {
+    files: ['src/panels/**/*.ts'],
+    rules: {
+      'no-restricted-imports': ban([
+        [
+          [
+            'pg',
+            'pg-listen',
+            'grammy',
+            '**/bot/**',
+            '**/webhooks/**',
+            '**/sources/**',
+            '**/metrics/**',
+            '**/cli/**',
+          ],
+          'panel administration checks panels and goes through db; the CLI and the console call it',
+        ],
+        SIMULATOR,
       ]),
     },
   },

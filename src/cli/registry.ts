@@ -11,7 +11,7 @@ import { keysCommand } from './commands/keys.ts';
 import { plansCommand } from './commands/plans.ts';
 import { usersCommand } from './commands/users.ts';
 import { heldCommand } from './commands/held.ts';
-import { paymentsCommand } from './commands/payments.ts';
+import { paymentsCommand } from './commands/payments-list.ts';
 import { compensateCommand } from './commands/compensate.ts';
 import { consoleCommand } from './commands/console.ts';
 import { versionCommand } from './commands/version.ts';

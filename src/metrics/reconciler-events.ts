@@ -13,6 +13,9 @@ export function reconcilerMetrics(metrics: Metrics): Required<ReconcilerEvents> 
     panelRead: ({ panel, up }) => {
       metrics.get('panelUp').set({ panel }, up ? 1 : 0);
     },
+    panelVersion: ({ panel, isTested }) => {
+      metrics.get('panelVersionUntested').set({ panel }, isTested === false ? 1 : 0);
+    },
     panelRequest: ({ panel, op, outcome, durationSeconds }) => {
       metrics.get('panelRequestDuration').observe({ panel, op, outcome }, durationSeconds);
     },

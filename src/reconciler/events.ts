@@ -14,6 +14,8 @@ export type RunOutcome = 'ok' | 'partial' | 'error';
 export interface ReconcilerEvents {
   runFinished?(event: { trigger: Trigger; outcome: RunOutcome; durationSeconds: number }): void;
   panelRead?(event: { panel: string; up: boolean }): void;
+  /** The version a panel reports; `isTested` false when it lies outside the tested range (warn). */
+  panelVersion?(event: { panel: string; version: string | null; isTested: boolean | null }): void;
   /** One HTTP exchange with a panel (reported by the panel client factory the daemon builds). */
   panelRequest?(event: { panel: string; op: string; outcome: string; durationSeconds: number }): void;
   /**

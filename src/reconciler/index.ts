@@ -1,4 +1,11 @@
-export type { PanelConnection, NewClient, BulkResult, PanelClient, PanelClientFactory } from './ports.ts';
+export type {
+  PanelConnection,
+  NewClient,
+  BulkResult,
+  PanelClient,
+  PanelClientFactory,
+  PanelVersionInfo,
+} from './ports.ts';
 export type * from './store.ts';
 export {
   createWorkQueue,
