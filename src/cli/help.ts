@@ -53,22 +53,41 @@ export const BUILTIN_HELP: Readonly<Record<string, CommandHelp>> = {
   },
   panels: {
     description:
-      'Registers a 3x-ui panel (the reconciler detects its API generation and reads its inbounds) or lists panels. Passwords and tokens may come from KEYWARDEN_PANEL_PASSWORD / KEYWARDEN_PANEL_TOKEN instead of flags (flags end up in shell history).',
+      'Registers, checks, changes, suspends and removes 3x-ui panels. add and update check the panel (reachable, credentials, API) before saving unless --no-check. Passwords and tokens may come from KEYWARDEN_PANEL_PASSWORD / KEYWARDEN_PANEL_TOKEN instead of flags (flags end up in shell history).',
     flags: {
       name: { description: 'add: a unique panel name (A-Z, a-z, 0-9, . _ -)' },
-      url: { description: 'add: the panel URL including its web base path' },
-      username: { description: 'add: panel login (with --password)' },
-      password: { description: 'add: panel password', default: 'KEYWARDEN_PANEL_PASSWORD' },
+      url: { description: 'add/update: the panel URL including its web base path' },
+      username: { description: 'add/update: panel login (with --password)' },
+      password: { description: 'add/update: panel password', default: 'KEYWARDEN_PANEL_PASSWORD' },
       token: {
-        description: 'add: API token (3x-ui v3+) instead of a login',
+        description: 'add/update: API token (3x-ui v3+) instead of a login',
         default: 'KEYWARDEN_PANEL_TOKEN',
       },
-      suspended: { description: 'add: observe only, never write to this panel', default: 'off' },
+      'ca-file': {
+        description: 'add/update: PEM file of the CA that signed the panel certificate',
+        default: 'system CAs',
+      },
+      'insecure-skip-verify': {
+        description: 'add/update: do not verify the panel TLS certificate',
+        default: 'off',
+      },
+      'verify-tls': { description: 'update: verify the TLS certificate again', default: 'off' },
+      'public-host': { description: 'add/update: the host put in connection links', default: 'the URL host' },
+      suspend: { description: 'add/update: observe only, never write to this panel', default: 'off' },
+      suspended: { description: 'add: the 0.1 spelling of --suspend', default: 'off' },
+      resume: { description: 'update: write to the panel again', default: 'off' },
+      'no-check': { description: 'add/update: save without checking the panel first', default: 'off' },
+      force: {
+        description: 'remove: also revoke its live keys (nothing is deleted from the panel)',
+        default: 'off',
+      },
       json: JSON_FLAG,
     },
     examples: [
       'KEYWARDEN_PANEL_PASSWORD=... keywarden panels add --name de-1 --url https://de-1.example.com:2053/secret/ --username admin',
-      'keywarden panels list',
+      'keywarden panels test de-1',
+      'keywarden panels update de-1 --suspend',
+      'keywarden panels list --json',
     ],
   },
   grant: {
