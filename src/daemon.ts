@@ -238,6 +238,10 @@ export async function startReconcilerDaemon(options: ReconcilerDaemonOptions): P
     onDisconnected: () => {
       events.listenerConnected({ connected: false });
     },
+    probeIntervalMs: config.listenerProbeIntervalMs,
+    onProbeFailed: () => {
+      events.listenerProbeFailed();
+    },
   });
   events.listenerConnected({ connected: false });
 

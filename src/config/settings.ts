@@ -210,6 +210,12 @@ export const SETTINGS = {
     default: '10s',
     doc: 'A replica that cannot confirm its panel locks for this long stops writing to those panels.',
   }),
+  listenerProbeIntervalMs: setting({
+    env: 'KEYWARDEN_LISTENER_PROBE_INTERVAL',
+    parse: positiveDuration,
+    default: '5s',
+    doc: 'The NOTIFY listener sends itself a notification this often; one that does not come back within the same time counts as a frozen connection: reconnect and full pass.',
+  }),
 
   // — panels
   panelTimeoutMs: setting({

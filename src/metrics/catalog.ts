@@ -118,6 +118,12 @@ export const METRICS = {
     help: '1 while the NOTIFY listener is connected to PostgreSQL.',
     labels: [],
   },
+  listenerProbeFailures: {
+    name: 'keywarden_listener_probe_failures_total',
+    type: 'counter',
+    help: 'Liveness probes of the NOTIFY listener that did not come back in time (each one reconnects the listener).',
+    labels: [],
+  },
   payments: {
     name: 'keywarden_payments_total',
     type: 'counter',

@@ -59,5 +59,8 @@ export function reconcilerMetrics(metrics: Metrics): Required<ReconcilerEvents> 
     listenerConnected: ({ connected }) => {
       metrics.get('listenerConnected').set(connected ? 1 : 0);
     },
+    listenerProbeFailed: () => {
+      metrics.get('listenerProbeFailures').inc();
+    },
   };
 }

@@ -36,4 +36,6 @@ export interface ReconcilerEvents {
   notification?(): void;
   nextBoundary?(event: { at: Date | null }): void;
   listenerConnected?(event: { connected: boolean }): void;
+  /** The listener's self-NOTIFY did not come back in time; it reconnects. */
+  listenerProbeFailed?(): void;
 }
