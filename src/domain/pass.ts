@@ -44,13 +44,14 @@ export function planPass(
     if (read.kind === 'unknown') {
       return { kind: 'unknown', panelId, cause: read.cause };
     }
-    const { clients } = read.observation;
+    const { clients, clockOffsetMs } = read.observation;
     const desired = (keysByPanel.get(panelId) ?? []).map((key) => {
       const client = clients.get(key.email);
       return computeDesired(
         key,
         policy,
         client === undefined ? undefined : client.upBytes + client.downBytes,
+        clockOffsetMs,
       );
     });
     return planPanel(diffPanel(panelId, desired, read.observation));

@@ -124,6 +124,12 @@ export const METRICS = {
     help: 'Liveness probes of the NOTIFY listener that did not come back in time (each one reconnects the listener).',
     labels: [],
   },
+  panelClockOffset: {
+    name: 'keywarden_panel_clock_offset_seconds',
+    type: 'gauge',
+    help: "The panel's clock minus keywarden's, estimated from its HTTP Date headers (positive: the panel is ahead).",
+    labels: ['panel'],
+  },
   payments: {
     name: 'keywarden_payments_total',
     type: 'counter',

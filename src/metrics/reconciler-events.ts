@@ -10,8 +10,11 @@ export function reconcilerMetrics(metrics: Metrics): Required<ReconcilerEvents> 
       metrics.get('reconcileRuns').inc({ trigger, outcome });
       metrics.get('reconcileDuration').observe({ trigger }, durationSeconds);
     },
-    panelRead: ({ panel, up }) => {
+    panelRead: ({ panel, up, clockOffsetMs }) => {
       metrics.get('panelUp').set({ panel }, up ? 1 : 0);
+      if (clockOffsetMs !== undefined) {
+        metrics.get('panelClockOffset').set({ panel }, clockOffsetMs / 1000);
+      }
     },
     panelRequest: ({ panel, op, outcome, durationSeconds }) => {
       metrics.get('panelRequestDuration').observe({ panel, op, outcome }, durationSeconds);

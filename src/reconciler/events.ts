@@ -14,7 +14,8 @@ export type RunOutcome = 'ok' | 'partial' | 'error';
 /** Listener for reconciler events; every method is optional. */
 export interface ReconcilerEvents {
   runFinished?(event: { trigger: Trigger; outcome: RunOutcome; durationSeconds: number }): void;
-  panelRead?(event: { panel: string; up: boolean }): void;
+  /** A panel read; `clockOffsetMs` is the panel's clock minus ours when known. */
+  panelRead?(event: { panel: string; up: boolean; clockOffsetMs?: number }): void;
   /** One HTTP exchange with a panel (reported by the panel client factory the daemon builds). */
   panelRequest?(event: { panel: string; op: string; outcome: string; durationSeconds: number }): void;
   /** After a full pass over a panel: keys by desired state and reason, drift by kind, held count. */

@@ -29,7 +29,11 @@ export function createPanelReader(options: PanelReaderOptions): ReadPanel {
       const observation = await timed(panel.name, 'observe', () =>
         client.observe(AbortSignal.any([signal, AbortSignal.timeout(options.panelReadTimeoutMs)])),
       );
-      events.panelRead?.({ panel: panel.name, up: true });
+      events.panelRead?.({
+        panel: panel.name,
+        up: true,
+        ...(observation.clockOffsetMs === undefined ? {} : { clockOffsetMs: observation.clockOffsetMs }),
+      });
       return { kind: 'observed', observation };
     } catch (error) {
       const cause = toError(error).message;

@@ -58,6 +58,9 @@ export interface PanelClientOptions {
 /** Default login backoff: attempts at ≥0, 30, 90, 210, 450 s… — at most 4 in any 5 minutes (§2.1). */
 export const DEFAULT_LOGIN_BACKOFF = { baseMs: 60_000, maxMs: 15 * 60_000 } as const satisfies BackoffPolicy;
 
+/** Clock offset samples kept per panel (the estimate is their median). */
+const CLOCK_SAMPLES = 9;
+
 /** A request body: JSON, or a form (G1 login). */
 export type RequestBody =
   | { readonly kind: 'json'; readonly value: unknown }
@@ -133,6 +136,8 @@ export class PanelHttp {
   private loginInFlight: Promise<void> | undefined;
   private loginFailures = 0;
   private loginBlockedUntilMs = 0;
+  /** Recent clock offset samples (panel minus ours, ms), newest last. */
+  private readonly clockSamples: number[] = [];
 
   constructor(connection: PanelConnection, options: PanelClientOptions) {
     this.connection = connection;
@@ -323,6 +328,7 @@ export class PanelHttp {
     const timeout = AbortSignal.timeout(this.options.timeoutMs);
     const combined = AbortSignal.any([signal, timeout]);
     const started = performance.now();
+    const sentAtMs = this.now();
     let outcome = 'transport';
     try {
       const response = await request(new URL(path, this.connection.baseUrl), {
@@ -337,6 +343,7 @@ export class PanelHttp {
       const setCookies =
         rawSetCookie === undefined ? [] : Array.isArray(rawSetCookie) ? rawSetCookie : [rawSetCookie];
       this.storeCookies(setCookies);
+      this.sampleClock(response.headers['date'], sentAtMs, this.now());
       const rawType = response.headers['content-type'];
       const contentType = typeof rawType === 'string' ? rawType : '';
       const raw: RawResponse = { status: response.statusCode, contentType, body: text, setCookies };
@@ -362,6 +369,34 @@ export class PanelHttp {
         durationMs,
       });
     }
+  }
+
+  /**
+   * Records one clock sample from a `Date` header: the panel stamped it somewhere between sending
+   * and receiving, truncated to the second, so the estimate is the header + 0.5 s minus the midpoint.
+   */
+  private sampleClock(header: string | string[] | undefined, sentAtMs: number, receivedAtMs: number): void {
+    const panelMs = typeof header === 'string' ? Date.parse(header) : Number.NaN;
+    if (Number.isNaN(panelMs)) {
+      return;
+    }
+    this.clockSamples.push(panelMs + 500 - (sentAtMs + receivedAtMs) / 2);
+    if (this.clockSamples.length > CLOCK_SAMPLES) {
+      this.clockSamples.shift();
+    }
+  }
+
+  /**
+   * The panel's clock minus ours in ms (positive: the panel is ahead): the median of the last
+   * samples, rounded to the second; undefined before any answer carried a `Date` header.
+   */
+  clockOffsetMs(): number | undefined {
+    if (this.clockSamples.length === 0) {
+      return undefined;
+    }
+    const sorted = [...this.clockSamples].sort((a, b) => a - b);
+    const median = sorted[Math.floor(sorted.length / 2)] ?? 0;
+    return Math.round(median / 1000) * 1000;
   }
 
   /** Logs a notable, non-error event about this panel at info level. */

@@ -79,6 +79,8 @@ export interface SimulatedPanelOptions {
   readonly latencyMs?: number;
   /** Clock in ms since the epoch; default Date.now. */
   readonly now?: () => number;
+  /** How far the panel's clock is ahead of `now` (negative: behind), ms. Default 0. */
+  readonly clockOffsetMs?: number;
 }
 
 /** A running simulated panel. */
@@ -112,6 +114,11 @@ export interface SimulatedPanel {
   setFault(fault: SimulatedFault, scope?: FaultScope): Promise<void>;
   clearFault(): Promise<void>;
   setLatency(ms: number): void;
+  /**
+   * Sets the panel's clock offset (ms ahead of the real clock): its traffic job, its timestamps and
+   * the HTTP `Date` header all follow the skewed clock, as on a panel host with a wrong clock.
+   */
+  setClockOffset(ms: number): void;
   /** Requests so far (copy). */
   requests(): ReadonlyArray<LoggedRequest>;
   clearRequests(): void;
@@ -229,7 +236,9 @@ const empty = (status: number): Answer => ({ status, body: '' });
 export async function startSimulatedPanel(options: SimulatedPanelOptions): Promise<SimulatedPanel> {
   const generation = options.generation;
   const base = normaliseBase(options.webBasePath);
-  const now = options.now ?? Date.now;
+  const baseNow = options.now ?? Date.now;
+  let clockOffsetMs = options.clockOffsetMs ?? 0;
+  const now = (): number => baseNow() + clockOffsetMs;
   const model = new PanelModel(
     generation,
     now,
@@ -710,6 +719,8 @@ export async function startSimulatedPanel(options: SimulatedPanelOptions): Promi
       }
     }
     res.statusCode = answer.status;
+    // Go's net/http writes the Date header from the host clock; a skewed panel host shows it here.
+    res.setHeader('date', new Date(now()).toUTCString());
     for (const [name, value] of Object.entries(answer.headers ?? {})) {
       res.setHeader(name, value);
     }
@@ -906,6 +917,9 @@ export async function startSimulatedPanel(options: SimulatedPanelOptions): Promi
     },
     setLatency: (ms) => {
       latencyMs = ms;
+    },
+    setClockOffset: (ms) => {
+      clockOffsetMs = ms;
     },
     requests: () => [...log],
     clearRequests: () => {
