@@ -22,12 +22,14 @@ import {
 import {
   createController,
   type Controller,
+  type LoginGuard,
   type PanelClientFactory,
   type ReconcilerEvents,
   type Trigger,
 } from './reconciler/index.ts';
 import {
   createExpiryTimer,
+  createLoginGuard,
   createPostgresStore,
   startAdvisoryLeadership,
   startListener,
@@ -75,10 +77,12 @@ export function createXuiPanelClients(
   config: Config,
   logger: Logger,
   events: ReconcilerEvents,
+  loginGuard?: LoginGuard,
 ): PanelClientFactory {
   return createPanelClientFactory({
     timeoutMs: config.panelTimeoutMs,
     logger,
+    ...(loginGuard === undefined ? {} : { loginGuard }),
     onRequest: (event) => {
       events.panelRequest?.({
         panel: event.panel,
@@ -99,7 +103,8 @@ export async function startReconcilerDaemon(options: ReconcilerDaemonOptions): P
   const events = reconcilerMetrics(metrics);
   const store = createPostgresStore(pool, config.graceMs);
   const panelClients =
-    options.panelClients ?? createXuiPanelClients(config, options.logger.child({ component: 'xui' }), events);
+    options.panelClients ??
+    createXuiPanelClients(config, options.logger.child({ component: 'xui' }), events, createLoginGuard(pool));
   const panelNames = new Map<PanelId, string>();
   const runController = new AbortController();
   // A pooled connection terminated while checked out emits 'error' with no listener (pg-pool removes

@@ -3,7 +3,7 @@ import { createXuiPanelClients } from '../daemon.ts';
 import type { Pool } from '../db/index.ts';
 import { describeAction, type PanelPlan } from '../domain/index.ts';
 import { createController, everyPanelOwned, type PassReport } from '../reconciler/index.ts';
-import { createPostgresStore } from '../sources/index.ts';
+import { createLoginGuard, createPostgresStore } from '../sources/index.ts';
 import type { CommandContext } from './command.ts';
 import { formatTable } from './pool.ts';
 import { fingerprintHeld } from '../domain/index.ts';
@@ -13,7 +13,13 @@ export async function runOnePass(context: CommandContext, pool: Pool, dryRun: bo
   const { config } = context;
   const controller = createController({
     store: createPostgresStore(pool, config.graceMs),
-    panelClients: createXuiPanelClients(config, context.logger.child({ component: 'xui' }), {}),
+    // The login guard shares failed logins with the daemon and other runs (no lockout by repetition).
+    panelClients: createXuiPanelClients(
+      config,
+      context.logger.child({ component: 'xui' }),
+      {},
+      createLoginGuard(pool),
+    ),
     // A one-off pass acts on every panel: writes are absolute, so overlapping a running daemon is safe.
     leadership: everyPanelOwned,
     policy: {

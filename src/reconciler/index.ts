@@ -5,6 +5,8 @@ export type {
   BulkResult,
   PanelClient,
   PanelClientFactory,
+  LoginBlock,
+  LoginGuard,
 } from './ports.ts';
 export type * from './store.ts';
 export {

@@ -89,10 +89,16 @@ export class PanelAuthError extends PanelError {
   constructor(
     context: PanelErrorContext,
     reason: AuthFailureReason,
-    details: { readonly status?: number; readonly retryAfterMs?: number; readonly cause?: unknown } = {},
+    details: {
+      readonly status?: number;
+      readonly retryAfterMs?: number;
+      readonly cause?: unknown;
+      /** One more sentence for the operator (what is held back and until when). */
+      readonly detail?: string;
+    } = {},
   ) {
     super(
-      `authentication failed (${reason}${details.status === undefined ? '' : `, HTTP ${String(details.status)}`})`,
+      `authentication failed (${reason}${details.status === undefined ? '' : `, HTTP ${String(details.status)}`})${details.detail === undefined ? '' : `: ${details.detail}`}`,
       context,
       details.cause,
     );

@@ -10,11 +10,12 @@
  * retry (§2.2). A refused login arms a backoff (§2.1: 5 failures in 5 min lock the account for
  * 15 min), during which calls fail fast with `login-backoff` instead of hitting the panel.
  */
+import { createHash } from 'node:crypto';
 import { Agent, errors as undiciErrors, request, type Dispatcher } from 'undici';
 import type { Logger } from 'pino';
 import { backoffDelayMs, type BackoffPolicy } from '../shared/index.ts';
 import type { PanelId } from '../domain/ids.ts';
-import type { PanelConnection } from '../reconciler/ports.ts';
+import type { LoginBlock, LoginGuard, PanelConnection } from '../reconciler/ports.ts';
 import {
   PanelAuthError,
   PanelRefusedError,
@@ -53,6 +54,11 @@ export interface PanelClientOptions {
   readonly maxConnections?: number;
   /** Clock for the login backoff, ms since the epoch; default Date.now. */
   readonly now?: () => number;
+  /**
+   * Failed-login state shared across processes (PostgreSQL in the daemon and the CLI). When set, a
+   * login is tried only when the guard allows it, and every refusal is recorded there.
+   */
+  readonly loginGuard?: LoginGuard;
 }
 
 /** Default login backoff: attempts at ≥0, 30, 90, 210, 450 s… — at most 4 in any 5 minutes (§2.1). */
@@ -232,6 +238,26 @@ export class PanelHttp {
     if (waitMs > 0) {
       throw new PanelAuthError(this.context('login'), 'login-backoff', { retryAfterMs: waitMs });
     }
+    const guard = this.options.loginGuard;
+    const credentialsHash = createHash('sha256').update(`${auth.username}\0${auth.password}`).digest('hex');
+    if (guard !== undefined) {
+      let block: LoginBlock | null;
+      try {
+        block = await guard.beforeLogin(this.connection.id, credentialsHash);
+      } catch (thrown: unknown) {
+        // Without the shared state another process may be failing right now: do not risk the lockout.
+        throw new PanelAuthError(this.context('login'), 'login-backoff', {
+          cause: thrown,
+          detail: 'the shared login state could not be read, so no login is tried',
+        });
+      }
+      if (block !== null) {
+        throw new PanelAuthError(this.context('login'), 'login-backoff', {
+          retryAfterMs: Math.max(0, block.until.getTime() - this.now()),
+          detail: describeLoginBlock(block),
+        });
+      }
+    }
     this.cookies.clear();
     this.csrfToken = undefined;
     this.hasSession = false;
@@ -252,10 +278,28 @@ export class PanelHttp {
       const delayMs = backoffDelayMs(this.loginFailures, this.options.loginBackoff ?? DEFAULT_LOGIN_BACKOFF);
       this.loginBlockedUntilMs = this.now() + delayMs;
       this.log.warn({ failures: this.loginFailures, retryInMs: delayMs }, 'panel login refused, backing off');
-      throw new PanelAuthError(this.context('login'), 'login-rejected', { status: 200 });
+      let detail: string | undefined;
+      if (guard !== undefined) {
+        try {
+          const block = await guard.loginRefused(this.connection.id, credentialsHash);
+          this.loginBlockedUntilMs = Math.max(this.loginBlockedUntilMs, block.until.getTime());
+          detail = `next login not before ${block.until.toISOString()}; check the panel's username and password`;
+        } catch (thrown: unknown) {
+          this.log.error({ err: thrown }, 'recording a refused panel login failed');
+        }
+      }
+      throw new PanelAuthError(this.context('login'), 'login-rejected', {
+        status: 200,
+        ...(detail === undefined ? {} : { detail }),
+      });
     }
     this.loginFailures = 0;
     this.loginBlockedUntilMs = 0;
+    if (guard !== undefined) {
+      await guard.loginSucceeded(this.connection.id).catch((thrown: unknown) => {
+        this.log.warn({ err: thrown }, 'clearing the shared failed-login state failed');
+      });
+    }
     this.hasSession = true;
     this.sessionVersion++;
     this.log.debug({ hasCsrf: this.hasCsrfToken() }, 'panel login succeeded');
@@ -410,6 +454,16 @@ export class PanelHttp {
       await this.dispatcher.close();
     }
   }
+}
+
+/** The one-line reason a login is held back, for `plan`, `reconcile --once` and the logs. */
+function describeLoginBlock(block: LoginBlock): string {
+  const failures = `${String(block.failures)} refused login${block.failures === 1 ? '' : 's'} in a row`;
+  return (
+    `not trying: ${failures} with these credentials (${String(block.recentFailures)} in the last 5 min), next try after ` +
+    `${block.until.toISOString()} (3x-ui locks the account for 15 min after 5 failures in 5 min); ` +
+    `check the panel's username and password`
+  );
 }
 
 function classifyOutcome(response: RawResponse): string {
