@@ -16,6 +16,13 @@ const NOT_DOMAIN = [
   '**/config/**',
   '**/shared/**',
   '**/cli/**',
+  '**/simulator/**',
+];
+
+/** The simulated panel: production code never imports it (only src/demo, bench and tests). */
+const SIMULATOR = [
+  ['**/simulator/**'],
+  'production code never imports the simulator (only src/demo, bench, tests)',
 ];
 
 export default tseslint.config(
@@ -33,6 +40,23 @@ export default tseslint.config(
       '@typescript-eslint/consistent-type-imports': 'error',
       '@typescript-eslint/restrict-template-expressions': ['error', { allowNumber: true }],
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+    },
+  },
+  {
+    files: ['src/**/*.ts'],
+    ignores: ['src/demo/**', 'src/simulator/**'],
+    rules: { 'no-restricted-imports': ban([SIMULATOR]) },
+  },
+  {
+    files: ['src/simulator/**/*.ts'],
+    rules: {
+      'no-restricted-imports': ban([
+        [
+          [...NOT_DOMAIN.filter((p) => p !== '**/simulator/**'), '**/domain/**', '**/demo/**'],
+          'the simulator shares no code with keywarden: a fake built from the code under test agrees with its bugs',
+        ],
+        [['pg', 'pg-listen', 'undici', 'grammy', 'pino'], 'the simulator is a plain node:http server'],
+      ]),
     },
   },
   {
@@ -59,6 +83,7 @@ export default tseslint.config(
           ['**/sources/**', '**/xui/**', '**/db/**', '**/bot/**', '**/webhooks/**', '**/metrics/**'],
           'adapters depend on the reconciler, not the other way',
         ],
+        SIMULATOR,
       ]),
     },
   },
@@ -70,6 +95,7 @@ export default tseslint.config(
           ['undici', 'pg-listen', '**/xui/**', '**/reconciler/**', '**/sources/**'],
           'writers write rows; they never call a panel',
         ],
+        SIMULATOR,
       ]),
     },
   },
@@ -81,6 +107,7 @@ export default tseslint.config(
           ['pg', 'pg-listen', 'grammy', '**/db/**', '**/bot/**', '**/webhooks/**', '**/sources/**'],
           'xui knows panels, nothing about subscriptions',
         ],
+        SIMULATOR,
       ]),
     },
   },

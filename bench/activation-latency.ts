@@ -10,7 +10,7 @@
  */
 import { loadConfig } from '../src/config/index.ts';
 import { startReconcilerDaemon } from '../src/daemon.ts';
-import { startSimulatedPanel } from '../src/xui/simulator/index.ts';
+import { startSimulatedPanel } from '../src/simulator/index.ts';
 import { createBenchDatabase, insertKeysWithClients, percentile, silentLogger } from './support.ts';
 
 const commits = Number(process.argv[2] ?? 1_000);

@@ -13,7 +13,7 @@
  */
 import { loadConfig } from '../src/config/index.ts';
 import { startReconcilerDaemon } from '../src/daemon.ts';
-import { startSimulatedPanel } from '../src/xui/simulator/index.ts';
+import { startSimulatedPanel } from '../src/simulator/index.ts';
 import { createBenchDatabase, insertKeysWithClients, silentLogger } from './support.ts';
 
 const keyCount = Number(process.argv[2] ?? 10_000);

@@ -4,7 +4,7 @@ import { Writable } from 'node:stream';
 import pg from 'pg';
 import { migrate } from '../src/db/index.ts';
 import { createLogger, type Logger } from '../src/shared/index.ts';
-import type { SimulatedPanel } from '../src/xui/simulator/index.ts';
+import type { SimulatedPanel } from '../src/simulator/index.ts';
 
 /** A migrated scratch database on the server of DATABASE_URL (or TEST_DATABASE_URL). */
 export interface BenchDatabase {

@@ -11,7 +11,7 @@ import { fork, type ChildProcess } from 'node:child_process';
 import { pino } from 'pino';
 import { asClientEmail, asPanelId } from '../src/domain/ids.ts';
 import { createPanelClient } from '../src/xui/index.ts';
-import { startSimulatedPanel, type SimulatedPanel } from '../src/xui/simulator/index.ts';
+import { startSimulatedPanel, type SimulatedPanel } from '../src/simulator/index.ts';
 
 interface StartMessage {
   readonly cmd: 'start';

@@ -24,7 +24,7 @@ import {
   type EmbeddedPostgres,
 } from '../db/index.ts';
 import { toError, type Logger } from '../shared/index.ts';
-import { startSimulatedPanel } from '../xui/simulator/index.ts';
+import { startSimulatedPanel } from '../simulator/index.ts';
 import { narrateEvents, playScript } from './script.ts';
 import { seedDemo } from './seed.ts';
 

@@ -4,7 +4,7 @@ import type { App } from '../app.ts';
 import { encodeOrderReference } from '../domain/index.ts';
 import { sleep, toError, type Logger } from '../shared/index.ts';
 import { signGenericWebhook } from '../webhooks/index.ts';
-import type { SimulatedPanel } from '../xui/simulator/index.ts';
+import type { SimulatedPanel } from '../simulator/index.ts';
 import { DEMO_ENVIRONMENT } from './environment.ts';
 import type { Cast } from './seed.ts';
 

@@ -1,6 +1,6 @@
 /**
  * The 3x-ui panel adapter: implements the reconciler's PanelClient port for both API generations
- * (reference/xui-api.md). The simulated panel lives in ./simulator (import `src/xui/simulator/index.ts`).
+ * (reference/xui-api.md). The simulated panel is src/simulator (tests, bench and the demo only).
  */
 export { createPanelClient, createPanelClientFactory, isClientNotFoundError } from './panel-client.ts';
 export {

@@ -13,7 +13,7 @@ import {
   PanelAuthError,
   PanelRefusedError,
 } from '../../src/xui/index.ts';
-import type { SimulatedPanel } from '../../src/xui/simulator/index.ts';
+import type { SimulatedPanel } from '../../src/simulator/index.ts';
 import { connectionTo, startFake, testClientOptions, type ContractTarget } from './targets.ts';
 
 const DAY_MS = 86_400_000;

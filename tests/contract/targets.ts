@@ -10,7 +10,7 @@ import {
   startSimulatedPanel,
   type SimulatedPanel,
   type SimulatedPanelOptions,
-} from '../../src/xui/simulator/index.ts';
+} from '../../src/simulator/index.ts';
 
 /** A panel under test and a client connected to it. */
 export interface ContractTarget {

@@ -9,7 +9,7 @@ import { loadConfig, type Config } from '../../src/config/index.ts';
 import { startReconcilerDaemon, type ReconcilerDaemon } from '../../src/daemon.ts';
 import { asPanelId, type PanelId } from '../../src/domain/index.ts';
 import { createLogger, type Logger } from '../../src/shared/index.ts';
-import { startSimulatedPanel, type SimulatedPanel } from '../../src/xui/simulator/index.ts';
+import { startSimulatedPanel, type SimulatedPanel } from '../../src/simulator/index.ts';
 import { createTestDatabase, type TestDatabase } from './database.ts';
 
 /** A test logger (silent unless KW_TEST_LOG is set, e.g. `KW_TEST_LOG=debug`). */

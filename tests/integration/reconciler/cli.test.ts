@@ -1,7 +1,7 @@
 import { PassThrough } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../../../src/cli/main.ts';
-import { startSimulatedPanel, type SimulatedPanel } from '../../../src/xui/simulator/index.ts';
+import { startSimulatedPanel, type SimulatedPanel } from '../../../src/simulator/index.ts';
 import { useTestDatabase } from '../../support/database.ts';
 
 const database = useTestDatabase();

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { deleteClientG1, deleteClientG2 } from '../../../src/simulator/index.ts';
 import { useTestDatabase } from '../../support/database.ts';
 import {
   addSimulatedPanel,
@@ -55,8 +56,8 @@ describe.each(['g2', 'g1'] as const)('hand edits on a %s panel', (generation) =>
     const uuid = panel.sim.inspectClient(deleted.email)!.uuid;
     const removed =
       generation === 'g2'
-        ? panel.sim.model.deleteClientG2(deleted.email, false)
-        : panel.sim.model.deleteClientG1(panel.inboundId, uuid);
+        ? deleteClientG2(panel.sim.model, deleted.email, false)
+        : deleteClientG1(panel.sim.model, panel.inboundId, uuid);
     expect(removed.ok).toBe(true);
 
     const kinds = ['disabled-should-be-on', 'expiry-mismatch', 'reset-nonzero', 'missing-client'];

@@ -1,6 +1,6 @@
 import pg from 'pg';
 import { describe, expect, inject, it } from 'vitest';
-import type { SimulatedFault } from '../../../src/xui/simulator/index.ts';
+import type { SimulatedFault } from '../../../src/simulator/index.ts';
 import {
   databaseWithPanel,
   insertSeededKey,

@@ -6,7 +6,7 @@
  * It deliberately shares no code with the client's own wire mapping (src/xui/ops.ts, wire.ts), even
  * where the two look alike: a fake built from the code under test would agree with that code's bugs.
  */
-import type { PanelModel, SimClient, SimInbound, SimTraffic } from './model.ts';
+import type { PanelModel, SimClient, SimInbound, SimTraffic } from './model/store.ts';
 
 /** A client as stored in `settings.clients[]` of an inbound with this protocol. */
 export function renderSettingsClient(

@@ -1,0 +1,68 @@
+/**
+ * Routes under `{base}panel/api/` once a request is authenticated: the inbound routes both generations
+ * share, then the G1 client routes (under `inbounds/`) or the G2 ones (under `clients/`). An unknown
+ * route is 404 with an empty body (reference/xui-api.md §1).
+ */
+import { empty, envelope, failure, isRecord, json, WENT_WRONG, type Answer } from './answers.ts';
+import { routeG1 } from './g1-routes.ts';
+import { routeG2 } from './g2-routes.ts';
+import type { PanelModel } from './model/store.ts';
+import { renderInbound } from './render.ts';
+
+/** What the routes act on. */
+export interface RouteContext {
+  readonly model: PanelModel;
+  /** G2: whether `bulkEnable`/`bulkDisable` exist (v3.4.1+). */
+  readonly hasBulk: boolean;
+}
+
+/** One authenticated API request; `parts` is the path after `panel/api/`, split and decoded. */
+export interface ApiRequest {
+  readonly method: string;
+  readonly parts: ReadonlyArray<string>;
+  readonly query: URLSearchParams;
+  readonly body: unknown;
+}
+
+/** Routes one authenticated request under `panel/api/` (`route` excludes that prefix). */
+export function routeApi(
+  context: RouteContext,
+  method: string,
+  route: string,
+  query: URLSearchParams,
+  body: unknown,
+): Answer {
+  const { model } = context;
+  const parts = route.split('/').map((part) => decodeURIComponent(part));
+  const [area, action, param] = parts;
+  const request: ApiRequest = { method, parts, query, body };
+  const bodyRecord = isRecord(body) ? body : {};
+  if (area === 'inbounds') {
+    if (method === 'GET' && action === 'list' && parts.length === 2) {
+      const list = [...model.inbounds.values()].map((inbound) => renderInbound(model, inbound));
+      return json(envelope(true, '', list));
+    }
+    if (method === 'GET' && action === 'get' && param !== undefined) {
+      const inbound = model.inbounds.get(Number(param));
+      return inbound === undefined
+        ? json(envelope(false, 'Obtain (record not found)', null))
+        : json(envelope(true, '', renderInbound(model, inbound)));
+    }
+    if (method === 'POST' && action === 'setEnable' && param !== undefined) {
+      const inbound = model.inbounds.get(Number(param));
+      if (inbound === undefined) {
+        return json(failure(WENT_WRONG, 'record not found'));
+      }
+      inbound.enable = bodyRecord.enable === true || bodyRecord.enable === 'true';
+      return json(envelope(true, 'Inbound has been updated.', null));
+    }
+    if (model.generation === 'g1') {
+      return routeG1(context, request);
+    }
+    return empty(404);
+  }
+  if (area === 'clients' && model.generation === 'g2') {
+    return routeG2(context, request);
+  }
+  return empty(404);
+}
