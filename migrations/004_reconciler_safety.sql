@@ -15,3 +15,12 @@ create table panel_login_state (
   blocked_until     timestamptz,
   updated_at        timestamptz not null default now()
 );
+
+-- Inbounds that a full read of their panel no longer shows (removed by hand, panel restored from an
+-- old backup): issuing skips them, a key on one is needs-human. Null while the inbound is there.
+alter table inbounds add column missing_since timestamptz;
+
+-- Why a key needs a human (null when it does not): a drift keywarden will not or cannot fix by
+-- itself (missing inbound, identity mismatch, duplicate email, a fix the panel keeps undoing).
+-- Shown by `plan` and `status`; written by the reconciler with the rest of key_state.
+alter table key_state add column needs_human text;

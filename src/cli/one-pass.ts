@@ -1,7 +1,7 @@
 /** One reconcile pass outside the daemon, for `plan` (dry run) and `reconcile --once`. */
 import { createXuiPanelClients } from '../daemon.ts';
 import type { Pool } from '../db/index.ts';
-import { describeAction, type PanelPlan } from '../domain/index.ts';
+import { describeAction, needsHumanReason, type PanelPlan } from '../domain/index.ts';
 import { createController, everyPanelOwned, type PassReport } from '../reconciler/index.ts';
 import { createLoginGuard, createPostgresStore } from '../sources/index.ts';
 import type { CommandContext } from './command.ts';
@@ -91,6 +91,12 @@ export function reportJson(report: PassReport): unknown {
               cause: entry.cause,
             })),
             heldFingerprint: plan.held.length > 0 ? fingerprintHeld(plan.held) : null,
+            needsHuman: plan.diff.keys.flatMap((entry) => {
+              const reason = needsHumanReason(entry);
+              return reason === null
+                ? []
+                : [{ keyId: entry.desired.key.keyId, email: entry.desired.key.email, reason }];
+            }),
           },
     ),
   };
@@ -129,9 +135,23 @@ export function reportText(report: PassReport): string {
         '',
       ]),
     ];
+    const needsHuman = plan.diff.keys.flatMap((entry) => {
+      const reason = needsHumanReason(entry);
+      return reason === null ? [] : [[entry.desired.key.email, reason]];
+    });
     sections.push(
-      rows.length === 0 ? '  in sync' : formatTable(['action', 'client', 'reason', 'status', 'what'], rows),
+      rows.length === 0 && needsHuman.length === 0
+        ? '  in sync'
+        : rows.length === 0
+          ? '  no changes'
+          : formatTable(['action', 'client', 'reason', 'status', 'what'], rows),
     );
+    if (needsHuman.length > 0) {
+      sections.push(
+        `  NEEDS A HUMAN (${String(needsHuman.length)} keys keywarden will not or cannot fix):`,
+        formatTable(['client', 'why'], needsHuman),
+      );
+    }
     if (plan.held.length > 0) {
       sections.push(
         `  held plan fingerprint: ${fingerprintHeld(plan.held)} (confirm it to let these disables through)`,

@@ -9,3 +9,4 @@ export * from './desired.ts';
 export * from './diff.ts';
 export * from './plan.ts';
 export * from './pass.ts';
+export * from './needs-human.ts';

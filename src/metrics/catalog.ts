@@ -130,6 +130,12 @@ export const METRICS = {
     help: "The panel's clock minus keywarden's, estimated from its HTTP Date headers (positive: the panel is ahead).",
     labels: ['panel'],
   },
+  keysNeedsHuman: {
+    name: 'keywarden_keys_needs_human',
+    type: 'gauge',
+    help: 'Keys that need a human (drift keywarden will not or cannot fix), by panel and drift kind, as of the last full pass.',
+    labels: ['panel', 'kind'],
+  },
   payments: {
     name: 'keywarden_payments_total',
     type: 'counter',

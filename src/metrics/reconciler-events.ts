@@ -1,5 +1,5 @@
 /** Maps the reconciler's events onto the catalog metrics (labels bounded: panel names, kinds). */
-import { DESIRED_REASONS, DRIFT_KINDS } from '../domain/index.ts';
+import { DESIRED_REASONS, DRIFT_KINDS, NEEDS_HUMAN_KINDS } from '../domain/index.ts';
 import type { ReconcilerEvents } from '../reconciler/index.ts';
 import type { Metrics } from './registry.ts';
 
@@ -19,7 +19,11 @@ export function reconcilerMetrics(metrics: Metrics): Required<ReconcilerEvents> 
     panelRequest: ({ panel, op, outcome, durationSeconds }) => {
       metrics.get('panelRequestDuration').observe({ panel, op, outcome }, durationSeconds);
     },
-    panelPlanned: ({ panel, keys, drift, held, syncedAt }) => {
+    panelPlanned: ({ panel, keys, drift, needsHuman, held, syncedAt }) => {
+      const needsHumanGauge = metrics.get('keysNeedsHuman');
+      for (const kind of NEEDS_HUMAN_KINDS) {
+        needsHumanGauge.set({ panel, kind }, needsHuman.get(kind) ?? 0);
+      }
       const keyGauge = metrics.get('keys');
       for (const kind of ['enabled', 'disabled'] as const) {
         for (const reason of DESIRED_REASONS) {

@@ -23,6 +23,8 @@ export interface ReconcilerEvents {
     panel: string;
     keys: ReadonlyMap<`${'enabled' | 'disabled'}:${DesiredReason}`, number>;
     drift: ReadonlyMap<DriftKind, number>;
+    /** Keys that need a human, by the drift kind that keywarden will not or cannot fix. */
+    needsHuman: ReadonlyMap<string, number>;
     held: number;
     /** Unix seconds of this successful full pass. */
     syncedAt: number;

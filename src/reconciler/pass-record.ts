@@ -5,10 +5,10 @@
 import {
   computeDesired,
   fingerprintHeld,
+  needsHumanReason,
   type Action,
   type DesiredKey,
   type DesiredReason,
-  type DriftKind,
   type KeyDiff,
   type KeyRecord,
   type ObservedClient,
@@ -27,11 +27,6 @@ import type {
   PanelPassRecord,
   ReconcileEventRecord,
 } from './store.ts';
-
-const FIXABLE_OR_REPORTED: ReadonlySet<DriftKind> = new Set<DriftKind>([
-  'identity-mismatch',
-  'duplicate-email',
-]);
 
 function desiredJson(desired: DesiredKey, held: boolean): DesiredStateJson {
   return desired.kind === 'enabled'
@@ -112,6 +107,8 @@ export function createPanelRecorder(options: { readonly policy: ReconcilePolicy 
           failed: false,
           // Nothing was observed, so there is no new baseline to record: keep the stored one.
           quotaBaseline: null,
+          // Nothing was observed either way: keep what the last read found.
+          needsHuman: undefined,
         })),
         events: [],
         outbox: [],
@@ -127,7 +124,8 @@ export function createPanelRecorder(options: { readonly policy: ReconcilePolicy 
       const result = resultByKey.get(key.keyId);
       const held = heldByKey.get(key.keyId);
       const planned = actionByKey.get(key.keyId);
-      const reportedOnly = entry.drift.some((kind) => FIXABLE_OR_REPORTED.has(kind));
+      const needsHuman = needsHumanReason(entry);
+      const reportedOnly = needsHuman !== null;
       let converged: boolean;
       let lastError: string | null;
       if (held !== undefined) {
@@ -141,7 +139,7 @@ export function createPanelRecorder(options: { readonly policy: ReconcilePolicy 
         lastError = isWriting ? null : 'observe only: change not applied';
       } else {
         converged = entry.drift.length === 0;
-        lastError = reportedOnly ? `drift needs a human: ${entry.drift.join(', ')}` : null;
+        lastError = needsHuman === null ? null : `needs a human: ${needsHuman}`;
       }
       const observed = result?.confirmed !== undefined ? result.confirmed : entry.observed;
       return {
@@ -153,6 +151,7 @@ export function createPanelRecorder(options: { readonly policy: ReconcilePolicy 
         lastError,
         failed: result?.outcome === 'failed',
         quotaBaseline: entry.desired.baseline,
+        needsHuman,
       };
     });
     const keysById = new Map(plan.diff.keys.map((entry) => [entry.desired.key.keyId, entry.desired.key]));

@@ -5,6 +5,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import {
+  needsHumanKinds,
   planPass,
   type DesiredReason,
   type DriftKind,
@@ -226,7 +227,11 @@ export function createPass(options: PassOptions): RunPass {
         globalHeld += plan.held.filter((entry) => entry.cause === 'valve-global').length;
         const keyCounts = new Map<`${'enabled' | 'disabled'}:${DesiredReason}`, number>();
         const drift = new Map<DriftKind, number>();
+        const needsHuman = new Map<string, number>();
         for (const entry of plan.diff.keys) {
+          for (const kind of needsHumanKinds(entry)) {
+            needsHuman.set(kind, (needsHuman.get(kind) ?? 0) + 1);
+          }
           const label = `${entry.desired.kind}:${entry.desired.reason}` as const;
           keyCounts.set(label, (keyCounts.get(label) ?? 0) + 1);
           for (const kind of entry.drift) {
@@ -241,6 +246,7 @@ export function createPass(options: PassOptions): RunPass {
             panel: panel.name,
             keys: keyCounts,
             drift,
+            needsHuman,
             held: plan.held.length,
             syncedAt,
           });

@@ -83,6 +83,11 @@ export interface KeyStateRecord {
    * `quota_baseline_bytes`), or null to keep the stored one (no covering period, panel unread).
    */
   readonly quotaBaseline: QuotaBaseline | null;
+  /**
+   * Why the key needs a human (`key_state.needs_human`), null when it does not, undefined to keep
+   * the stored value (the panel was not read).
+   */
+  readonly needsHuman: string | null | undefined;
 }
 
 /** Outcome of one action, as recorded in `reconcile_events.outcome` and metrics. */
@@ -124,7 +129,10 @@ export interface HeldPlanRecord {
 export interface PanelPassRecord {
   readonly panelId: PanelId;
   readonly generation: ApiGeneration | null;
-  /** Inbounds as read (null when the panel was not read). */
+  /**
+   * Inbounds as read (null when the panel was not read). A full read also marks the panel's other
+   * known inbounds missing (`inbounds.missing_since`).
+   */
   readonly inbounds: ReadonlyArray<ObservedInbound> | null;
   readonly keyStates: ReadonlyArray<KeyStateRecord>;
   readonly events: ReadonlyArray<ReconcileEventRecord>;

@@ -4,9 +4,8 @@
  * the panel for 15 minutes (3x-ui: 5 refused logins in 5 min block the account, right password or
  * not). The failed-login state now lives in the database and every process honours it.
  */
-import { PassThrough } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { runCli } from '../../../src/cli/main.ts';
+import { runCliAgainst } from '../../support/cli.ts';
 import { createTestDatabase } from '../../support/database.ts';
 import {
   addSimulatedPanel,
@@ -16,21 +15,7 @@ import {
   waitFor,
 } from '../../support/reconciler-harness.ts';
 
-async function cli(url: string, args: string[]): Promise<{ code: number; out: string; err: string }> {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  let out = '';
-  let err = '';
-  stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
-  stderr.on('data', (chunk: Buffer) => (err += chunk.toString()));
-  const code = await runCli(args, {
-    env: { DATABASE_URL: url, KEYWARDEN_LOG_LEVEL: 'silent' },
-    stdout,
-    stderr,
-    signal: new AbortController().signal,
-  });
-  return { code, out, err };
-}
+const cli = runCliAgainst;
 
 describe('login lockout trap (issue 11, item 9)', () => {
   const cleanups = useCleanups();
