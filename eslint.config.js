@@ -8,6 +8,8 @@ const ban = (patterns) => ['error', { patterns: patterns.map(([group, message]) 
 const NOT_DOMAIN = [
   '**/reconciler/**',
   '**/sources/**',
+  '**/store/**',
+  '**/app/**',
   '**/xui/**',
   '**/db/**',
   '**/bot/**',
@@ -80,10 +82,66 @@ export default tseslint.config(
           'the reconciler talks to the world through ports',
         ],
         [
-          ['**/sources/**', '**/xui/**', '**/db/**', '**/bot/**', '**/webhooks/**', '**/metrics/**'],
+          [
+            '**/sources/**',
+            '**/store/**',
+            '**/app/**',
+            '**/xui/**',
+            '**/db/**',
+            '**/bot/**',
+            '**/webhooks/**',
+            '**/metrics/**',
+          ],
           'adapters depend on the reconciler, not the other way',
         ],
         SIMULATOR,
+      ]),
+    },
+  },
+  {
+    files: ['src/sources/**/*.ts'],
+    rules: {
+      'no-restricted-imports': ban([
+        [
+          ['pg', 'undici', 'grammy', 'prom-client'],
+          'sources only produce requests; the database side of a pass is src/store',
+        ],
+        [
+          [
+            '**/store/**',
+            '**/app/**',
+            '**/db/**',
+            '**/xui/**',
+            '**/bot/**',
+            '**/webhooks/**',
+            '**/metrics/**',
+            '**/cli/**',
+          ],
+          'sources map events to requests; they read and write nothing themselves',
+        ],
+      ]),
+    },
+  },
+  {
+    files: ['src/store/**/*.ts'],
+    rules: {
+      'no-restricted-imports': ban([
+        [
+          ['undici', 'grammy', 'pg-listen', 'prom-client'],
+          "the reconciler's PostgreSQL adapter talks to PostgreSQL only",
+        ],
+        [
+          [
+            '**/sources/**',
+            '**/app/**',
+            '**/xui/**',
+            '**/bot/**',
+            '**/webhooks/**',
+            '**/metrics/**',
+            '**/cli/**',
+          ],
+          "the store implements the reconciler's ports; composition is src/app",
+        ],
       ]),
     },
   },
@@ -92,7 +150,15 @@ export default tseslint.config(
     rules: {
       'no-restricted-imports': ban([
         [
-          ['undici', 'pg-listen', '**/xui/**', '**/reconciler/**', '**/sources/**'],
+          [
+            'undici',
+            'pg-listen',
+            '**/xui/**',
+            '**/reconciler/**',
+            '**/sources/**',
+            '**/store/**',
+            '**/app/**',
+          ],
           'writers write rows; they never call a panel',
         ],
         SIMULATOR,
@@ -104,7 +170,17 @@ export default tseslint.config(
     rules: {
       'no-restricted-imports': ban([
         [
-          ['pg', 'pg-listen', 'grammy', '**/db/**', '**/bot/**', '**/webhooks/**', '**/sources/**'],
+          [
+            'pg',
+            'pg-listen',
+            'grammy',
+            '**/db/**',
+            '**/bot/**',
+            '**/webhooks/**',
+            '**/sources/**',
+            '**/store/**',
+            '**/app/**',
+          ],
           'xui knows panels, nothing about subscriptions',
         ],
         SIMULATOR,

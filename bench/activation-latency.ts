@@ -9,7 +9,7 @@
  * (polled every 2 ms). The simulated panel runs in this process.
  */
 import { loadConfig } from '../src/config/index.ts';
-import { startReconcilerDaemon } from '../src/daemon.ts';
+import { startReconcilerDaemon } from '../src/app/index.ts';
 import { startSimulatedPanel } from '../src/simulator/index.ts';
 import { createBenchDatabase, insertKeysWithClients, percentile, silentLogger } from './support.ts';
 

@@ -12,7 +12,7 @@
  * panel runs in this process, so its CPU time is included in every number.
  */
 import { loadConfig } from '../src/config/index.ts';
-import { startReconcilerDaemon } from '../src/daemon.ts';
+import { startReconcilerDaemon } from '../src/app/index.ts';
 import { startSimulatedPanel } from '../src/simulator/index.ts';
 import { createBenchDatabase, insertKeysWithClients, silentLogger } from './support.ts';
 

@@ -17,7 +17,7 @@ import {
   type PanelRead,
 } from '../src/domain/index.ts';
 import { planPass } from '../src/domain/index.ts';
-import { readSnapshot } from '../src/sources/index.ts';
+import { readSnapshot } from '../src/store/index.ts';
 import { createBenchDatabase, peakRssMiB } from './support.ts';
 
 const keyCount = Number(process.argv[2] ?? 100_000);

@@ -1,39 +1,31 @@
 /** One reconcile pass outside the daemon, for `plan` (dry run) and `reconcile --once`. */
-import { createXuiPanelClients } from '../daemon.ts';
+import { controllerOptions, createXuiPanelClients } from '../app/index.ts';
 import type { Pool } from '../db/index.ts';
-import { describeAction, needsHumanReason, type PanelPlan } from '../domain/index.ts';
+import { describeAction, fingerprintHeld, needsHumanReason, type PanelPlan } from '../domain/index.ts';
 import { createController, everyPanelOwned, type PassReport } from '../reconciler/index.ts';
-import { createLoginGuard, createPostgresStore } from '../sources/index.ts';
+import { createLoginGuard, createPostgresStore } from '../store/index.ts';
 import type { CommandContext } from './command.ts';
 import { formatTable } from './pool.ts';
-import { fingerprintHeld } from '../domain/index.ts';
 
 /** Runs one pass over every enabled panel; `dryRun` plans only. */
 export async function runOnePass(context: CommandContext, pool: Pool, dryRun: boolean): Promise<PassReport> {
   const { config } = context;
-  const controller = createController({
-    store: createPostgresStore(pool, config.graceMs),
-    // The login guard shares failed logins with the daemon and other runs (no lockout by repetition).
-    panelClients: createXuiPanelClients(
-      config,
-      context.logger.child({ component: 'xui' }),
-      {},
-      createLoginGuard(pool),
-    ),
-    // A one-off pass acts on every panel: writes are absolute, so overlapping a running daemon is safe.
-    leadership: everyPanelOwned,
-    policy: {
-      expiryMarginMs: config.expiryMarginMs,
-      valveMin: config.valveMin,
-      valvePercent: config.valvePercent,
-    },
-    mode: config.mode,
-    workers: 1,
-    panelConcurrency: config.panelConcurrency,
-    panelWritesPerSecond: config.panelWritesPerSecond,
-    panelReadTimeoutMs: config.panelTimeoutMs * 3,
-    logger: context.logger.child({ component: 'reconciler' }),
-  });
+  const controller = createController(
+    controllerOptions(config, {
+      store: createPostgresStore(pool, config.graceMs),
+      // The login guard shares failed logins with the daemon and other runs (no lockout by repetition).
+      panelClients: createXuiPanelClients(
+        config,
+        context.logger.child({ component: 'xui' }),
+        {},
+        createLoginGuard(pool),
+      ),
+      // A one-off pass acts on every panel: writes are absolute, so overlapping a running daemon is safe.
+      leadership: everyPanelOwned,
+      workers: 1,
+      logger: context.logger.child({ component: 'reconciler' }),
+    }),
+  );
   try {
     return await controller.reconcile('all', 'manual', { dryRun, signal: context.signal });
   } finally {
@@ -92,7 +84,7 @@ export function reportJson(report: PassReport): unknown {
             })),
             heldFingerprint: plan.held.length > 0 ? fingerprintHeld(plan.held) : null,
             needsHuman: plan.diff.keys.flatMap((entry) => {
-              const reason = needsHumanReason(entry);
+              const reason = needsHumanReason(entry.drift, entry.desired.key.inboundId);
               return reason === null
                 ? []
                 : [{ keyId: entry.desired.key.keyId, email: entry.desired.key.email, reason }];
@@ -136,7 +128,7 @@ export function reportText(report: PassReport): string {
       ]),
     ];
     const needsHuman = plan.diff.keys.flatMap((entry) => {
-      const reason = needsHumanReason(entry);
+      const reason = needsHumanReason(entry.drift, entry.desired.key.inboundId);
       return reason === null ? [] : [[entry.desired.key.email, reason]];
     });
     sections.push(

@@ -14,7 +14,7 @@
  *
  * Everything lives in temporary directories and in memory; Ctrl-C removes it all.
  */
-import { startApp, type App } from '../app.ts';
+import { startApp, type App } from '../app/index.ts';
 import type { Config } from '../config/index.ts';
 import {
   addPanel,

@@ -1,6 +1,6 @@
 /** The demo's script (what happens when) and its narration of what keywarden does. */
 import type pg from 'pg';
-import type { App } from '../app.ts';
+import type { App } from '../app/index.ts';
 import { encodeOrderReference } from '../domain/index.ts';
 import { sleep, toError, type Logger } from '../shared/index.ts';
 import { signGenericWebhook } from '../webhooks/index.ts';

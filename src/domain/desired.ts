@@ -25,7 +25,8 @@ export const DESIRED_REASONS = [
 ] as const satisfies ReadonlyArray<DesiredReason>;
 
 /**
- * The client fields keywarden manages (structurally the PanelClient port's ManagedClientFields).
+ * The client fields keywarden manages, in plans and in the PanelClient port; everything else on a
+ * client is preserved by read-modify-write.
  * Times in ms since the epoch (0 = never), quota in bytes (0 = unlimited), reset in days (always 0).
  */
 export interface ClientFields {

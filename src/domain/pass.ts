@@ -9,16 +9,30 @@ import type { ReconcilePolicy } from './policy.ts';
 import { computeDesired } from './desired.ts';
 import { diffPanel } from './diff.ts';
 import { applySafetyValve, planPanel, releaseConfirmed, type PanelPlan } from './plan.ts';
+import type { KeyVerdict } from './verdict.ts';
 
 /** The result of reading one panel: the observation, or unknown with a cause (never "empty"). */
 export type PanelRead =
   | { readonly kind: 'observed'; readonly observation: PanelObservation }
   | { readonly kind: 'unknown'; readonly cause: string };
 
+/** The verdicts on the keys of a panel that could not be read: desired known, nothing else. */
+function unknownVerdicts(keys: ReadonlyArray<KeyRecord>, policy: ReconcilePolicy): KeyVerdict[] {
+  return keys.map((key) => ({
+    desired: computeDesired(key, policy, undefined),
+    observed: undefined,
+    drift: [],
+    action: null,
+    hold: null,
+    status: 'unknown',
+    notices: [],
+  }));
+}
+
 /**
  * Plans a pass over `panelIds`: every key of those panels in `snapshot` is compared with its panel's
- * read. A panel whose read is missing or unknown gets an `unknown` plan (no actions). Held disables
- * whose fingerprint is in `confirmed` are released.
+ * read, and every key gets a verdict. A panel whose read is missing or unknown gets an `unknown`
+ * plan (no actions). Held disables whose fingerprint is in `confirmed` are released.
  */
 export function planPass(
   snapshot: Snapshot,
@@ -36,16 +50,16 @@ export function planPass(
       list.push(key);
     }
   }
+  const names = new Map(snapshot.panels.map((panel) => [panel.panelId, panel.name]));
   const plans = panelIds.map((panelId): PanelPlan => {
     const read = reads.get(panelId);
-    if (read === undefined) {
-      return { kind: 'unknown', panelId, cause: 'not read' };
-    }
-    if (read.kind === 'unknown') {
-      return { kind: 'unknown', panelId, cause: read.cause };
+    const keys = keysByPanel.get(panelId) ?? [];
+    if (read === undefined || read.kind === 'unknown') {
+      const cause = read === undefined ? 'not read' : read.cause;
+      return { kind: 'unknown', panelId, cause, verdicts: unknownVerdicts(keys, policy) };
     }
     const { clients, clockOffsetMs } = read.observation;
-    const desired = (keysByPanel.get(panelId) ?? []).map((key) => {
+    const desired = keys.map((key) => {
       const client = clients.get(key.email);
       return computeDesired(
         key,
@@ -54,7 +68,7 @@ export function planPass(
         clockOffsetMs,
       );
     });
-    return planPanel(diffPanel(panelId, desired, read.observation));
+    return planPanel(diffPanel(panelId, desired, read.observation), names.get(panelId) ?? panelId);
   });
   return applySafetyValve(plans, policy).map((plan) => releaseConfirmed(plan, confirmed));
 }

@@ -8,6 +8,7 @@ import type { DriftKind, PanelDiff } from './diff.ts';
 import type { ObservedClient } from './observed.ts';
 import type { ReconcilePolicy } from './policy.ts';
 import { assertNever } from './result.ts';
+import { noticesFor, statusOf, type KeyVerdict } from './verdict.ts';
 
 /** Kinds of action; the `action` label of `keywarden_actions_total`. */
 export type ActionKind = 'create' | 'enable' | 'disable' | 'update';
@@ -21,9 +22,8 @@ export interface ClientIdentity {
   readonly protocol: string;
 }
 
-/** One absolute change to one client. `fields` is the complete managed state to set. */
-export interface Action {
-  readonly kind: ActionKind;
+/** What every action carries: which client, why, and the complete managed state to set. */
+interface ActionBase {
   readonly panelId: PanelId;
   readonly keyId: KeyId;
   readonly userId: UserId;
@@ -31,16 +31,27 @@ export interface Action {
   readonly inboundId: InboundId;
   readonly reason: DesiredReason;
   readonly fields: ClientFields;
-  /** The managed fields as observed before; null for a create. */
-  readonly before: ClientFields | null;
-  /** Set for `create` only. */
-  readonly identity: ClientIdentity | null;
-  /**
-   * True when the only change is the enable flag, so a bulk enable/disable call (G2) does the whole
-   * job without a read-modify-write of each client.
-   */
-  readonly isFlagOnly: boolean;
 }
+
+/**
+ * One absolute change to one client, a union on `kind`. `fields` is the complete managed state to
+ * set. A create carries the key's stored identity (so a user's link keeps working); the others carry
+ * the managed fields as observed before. `isFlagOnly` is true when the only change is the enable
+ * flag, so a bulk enable/disable call (G2) does the whole job without a read-modify-write of each
+ * client.
+ */
+export type Action =
+  | (ActionBase & {
+      readonly kind: 'create';
+      readonly identity: ClientIdentity;
+      readonly before: null;
+      readonly isFlagOnly: false;
+    })
+  | (ActionBase & {
+      readonly kind: 'enable' | 'disable' | 'update';
+      readonly before: ClientFields;
+      readonly isFlagOnly: boolean;
+    });
 
 /** Why an action was held back. */
 export type HoldCause = 'valve-panel' | 'valve-global' | 'valve-empty-desired';
@@ -61,12 +72,16 @@ export type PanelPlan =
       readonly held: ReadonlyArray<HeldAction>;
       /** Fingerprint of a confirmed held plan whose disables this plan now carries out, else null. */
       readonly releasedFingerprint: string | null;
+      /** One verdict per key of `diff.keys`, in the same order. */
+      readonly verdicts: ReadonlyArray<KeyVerdict>;
     }
   | {
       /** The panel could not be read: nothing is done to it this pass (fail-open). */
       readonly kind: 'unknown';
       readonly panelId: PanelId;
       readonly cause: string;
+      /** One verdict per key of the panel, every one `unknown`. */
+      readonly verdicts: ReadonlyArray<KeyVerdict>;
     };
 
 function managedFieldsOf(client: ObservedClient): ClientFields {
@@ -92,8 +107,23 @@ const FIXABLE: ReadonlySet<DriftKind> = new Set<DriftKind>([
  * Derives the actions that make a panel match its desired keys. Identity mismatches and duplicates
  * are drift to report, not actions (changing a client's identity would break a user's link).
  */
-export function planPanel(diff: PanelDiff): PanelPlan {
+export function planPanel(diff: PanelDiff, panelName: string): PanelPlan & { readonly kind: 'planned' } {
   const actions: Action[] = [];
+  const verdicts: KeyVerdict[] = [];
+  const push = (entry: PanelDiff['keys'][number], action: Action | null): void => {
+    if (action !== null) {
+      actions.push(action);
+    }
+    verdicts.push({
+      desired: entry.desired,
+      observed: entry.observed,
+      drift: entry.drift,
+      action,
+      hold: null,
+      status: statusOf(entry.drift, action, null),
+      notices: action === null ? [] : noticesFor(entry.desired, action, panelName),
+    });
+  };
   for (const entry of diff.keys) {
     const { desired, observed } = entry;
     const key = desired.key;
@@ -107,7 +137,7 @@ export function planPanel(diff: PanelDiff): PanelPlan {
     };
     if (observed === null) {
       if (desired.kind === 'enabled' && entry.inbound !== null) {
-        actions.push({
+        push(entry, {
           ...base,
           kind: 'create',
           fields: desired.fields,
@@ -121,37 +151,65 @@ export function planPanel(diff: PanelDiff): PanelPlan {
           },
           isFlagOnly: false,
         });
+      } else {
+        push(entry, null);
       }
       continue;
     }
     if (!entry.drift.some((kind) => FIXABLE.has(kind))) {
+      push(entry, null);
       continue;
     }
     const before = managedFieldsOf(observed);
     if (desired.kind === 'enabled') {
       const wasServed = observed.isClientEnabled && observed.isTrafficEnabled;
-      actions.push({
+      push(entry, {
         ...base,
         kind: wasServed ? 'update' : 'enable',
         fields: desired.fields,
         before,
-        identity: null,
         isFlagOnly: false,
       });
       continue;
     }
     // Disabling keeps the client's other fields as they are and clears auto-renew.
     const fields: ClientFields = { ...before, enable: false, resetDays: 0 };
-    actions.push({
+    push(entry, {
       ...base,
       kind: observed.isClientEnabled ? 'disable' : 'update',
       fields,
       before,
-      identity: null,
       isFlagOnly: observed.resetDays === 0,
     });
   }
-  return { kind: 'planned', panelId: diff.panelId, diff, actions, held: [], releasedFingerprint: null };
+  return {
+    kind: 'planned',
+    panelId: diff.panelId,
+    diff,
+    actions,
+    held: [],
+    releasedFingerprint: null,
+    verdicts,
+  };
+}
+
+/** Brings a planned panel's verdicts in line with its actions and held actions. */
+function refreshVerdicts(plan: PanelPlan & { readonly kind: 'planned' }): PanelPlan {
+  const actions = new Set(plan.actions);
+  const holds = new Map(plan.held.map((entry) => [entry.action, entry.cause]));
+  return {
+    ...plan,
+    verdicts: plan.verdicts.map((verdict): KeyVerdict => {
+      const planned = verdict.action ?? verdict.hold?.action ?? null;
+      if (planned === null) {
+        return verdict;
+      }
+      const cause = holds.get(planned);
+      const action = actions.has(planned) ? planned : null;
+      const hold = cause === undefined ? null : { action: planned, cause };
+      return { ...verdict, action, hold, status: statusOf(verdict.drift, action, hold) };
+    }),
+  };
 }
 
 /** The largest number of disables the valve lets through for `enabledCount` enabled keys. */
@@ -166,11 +224,11 @@ function holdDisables(plan: PanelPlan, cause: HoldCause): PanelPlan {
     return plan;
   }
   const held = plan.actions.filter(isDisable).map((action) => ({ action, cause }));
-  return {
+  return refreshVerdicts({
     ...plan,
     actions: plan.actions.filter((action) => !isDisable(action)),
     held: [...plan.held, ...held],
-  };
+  });
 }
 
 /**
@@ -239,12 +297,12 @@ export function releaseConfirmed(plan: PanelPlan, confirmedFingerprints: Readonl
   if (!confirmedFingerprints.has(fingerprint)) {
     return plan;
   }
-  return {
+  return refreshVerdicts({
     ...plan,
     actions: [...plan.actions, ...plan.held.map((entry) => entry.action)],
     held: [],
     releasedFingerprint: fingerprint,
-  };
+  });
 }
 
 /** A short label of an action for tables and logs. */
@@ -259,6 +317,6 @@ export function describeAction(action: Action): string {
     case 'update':
       return `update ${action.email}`;
     default:
-      return assertNever(action.kind, 'action kind');
+      return assertNever(action, 'action');
   }
 }

@@ -1,6 +1,6 @@
 /**
  * The database side of one reconcile pass, as read in one consistent read-only transaction
- * (src/sources/snapshot.ts). Everything the pure core needs to decide what a key should look like.
+ * (src/store/snapshot.ts). Everything the pure core needs to decide what a key should look like.
  */
 import type { InboundId, KeyId, PanelId, UserId, ClientEmail } from './ids.ts';
 

@@ -40,7 +40,7 @@ export const METRICS = {
   drift: {
     name: 'keywarden_drift',
     type: 'gauge',
-    help: 'Differences between desired and observed state found by the last full pass, by kind.',
+    help: 'Differences between desired and observed state left after the last full pass and its fixes, by kind.',
     labels: ['panel', 'kind'],
   },
   actions: {

@@ -4,20 +4,17 @@
  * Ownership is re-checked before every write.
  */
 import type PQueue from 'p-queue';
-import type { Action, ObservedClient, PanelId, PanelPlan, PanelRecord } from '../domain/index.ts';
+import type {
+  Action,
+  ActionResult,
+  ObservedClient,
+  PanelId,
+  PanelPlan,
+  PanelRecord,
+} from '../domain/index.ts';
 import { toError } from '../shared/index.ts';
 import type { Leadership } from './leadership.ts';
-import { timed } from './panel-clients.ts';
 import type { PanelClient } from './ports.ts';
-import type { ActionOutcome } from './store.ts';
-
-/** The outcome of one action. `confirmed` is the client as read back (null = confirmed absent). */
-export interface ActionResult {
-  readonly action: Action;
-  readonly outcome: ActionOutcome;
-  readonly error: string | null;
-  readonly confirmed: ObservedClient | null | undefined;
-}
 
 /** What applying needs (from ControllerOptions and the per-panel resources). */
 export interface ApplierOptions {
@@ -62,30 +59,23 @@ export function createApplier(options: ApplierOptions): ApplyPanel {
       let confirmed: ObservedClient | null;
       if (action.kind === 'create') {
         const identity = action.identity;
-        if (identity === null) {
-          throw new Error('create without identity');
-        }
-        await timed(panel.name, 'createClient', () =>
-          client.createClient(
-            {
-              ...action.fields,
-              email: action.email,
-              inboundId: action.inboundId,
-              protocol: identity.protocol,
-              uuid: identity.uuid,
-              secret: identity.secret,
-              subId: identity.subId,
-              tgId: identity.tgId,
-              comment: `keywarden key ${action.keyId}`,
-            },
-            signal,
-          ),
+        await client.createClient(
+          {
+            ...action.fields,
+            email: action.email,
+            inboundId: action.inboundId,
+            protocol: identity.protocol,
+            uuid: identity.uuid,
+            secret: identity.secret,
+            subId: identity.subId,
+            tgId: identity.tgId,
+            comment: `keywarden key ${action.keyId}`,
+          },
+          signal,
         );
-        confirmed = await timed(panel.name, 'getClient', () => client.getClient(action.email, signal));
+        confirmed = await client.getClient(action.email, signal);
       } else {
-        confirmed = await timed(panel.name, 'updateClient', () =>
-          client.updateClient(action.email, action.fields, signal),
-        );
+        confirmed = await client.updateClient(action.email, action.fields, signal);
       }
       return confirms(action, confirmed)
         ? { action, outcome: 'applied', error: null, confirmed }
@@ -111,12 +101,10 @@ export function createApplier(options: ApplierOptions): ApplyPanel {
       }));
     }
     try {
-      const result = await timed(panel.name, 'setEnabled', () =>
-        client.setEnabled(
-          actions.map((action) => action.email),
-          false,
-          signal,
-        ),
+      const result = await client.setEnabled(
+        actions.map((action) => action.email),
+        false,
+        signal,
       );
       const changed = new Set<string>(result.changed);
       const skipped = new Map<string, string>(result.skipped.map((entry) => [entry.email, entry.reason]));

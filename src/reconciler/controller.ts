@@ -12,8 +12,8 @@
  * suspended panel, the pass plans and records but writes nothing to the panel.
  *
  * This file composes the parts and runs the workers: pass.ts (one pass), panel-read.ts (observe),
- * apply.ts (writes through the per-panel queue), pass-record.ts (what a pass records) and
- * panel-clients.ts (per-panel clients and write queues).
+ * apply.ts (writes through the per-panel queue) and panel-clients.ts (per-panel clients and write
+ * queues); what a pass records is the pure recordPanelPass of src/domain.
  */
 import type { PanelId, ReconcilePolicy } from '../domain/index.ts';
 import { toError, type BackoffPolicy, type Logger } from '../shared/index.ts';
@@ -23,12 +23,10 @@ import type { Leadership } from './leadership.ts';
 import { createPanelClients } from './panel-clients.ts';
 import { createPanelReader } from './panel-read.ts';
 import { createPass, type PassReport, type Scope } from './pass.ts';
-import { createPanelRecorder } from './pass-record.ts';
 import type { PanelClientFactory } from './ports.ts';
 import type { ReconcileStore } from './store.ts';
 import { createWorkQueue, type Priority } from './work-queue.ts';
 
-export type { ActionResult } from './apply.ts';
 export type { PassReport, Scope } from './pass.ts';
 
 /** Settings of the controller (from src/config). */
@@ -101,7 +99,6 @@ export function createController(options: ControllerOptions): Controller {
       bulkThreshold,
       writeQueueFor: panels.writeQueueFor,
     }),
-    panelRecord: createPanelRecorder({ policy: options.policy }),
   });
 
   async function work(getSignal: AbortSignal, signal: AbortSignal): Promise<void> {

@@ -2,8 +2,7 @@
  * What the reconciler reports as it works, as a typed listener interface. src/metrics implements it
  * (the reconciler never imports prom-client). Labels are bounded: panel names, kinds, outcomes.
  */
-import type { ActionKind, DesiredReason, DriftKind } from '../domain/index.ts';
-import type { ActionOutcome } from './store.ts';
+import type { ActionKind, ActionOutcome, DesiredReason, DriftKind } from '../domain/index.ts';
 
 /** What caused a reconcile request. */
 export type Trigger = 'notify' | 'expiry' | 'resync' | 'reconnect' | 'startup' | 'retry' | 'manual';
@@ -18,7 +17,10 @@ export interface ReconcilerEvents {
   panelRead?(event: { panel: string; up: boolean; clockOffsetMs?: number }): void;
   /** One HTTP exchange with a panel (reported by the panel client factory the daemon builds). */
   panelRequest?(event: { panel: string; op: string; outcome: string; durationSeconds: number }): void;
-  /** After a full pass over a panel: keys by desired state and reason, drift by kind, held count. */
+  /**
+   * After a pass over a panel: keys by desired state and reason, the drift left after the pass's
+   * fixes by kind (an applied, confirmed action removes its key's drift), held count.
+   */
   panelPlanned?(event: {
     panel: string;
     keys: ReadonlyMap<`${'enabled' | 'disabled'}:${DesiredReason}`, number>;

@@ -1,6 +1,5 @@
 export type {
   PanelConnection,
-  ManagedClientFields,
   NewClient,
   BulkResult,
   PanelClient,
@@ -23,6 +22,5 @@ export {
   type Controller,
   type ControllerOptions,
   type PassReport,
-  type ActionResult,
   type Scope,
 } from './controller.ts';

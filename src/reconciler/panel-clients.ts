@@ -27,12 +27,6 @@ export interface PanelClients {
   close(): Promise<void>;
 }
 
-/**
- * Runs a panel call. Per-request timing (keywarden_panel_request_duration_seconds) is reported by the
- * panel client itself, per HTTP exchange; wrapping calls here would count the same time twice.
- */
-export const timed = <T>(_panel: string, _op: string, call: () => Promise<T>): Promise<T> => call();
-
 /** Creates the per-panel resources; nothing is opened until a client is asked for. */
 export function createPanelClients(options: PanelClientsOptions): PanelClients {
   const log = options.logger;

@@ -5,7 +5,6 @@
 import type { PanelRead, PanelRecord } from '../domain/index.ts';
 import { toError, type Logger } from '../shared/index.ts';
 import type { ReconcilerEvents } from './events.ts';
-import { timed } from './panel-clients.ts';
 import type { PanelClient } from './ports.ts';
 
 /** What the panel reader needs (from ControllerOptions). */
@@ -26,8 +25,8 @@ export function createPanelReader(options: PanelReaderOptions): ReadPanel {
 
   async function readPanel(panel: PanelRecord, client: PanelClient, signal: AbortSignal): Promise<PanelRead> {
     try {
-      const observation = await timed(panel.name, 'observe', () =>
-        client.observe(AbortSignal.any([signal, AbortSignal.timeout(options.panelReadTimeoutMs)])),
+      const observation = await client.observe(
+        AbortSignal.any([signal, AbortSignal.timeout(options.panelReadTimeoutMs)]),
       );
       events.panelRead?.({
         panel: panel.name,

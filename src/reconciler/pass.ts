@@ -5,10 +5,10 @@
  */
 import { randomUUID } from 'node:crypto';
 import {
-  needsHumanKinds,
   planPass,
-  type DesiredReason,
-  type DriftKind,
+  recordPanelPass,
+  summarisePanel,
+  type ActionResult,
   type PanelId,
   type PanelPlan,
   type PanelRead,
@@ -17,12 +17,11 @@ import {
   type Snapshot,
 } from '../domain/index.ts';
 import { toError, type Logger } from '../shared/index.ts';
-import type { ActionResult, ApplyPanel } from './apply.ts';
+import type { ApplyPanel } from './apply.ts';
 import type { ReconcilerEvents, RunOutcome, Trigger } from './events.ts';
 import type { Leadership } from './leadership.ts';
 import type { ReadPanel } from './panel-read.ts';
 import { createPassLocks } from './pass-locks.ts';
-import type { PanelRecorder } from './pass-record.ts';
 import type { PanelClient, PanelConnection } from './ports.ts';
 import type { ReconcileStore } from './store.ts';
 
@@ -58,7 +57,6 @@ export interface PassOptions {
   readonly clientFor: (connection: PanelConnection) => PanelClient;
   readonly readPanel: ReadPanel;
   readonly applyPanel: ApplyPanel;
-  readonly panelRecord: PanelRecorder;
 }
 
 /** Runs one pass over `scope`. `dryRun` reads and plans only: no writes anywhere. */
@@ -70,7 +68,7 @@ export type RunPass = (
 
 /** Creates the pass runner (with its own pass locks). */
 export function createPass(options: PassOptions): RunPass {
-  const { clientFor, readPanel, applyPanel, panelRecord } = options;
+  const { clientFor, readPanel, applyPanel } = options;
   const log = options.logger;
   const events = options.events;
   const passLocks = createPassLocks<PanelId>();
@@ -152,6 +150,7 @@ export function createPass(options: PassOptions): RunPass {
       );
       const panelsById = new Map(snapshot.panels.map((panel) => [panel.panelId, panel]));
       const results: ActionResult[] = [];
+      const resultsByPanel = new Map<PanelId, ReadonlyArray<ActionResult>>();
       const recordFailures: PanelId[] = [];
       if (!dryRun) {
         await Promise.all(
@@ -179,6 +178,7 @@ export function createPass(options: PassOptions): RunPass {
                 }
               }
               results.push(...panelResults);
+              resultsByPanel.set(plan.panelId, panelResults);
             }
             if (plan.kind === 'planned') {
               for (const entry of plan.held) {
@@ -193,7 +193,13 @@ export function createPass(options: PassOptions): RunPass {
             }
             try {
               await options.store.recordPanelPass(
-                panelRecord(snapshot, panel, plan, reads.get(plan.panelId), panelResults, isWriting, dbNowMs),
+                recordPanelPass({
+                  plan,
+                  read: reads.get(plan.panelId),
+                  results: panelResults,
+                  isWriting,
+                  at: new Date(dbNowMs()),
+                }),
                 planId,
               );
             } catch (error) {
@@ -225,22 +231,11 @@ export function createPass(options: PassOptions): RunPass {
           continue;
         }
         globalHeld += plan.held.filter((entry) => entry.cause === 'valve-global').length;
-        const keyCounts = new Map<`${'enabled' | 'disabled'}:${DesiredReason}`, number>();
-        const drift = new Map<DriftKind, number>();
-        const needsHuman = new Map<string, number>();
-        for (const entry of plan.diff.keys) {
-          for (const kind of needsHumanKinds(entry)) {
-            needsHuman.set(kind, (needsHuman.get(kind) ?? 0) + 1);
-          }
-          const label = `${entry.desired.kind}:${entry.desired.reason}` as const;
-          keyCounts.set(label, (keyCounts.get(label) ?? 0) + 1);
-          for (const kind of entry.drift) {
-            drift.set(kind, (drift.get(kind) ?? 0) + 1);
-          }
-        }
-        if (plan.diff.orphans.length > 0) {
-          drift.set('orphan-client', plan.diff.orphans.length);
-        }
+        const {
+          keys: keyCounts,
+          drift,
+          needsHuman,
+        } = summarisePanel(plan, resultsByPanel.get(plan.panelId) ?? []);
         if (!dryRun) {
           events.panelPlanned?.({
             panel: panel.name,

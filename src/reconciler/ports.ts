@@ -1,7 +1,8 @@
 /**
- * The ports the reconciler needs from the outside world. Adapters implement them: src/xui implements
- * PanelClient, src/sources implements the snapshot reader. The reconciler imports nothing else.
+ * The panel port of the reconciler: src/xui implements PanelClient (the database port is in
+ * store.ts, implemented by src/store). The reconciler imports nothing else.
  */
+import type { ClientFields } from '../domain/desired.ts';
 import type { ClientEmail, InboundId, PanelId } from '../domain/ids.ts';
 import type { ApiGeneration, ObservedClient, PanelObservation } from '../domain/observed.ts';
 
@@ -20,20 +21,11 @@ export interface PanelConnection {
   readonly caPem: string | undefined;
 }
 
-/** The client fields keywarden manages; everything else is preserved by read-modify-write. */
-export interface ManagedClientFields {
-  readonly enable: boolean;
-  /** ms since the epoch; 0 = never. */
-  readonly expiryTimeMs: number;
-  /** bytes; 0 = unlimited. */
-  readonly totalBytes: number;
-  /** Always 0 for managed clients, so the panel never revives a key (xui-api.md §8). */
-  readonly resetDays: number;
-  readonly flow: string;
-}
-
-/** A client to create: identity plus the managed fields. */
-export interface NewClient extends ManagedClientFields {
+/**
+ * A client to create: identity plus the managed fields (`ClientFields`; `resetDays` is always 0 for
+ * managed clients, so the panel never revives a key, xui-api.md §8).
+ */
+export interface NewClient extends ClientFields {
   readonly email: ClientEmail;
   readonly inboundId: InboundId;
   /** Protocol of the inbound; decides which identity field the panel uses. */
@@ -73,11 +65,9 @@ export interface PanelClient {
    * Sets the managed fields of an existing client by read-modify-write of the full object (the panel
    * zeroes omitted fields), then reads it back; resolves to the confirmed state.
    */
-  updateClient(email: ClientEmail, fields: ManagedClientFields, signal: AbortSignal): Promise<ObservedClient>;
+  updateClient(email: ClientEmail, fields: ClientFields, signal: AbortSignal): Promise<ObservedClient>;
   /** Enables or disables many clients: G2 bulk endpoints when present, else one call per client. */
   setEnabled(emails: ReadonlyArray<ClientEmail>, enable: boolean, signal: AbortSignal): Promise<BulkResult>;
-  /** Deletes a client (admin use only; the reconciler never deletes). */
-  deleteClient(email: ClientEmail, signal: AbortSignal): Promise<void>;
   /** Releases connections. */
   close(): Promise<void>;
 }

@@ -7,7 +7,8 @@
 import type { ClientEmail } from '../domain/ids.ts';
 import { asClientEmail } from '../domain/ids.ts';
 import type { ObservedClient, PanelObservation } from '../domain/observed.ts';
-import type { BulkResult, ManagedClientFields, NewClient } from '../reconciler/ports.ts';
+import type { ClientFields } from '../domain/desired.ts';
+import type { BulkResult, NewClient } from '../reconciler/ports.ts';
 import { segment, type PanelCalls } from './calls.ts';
 import { clientRefusalReason, PanelRefusedError } from './errors.ts';
 import { buildObservation, identityKey, indexTraffic, toObservedClient } from './observation.ts';
@@ -127,7 +128,7 @@ export function createG1Ops(calls: PanelCalls): GenerationOps {
       calls.succeed('createClient', envelope);
     },
 
-    async updateClient(email: ClientEmail, fields: ManagedClientFields, signal) {
+    async updateClient(email: ClientEmail, fields: ClientFields, signal) {
       const op = 'updateClient';
       const located = await locate(op, email, signal);
       if (located.holders.length === 0) {

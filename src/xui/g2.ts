@@ -7,7 +7,8 @@
  */
 import { asClientEmail, type ClientEmail } from '../domain/ids.ts';
 import type { ObservedClient } from '../domain/observed.ts';
-import type { BulkResult, ManagedClientFields, NewClient } from '../reconciler/ports.ts';
+import type { ClientFields } from '../domain/desired.ts';
+import type { BulkResult, NewClient } from '../reconciler/ports.ts';
 import { segment, type PanelCalls } from './calls.ts';
 import { clientRefusalReason, PanelRefusedError } from './errors.ts';
 import { buildObservation, toObservedClient } from './observation.ts';
@@ -207,7 +208,7 @@ export function createG2Ops(calls: PanelCalls, now: () => number = Date.now): Ge
       }
     },
 
-    async updateClient(email: ClientEmail, fields: ManagedClientFields, signal) {
+    async updateClient(email: ClientEmail, fields: ClientFields, signal) {
       const op = 'updateClient';
       const detail = await getDetail(op, email, signal);
       if (detail === null) {

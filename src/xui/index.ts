@@ -2,7 +2,7 @@
  * The 3x-ui panel adapter: implements the reconciler's PanelClient port for both API generations
  * (reference/xui-api.md). The simulated panel is src/simulator (tests, bench and the demo only).
  */
-export { createPanelClient, createPanelClientFactory, isClientNotFoundError } from './panel-client.ts';
+export { createPanelClient, createPanelClientFactory, type XuiPanelClient } from './panel-client.ts';
 export {
   createPanelAgent,
   DEFAULT_LOGIN_BACKOFF,

@@ -3,14 +3,15 @@
  */
 import type { ClientEmail } from '../domain/ids.ts';
 import type { ObservedClient, PanelObservation } from '../domain/observed.ts';
-import type { BulkResult, ManagedClientFields, NewClient } from '../reconciler/ports.ts';
+import type { ClientFields } from '../domain/desired.ts';
+import type { BulkResult, NewClient } from '../reconciler/ports.ts';
 
 /** The PanelClient operations that differ between G1 and G2. */
 export interface GenerationOps {
   observe(signal: AbortSignal): Promise<PanelObservation>;
   getClient(email: ClientEmail, signal: AbortSignal): Promise<ObservedClient | null>;
   createClient(client: NewClient, signal: AbortSignal): Promise<void>;
-  updateClient(email: ClientEmail, fields: ManagedClientFields, signal: AbortSignal): Promise<ObservedClient>;
+  updateClient(email: ClientEmail, fields: ClientFields, signal: AbortSignal): Promise<ObservedClient>;
   setEnabled(emails: ReadonlyArray<ClientEmail>, enable: boolean, signal: AbortSignal): Promise<BulkResult>;
   deleteClient(email: ClientEmail, signal: AbortSignal): Promise<void>;
 }
@@ -55,7 +56,7 @@ export function newClientWire(client: NewClient): Record<string, unknown> {
 /** Applies the managed fields to a full wire object (read-modify-write, §7.1). */
 export function applyManagedFields(
   wire: Readonly<Record<string, unknown>>,
-  fields: ManagedClientFields,
+  fields: ClientFields,
   protocol: string | undefined,
 ): Record<string, unknown> {
   const next: Record<string, unknown> = {

@@ -7,25 +7,31 @@
  * but if an operation then fails with an auth error on a 404 (the routes of the other generation are
  * 404, §0), the client probes once and retries with the detected generation.
  */
+import type { ClientFields } from '../domain/desired.ts';
 import type { ClientEmail } from '../domain/ids.ts';
 import type { ApiGeneration, ObservedClient, PanelObservation } from '../domain/observed.ts';
 import type {
   BulkResult,
-  ManagedClientFields,
   NewClient,
   PanelClient,
   PanelClientFactory,
   PanelConnection,
 } from '../reconciler/ports.ts';
 import { PanelCalls } from './calls.ts';
-import { PanelAuthError, PanelRefusedError } from './errors.ts';
+import { PanelAuthError } from './errors.ts';
 import { createG1Ops } from './g1.ts';
 import { createG2Ops } from './g2.ts';
 import { PanelHttp, type PanelClientOptions } from './http.ts';
 import type { GenerationOps } from './ops.ts';
 
+/** The PanelClient plus what only an admin (and the contract tests) do with a panel. */
+export interface XuiPanelClient extends PanelClient {
+  /** Deletes a client (admin use only; the reconciler never deletes). */
+  deleteClient(email: ClientEmail, signal: AbortSignal): Promise<void>;
+}
+
 /** Creates the PanelClient for one panel. Nothing is sent until the first call. */
-export function createPanelClient(connection: PanelConnection, options: PanelClientOptions): PanelClient {
+export function createPanelClient(connection: PanelConnection, options: PanelClientOptions): XuiPanelClient {
   const http = new PanelHttp(connection, options);
   const calls = new PanelCalls(http, connection);
   const implementations: Record<ApiGeneration, GenerationOps> = {
@@ -109,7 +115,7 @@ export function createPanelClient(connection: PanelConnection, options: PanelCli
       run(signal, (ops) => ops.getClient(email, signal)),
     createClient: (client: NewClient, signal): Promise<void> =>
       write(signal, (ops) => ops.createClient(client, signal)),
-    updateClient: (email: ClientEmail, fields: ManagedClientFields, signal): Promise<ObservedClient> =>
+    updateClient: (email: ClientEmail, fields: ClientFields, signal): Promise<ObservedClient> =>
       write(signal, (ops) => ops.updateClient(email, fields, signal)),
     setEnabled: (emails, enable, signal): Promise<BulkResult> =>
       write(signal, (ops) => ops.setEnabled(emails, enable, signal)),
@@ -124,9 +130,4 @@ export function createPanelClient(connection: PanelConnection, options: PanelCli
  */
 export function createPanelClientFactory(options: PanelClientOptions): PanelClientFactory {
   return (connection) => createPanelClient(connection, options);
-}
-
-/** Whether an error means the client does not exist on the panel (from `updateClient`). */
-export function isClientNotFoundError(error: unknown): boolean {
-  return error instanceof PanelRefusedError && error.includes('client not found');
 }

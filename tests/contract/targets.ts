@@ -4,8 +4,8 @@
  */
 import { pino } from 'pino';
 import { asInboundId, asPanelId, type InboundId } from '../../src/domain/ids.ts';
-import type { PanelClient, PanelConnection } from '../../src/reconciler/ports.ts';
-import { createPanelClient, type PanelClientOptions } from '../../src/xui/index.ts';
+import type { PanelConnection } from '../../src/reconciler/ports.ts';
+import { createPanelClient, type PanelClientOptions, type XuiPanelClient } from '../../src/xui/index.ts';
 import {
   startSimulatedPanel,
   type SimulatedPanel,
@@ -15,7 +15,7 @@ import {
 /** A panel under test and a client connected to it. */
 export interface ContractTarget {
   readonly name: string;
-  readonly client: PanelClient;
+  readonly client: XuiPanelClient;
   readonly inboundId: InboundId;
   /** Present for simulated panels: lets quirk tests reach into the panel's state. */
   readonly panel: SimulatedPanel | undefined;

@@ -6,7 +6,7 @@ import pg from 'pg';
 import { Writable } from 'node:stream';
 import { afterEach } from 'vitest';
 import { loadConfig, type Config } from '../../src/config/index.ts';
-import { startReconcilerDaemon, type ReconcilerDaemon } from '../../src/daemon.ts';
+import { startReconcilerDaemon, type ReconcilerDaemon } from '../../src/app/index.ts';
 import { asPanelId, type PanelId } from '../../src/domain/index.ts';
 import { createLogger, type Logger } from '../../src/shared/index.ts';
 import { startSimulatedPanel, type SimulatedPanel } from '../../src/simulator/index.ts';

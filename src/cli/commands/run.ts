@@ -1,4 +1,4 @@
-import { startApp } from '../../app.ts';
+import { startApp } from '../../app/index.ts';
 import { waitForAbort } from '../../shared/index.ts';
 import type { Command } from '../command.ts';
 import { withPool } from '../pool.ts';

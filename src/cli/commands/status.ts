@@ -1,4 +1,4 @@
-import { LOCK_CLASS } from '../../sources/index.ts';
+import { LOCK_CLASS } from '../../store/index.ts';
 import { booleanFlag, type Command } from '../command.ts';
 import { formatTable, println, withPool } from '../pool.ts';
 

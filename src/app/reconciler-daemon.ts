@@ -1,7 +1,8 @@
 /**
- * Composition of the reconciler daemon: store, panel clients, controller, leadership, NOTIFY
- * listener, expiry timer, resync ticker, metrics and the health server, started and stopped as one.
- * `keywarden run` calls it; so can `keywarden start`/`demo` with an existing pool.
+ * Composition of the reconciler daemon: store, panel clients, controller, leadership, the sources of
+ * requests (NOTIFY listener and its router, expiry timer, resync ticker), metrics and the health
+ * server, started and stopped as one. The app (app.ts) starts it; so can benchmarks and tests with
+ * an existing pool.
  *
  * Shutdown (`close`): stop the sources (no new work), let in-flight passes finish up to the
  * shutdown timeout, then abort their panel calls; release the panel locks, close the health server
@@ -9,8 +10,8 @@
  */
 import { hostname } from 'node:os';
 import type pg from 'pg';
-import type { Config } from './config/index.ts';
-import type { PanelId } from './domain/index.ts';
+import type { Config } from '../config/index.ts';
+import type { PanelId } from '../domain/index.ts';
 import {
   createMetrics,
   reconcilerMetrics,
@@ -18,26 +19,18 @@ import {
   type HealthServer,
   type Metrics,
   type Readiness,
-} from './metrics/index.ts';
-import {
-  createController,
-  type Controller,
-  type LoginGuard,
-  type PanelClientFactory,
-  type ReconcilerEvents,
-  type Trigger,
-} from './reconciler/index.ts';
+} from '../metrics/index.ts';
+import { createController, type Controller, type PanelClientFactory } from '../reconciler/index.ts';
+import { sleep, toError, type Logger } from '../shared/index.ts';
 import {
   createExpiryTimer,
-  createLoginGuard,
-  createPostgresStore,
-  startAdvisoryLeadership,
+  createRequestRouter,
   startListener,
   startResyncTicker,
-  type Notification,
-} from './sources/index.ts';
-import { sleep, toError, type Logger } from './shared/index.ts';
-import { createPanelClientFactory } from './xui/index.ts';
+} from '../sources/index.ts';
+import { createLoginGuard, createPostgresStore, startAdvisoryLeadership } from '../store/index.ts';
+import { controllerOptions, createXuiPanelClients } from './controller-options.ts';
+import { createReadiness } from './readiness.ts';
 
 /** What the daemon is started with. */
 export interface ReconcilerDaemonOptions {
@@ -70,28 +63,6 @@ export interface ReconcilerDaemon {
   readiness(): Promise<Readiness>;
   /** Graceful stop (idempotent); see the module doc. */
   close(): Promise<void>;
-}
-
-/** Builds the default panel client factory (src/xui) with request metrics. */
-export function createXuiPanelClients(
-  config: Config,
-  logger: Logger,
-  events: ReconcilerEvents,
-  loginGuard?: LoginGuard,
-): PanelClientFactory {
-  return createPanelClientFactory({
-    timeoutMs: config.panelTimeoutMs,
-    logger,
-    ...(loginGuard === undefined ? {} : { loginGuard }),
-    onRequest: (event) => {
-      events.panelRequest?.({
-        panel: event.panel,
-        op: event.op,
-        outcome: event.outcome,
-        durationSeconds: event.durationMs / 1000,
-      });
-    },
-  });
 }
 
 /** Starts the reconciler daemon; resolves once every part is started (the health server bound). */
@@ -137,30 +108,18 @@ export async function startReconcilerDaemon(options: ReconcilerDaemonOptions): P
     );
   }
 
-  /**
-   * Urgent work is queued per panel, so that a slow or hanging panel holds up only its own pass
-   * (one worker), never the others'. The periodic resync stays one pass over every panel, which is
-   * where the global safety valve sees all panels together. If the panel list cannot be read, one
-   * pass over everything is queued instead (it will fail open and retry).
-   */
-  function enqueueEveryPanel(trigger: Trigger): void {
-    store.listPanelIds().then(
-      (panelIds) => {
-        for (const panelId of panelIds) {
-          controller.enqueue(panelId, trigger, 'urgent');
-        }
-      },
-      (error: unknown) => {
-        log.warn({ err: toError(error), trigger }, 'listing panels failed; queueing a pass over all');
-        controller.enqueue('all', trigger, 'urgent');
-      },
-    );
-  }
+  const router = createRequestRouter({
+    lookup: store,
+    enqueue: (scope, trigger, priority) => {
+      controller.enqueue(scope, trigger, priority);
+    },
+    logger: log,
+  });
 
   const expiryTimer = createExpiryTimer({
     logger: log,
     onBoundary: () => {
-      enqueueEveryPanel('expiry');
+      router.everyPanel('expiry');
     },
   });
 
@@ -177,68 +136,34 @@ export async function startReconcilerDaemon(options: ReconcilerDaemonOptions): P
     },
   });
 
-  const controller = createController({
-    store,
-    panelClients,
-    leadership,
-    policy: {
-      expiryMarginMs: config.expiryMarginMs,
-      valveMin: config.valveMin,
-      valvePercent: config.valvePercent,
-    },
-    mode: config.mode,
-    workers: config.workers,
-    panelConcurrency: config.panelConcurrency,
-    panelWritesPerSecond: config.panelWritesPerSecond,
-    panelReadTimeoutMs: config.panelTimeoutMs * 3,
-    logger: log,
-    events,
-    onPass: (report) => {
-      for (const panel of report.panels) {
-        panelNames.set(panel.panelId, panel.name);
-      }
-      expiryTimer.arm(report.now, report.nextBoundaryAt);
-      events.nextBoundary({ at: report.nextBoundaryAt });
-    },
-  });
-
-  function route(notification: Notification): void {
-    events.notification();
-    if (notification.kind === 'unrecognised') {
-      log.warn({ payload: notification.raw.slice(0, 200) }, 'unrecognised notification; full pass');
-      enqueueEveryPanel('notify');
-      return;
-    }
-    if (notification.panelId !== undefined) {
-      controller.enqueue(notification.panelId, 'notify', 'urgent');
-      return;
-    }
-    const userId = notification.userId;
-    if (userId !== undefined) {
-      store.panelsOfUser(userId).then(
-        (panelIds) => {
-          for (const panelId of panelIds) {
-            controller.enqueue(panelId, 'notify', 'urgent');
-          }
-        },
-        (error: unknown) => {
-          log.warn({ err: toError(error), userId }, 'looking up the panels of a user failed; full pass');
-          controller.enqueue('all', 'notify', 'urgent');
-        },
-      );
-      return;
-    }
-    enqueueEveryPanel('notify');
-  }
+  const controller = createController(
+    controllerOptions(config, {
+      store,
+      panelClients,
+      leadership,
+      logger: log,
+      events,
+      onPass: (report) => {
+        for (const panel of report.panels) {
+          panelNames.set(panel.panelId, panel.name);
+        }
+        expiryTimer.arm(report.now, report.nextBoundaryAt);
+        events.nextBoundary({ at: report.nextBoundaryAt });
+      },
+    }),
+  );
 
   const listener = startListener({
     connectionString: options.databaseUrl,
     logger: log.child({ part: 'listener' }),
-    onNotification: route,
+    onNotification: (notification) => {
+      events.notification();
+      router.notification(notification);
+    },
     onConnected: () => {
       events.listenerConnected({ connected: true });
       // Notifications sent while we were not listening are lost: look at everything.
-      enqueueEveryPanel('reconnect');
+      router.everyPanel('reconnect');
     },
     onDisconnected: () => {
       events.listenerConnected({ connected: false });
@@ -257,34 +182,12 @@ export async function startReconcilerDaemon(options: ReconcilerDaemonOptions): P
     },
   });
 
-  enqueueEveryPanel('startup');
+  router.everyPanel('startup');
   const running = controller.run(runController.signal).catch((error: unknown) => {
     log.error({ err: toError(error) }, 'reconciler workers stopped with an error');
   });
 
-  async function readiness(): Promise<Readiness> {
-    const failing: string[] = [];
-    const timeout = new AbortController();
-    try {
-      await Promise.race([
-        pool.query('select 1'),
-        sleep(2_000, timeout.signal).then(() => {
-          if (!timeout.signal.aborted) {
-            throw new Error('database check timed out');
-          }
-        }),
-      ]);
-    } catch {
-      // The reason is not needed here: readiness only says which check fails.
-      failing.push('database');
-    } finally {
-      timeout.abort();
-    }
-    if (!listener.isConnected) {
-      failing.push('listener');
-    }
-    return failing.length === 0 ? { ready: true } : { ready: false, failing };
-  }
+  const readiness: () => Promise<Readiness> = createReadiness(pool, listener);
 
   let health: HealthServer | undefined;
   try {

@@ -5,8 +5,8 @@
  */
 import type pg from 'pg';
 import { withTransaction } from '../db/index.ts';
-import { asPanelId, type PanelId, type UserId } from '../domain/index.ts';
-import type { PanelPassRecord, ReconcileStore } from '../reconciler/index.ts';
+import { asPanelId, type PanelId, type PanelPassRecord, type UserId } from '../domain/index.ts';
+import type { ReconcileStore } from '../reconciler/index.ts';
 import { readSnapshot } from './snapshot.ts';
 
 async function writeKeyStates(client: pg.PoolClient, record: PanelPassRecord): Promise<void> {

@@ -244,19 +244,3 @@ export async function readSnapshot(
     { readOnly: true, isolation: 'repeatable read' },
   );
 }
-
-/** Reads only the DB clock and the next entitlement boundary (for the expiry timer). */
-export async function readNextBoundary(
-  pool: pg.Pool,
-  graceMs: number,
-): Promise<{ readonly now: Date; readonly nextBoundaryAt: Date | null }> {
-  const { rows } = await pool.query<{ now: Date; next: Date | null }>(
-    'select now() as now, (select min(next_boundary_at) from kw_entitlements(now(), $1::interval)) as next',
-    [`${String(graceMs)} milliseconds`],
-  );
-  const row = rows[0];
-  if (row === undefined) {
-    throw new Error('next boundary: the query returned no row');
-  }
-  return { now: row.now, nextBoundaryAt: row.next };
-}

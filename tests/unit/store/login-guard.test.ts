@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { LOCKOUT_WINDOW_MS, nextLoginAt } from '../../../src/sources/index.ts';
+import { LOCKOUT_WINDOW_MS, nextLoginAt } from '../../../src/store/index.ts';
 
 describe('nextLoginAt (shared login backoff, issue 11 item 9)', () => {
   it('never lets a fifth refused login happen within 5 minutes, whatever the processes do', () => {

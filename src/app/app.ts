@@ -7,12 +7,13 @@
  * up to the shutdown timeout). Every part is closed even when one fails; the first error is reported.
  */
 import type pg from 'pg';
-import { startBot, type BotHandle, type BotObserver } from './bot/index.ts';
-import type { Config } from './config/index.ts';
-import { startReconcilerDaemon, type ReconcilerDaemon } from './daemon.ts';
-import { createMetrics, startHealthServer, type HealthServer, type Metrics } from './metrics/index.ts';
-import { toError, type Logger } from './shared/index.ts';
-import { startWebhooks, type WebhookObserver, type WebhookServer } from './webhooks/index.ts';
+import { startBot, type BotHandle, type BotObserver } from '../bot/index.ts';
+import type { Config } from '../config/index.ts';
+import { createMetrics, startHealthServer, type HealthServer, type Metrics } from '../metrics/index.ts';
+import { toError, type Logger } from '../shared/index.ts';
+import { startWebhooks, type WebhookObserver, type WebhookServer } from '../webhooks/index.ts';
+import { createReadiness } from './readiness.ts';
+import { startReconcilerDaemon, type ReconcilerDaemon } from './reconciler-daemon.ts';
 
 /** A running application. */
 export interface App {
@@ -103,15 +104,7 @@ export async function startApp(options: {
         port: config.httpPort,
         registry: metrics.registry,
         logger: logger.child({ component: 'http' }),
-        readiness: async () => {
-          try {
-            await pool.query('select 1');
-            return { ready: true };
-          } catch {
-            // Not ready is the answer; the pool's error handler logs the cause.
-            return { ready: false, failing: ['database'] };
-          }
-        },
+        readiness: createReadiness(pool),
       });
       const server = health;
       closers.push(() => server.close());
