@@ -72,6 +72,7 @@ export function controllerOptions(config: Config, parts: ControllerParts): Contr
     panelConcurrency: config.panelConcurrency,
     panelWritesPerSecond: config.panelWritesPerSecond,
     panelReadTimeoutMs: config.panelTimeoutMs * PANEL_READ_CALLS,
+    writeQuietMs: config.writeQuietMs,
     logger: parts.logger,
     ...(parts.events === undefined ? {} : { events: parts.events }),
     ...(parts.onPass === undefined ? {} : { onPass: parts.onPass }),

@@ -236,6 +236,12 @@ export const SETTINGS = {
     default: '0',
     doc: 'Cap on write calls per second per panel; 0 means no cap.',
   }),
+  writeQuietMs: setting({
+    env: 'KEYWARDEN_WRITE_QUIET',
+    parse: positiveDuration,
+    default: '60s',
+    doc: "After a write to a panel times out, its inbound (with PANEL_CONCURRENCY=1 the whole panel) gets no other write until a read shows the write's outcome or this long has passed: longer than the panel's own handling time, so a late write cannot land after a newer one.",
+  }),
 
   // — Telegram bot
   telegramBotToken: setting({

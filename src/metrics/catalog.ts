@@ -136,6 +136,12 @@ export const METRICS = {
     help: 'Keys that need a human (drift keywarden will not or cannot fix), by panel and drift kind, as of the last full pass.',
     labels: ['panel', 'kind'],
   },
+  writeTimeouts: {
+    name: 'keywarden_write_timeouts_total',
+    type: 'counter',
+    help: 'Writes to a panel that timed out (each quarantines its inbound until a read shows the outcome or KEYWARDEN_WRITE_QUIET passes).',
+    labels: ['panel'],
+  },
   payments: {
     name: 'keywarden_payments_total',
     type: 'counter',

@@ -66,6 +66,9 @@ export function reconcilerMetrics(metrics: Metrics): Required<ReconcilerEvents> 
     listenerConnected: ({ connected }) => {
       metrics.get('listenerConnected').set(connected ? 1 : 0);
     },
+    writeTimedOut: ({ panel, actions }) => {
+      metrics.get('writeTimeouts').inc({ panel }, actions);
+    },
     listenerProbeFailed: () => {
       metrics.get('listenerProbeFailures').inc();
     },

@@ -13,8 +13,10 @@ import type {
   PanelRecord,
 } from '../domain/index.ts';
 import { toError } from '../shared/index.ts';
+import type { ReconcilerEvents } from './events.ts';
 import type { Leadership } from './leadership.ts';
-import type { PanelClient } from './ports.ts';
+import { isPanelTimeout, type PanelClient } from './ports.ts';
+import type { WriteQuarantine } from './write-quarantine.ts';
 
 /** What applying needs (from ControllerOptions and the per-panel resources). */
 export interface ApplierOptions {
@@ -22,6 +24,14 @@ export interface ApplierOptions {
   /** Flag-only disables on one panel at or above this count go through one bulk call. */
   readonly bulkThreshold: number;
   readonly writeQueueFor: (panelId: PanelId) => PQueue;
+  /** Inbounds whose last write timed out (see write-quarantine.ts). */
+  readonly quarantine: WriteQuarantine;
+  /**
+   * One write in flight per panel (KEYWARDEN_PANEL_CONCURRENCY=1): an abandoned write then holds
+   * back every write to its panel, not only to its inbound.
+   */
+  readonly isOneWriteAtATime: boolean;
+  readonly events?: ReconcilerEvents;
 }
 
 /** Applies a planned panel's actions; every action gets a result, failures included. */
@@ -42,6 +52,10 @@ function confirms(action: Action, client: ObservedClient | null): boolean {
   );
 }
 
+function quarantineMessage(abandoned: Action): string {
+  return `write held back: an earlier write (${abandoned.kind} ${abandoned.email}, inbound ${String(abandoned.inboundId)}) timed out and may still land; waiting for a read to show it or for KEYWARDEN_WRITE_QUIET`;
+}
+
 /** Creates the applier. */
 export function createApplier(options: ApplierOptions): ApplyPanel {
   const { bulkThreshold, writeQueueFor } = options;
@@ -54,6 +68,10 @@ export function createApplier(options: ApplierOptions): ApplyPanel {
   ): Promise<ActionResult> {
     if (!options.leadership.isOwned(panel.panelId)) {
       return { action, outcome: 'skipped', error: 'lost panel ownership', confirmed: undefined };
+    }
+    const blocking = options.quarantine.blocking(action, options.isOneWriteAtATime);
+    if (blocking !== undefined) {
+      return { action, outcome: 'skipped', error: quarantineMessage(blocking.action), confirmed: undefined };
     }
     try {
       let confirmed: ObservedClient | null;
@@ -81,8 +99,20 @@ export function createApplier(options: ApplierOptions): ApplyPanel {
         ? { action, outcome: 'applied', error: null, confirmed }
         : { action, outcome: 'failed', error: 'read-back did not confirm the change', confirmed };
     } catch (error) {
+      noteTimeout(panel, [action], error);
       return { action, outcome: 'failed', error: toError(error).message, confirmed: undefined };
     }
+  }
+
+  /** A write that timed out may land later: quarantine its inbound (write-quarantine.ts). */
+  function noteTimeout(panel: PanelRecord, actions: ReadonlyArray<Action>, error: unknown): void {
+    if (!isPanelTimeout(error)) {
+      return;
+    }
+    for (const action of actions) {
+      options.quarantine.recordTimeout(action);
+    }
+    options.events?.writeTimedOut?.({ panel: panel.name, actions: actions.length });
   }
 
   async function applyBulkDisable(
@@ -97,6 +127,17 @@ export function createApplier(options: ApplierOptions): ApplyPanel {
         action,
         outcome: 'skipped',
         error: 'lost panel ownership',
+        confirmed: undefined,
+      }));
+    }
+    const blocking = actions
+      .map((action) => options.quarantine.blocking(action, options.isOneWriteAtATime))
+      .find((entry) => entry !== undefined);
+    if (blocking !== undefined) {
+      return actions.map((action) => ({
+        action,
+        outcome: 'skipped',
+        error: quarantineMessage(blocking.action),
         confirmed: undefined,
       }));
     }
@@ -127,6 +168,7 @@ export function createApplier(options: ApplierOptions): ApplyPanel {
         };
       });
     } catch (error) {
+      noteTimeout(panel, actions, error);
       const message = toError(error).message;
       return actions.map((action) => ({ action, outcome: 'failed', error: message, confirmed: undefined }));
     }

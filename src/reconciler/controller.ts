@@ -26,6 +26,7 @@ import { createPass, type PassReport, type Scope } from './pass.ts';
 import type { PanelClientFactory } from './ports.ts';
 import type { ReconcileStore } from './store.ts';
 import { createWorkQueue, type Priority } from './work-queue.ts';
+import { createWriteQuarantine } from './write-quarantine.ts';
 
 export type { PassReport, Scope } from './pass.ts';
 
@@ -50,6 +51,11 @@ export interface ControllerOptions {
   readonly backoff?: BackoffPolicy;
   /** Flag-only disables on one panel at or above this count go through one bulk call. Default 2. */
   readonly bulkThreshold?: number;
+  /**
+   * After a write times out, its inbound gets no other write until a read shows the outcome or this
+   * long has passed (KEYWARDEN_WRITE_QUIET), ms. Default 60 s.
+   */
+  readonly writeQuietMs?: number;
   /** Called after every pass that read the DB (the expiry timer re-arms from it). */
   readonly onPass?: (report: PassReport) => void;
 }
@@ -83,6 +89,7 @@ export function createController(options: ControllerOptions): Controller {
     onDepth: (depth) => events.queueDepth?.({ depth }),
   });
   const panels = createPanelClients(options);
+  const quarantine = createWriteQuarantine({ quietMs: options.writeQuietMs ?? 60_000 });
   let stopController: AbortController | undefined;
   const reconcile = createPass({
     store: options.store,
@@ -98,7 +105,13 @@ export function createController(options: ControllerOptions): Controller {
       leadership: options.leadership,
       bulkThreshold,
       writeQueueFor: panels.writeQueueFor,
+      quarantine,
+      isOneWriteAtATime: options.panelConcurrency === 1,
+      events,
     }),
+    onPanelObserved: (panelId, observation) => {
+      quarantine.settle(panelId, observation);
+    },
   });
 
   async function work(getSignal: AbortSignal, signal: AbortSignal): Promise<void> {
@@ -135,6 +148,11 @@ export function createController(options: ControllerOptions): Controller {
             log.warn({ panelId, retryInMs: delayMs }, 'panel not converged, retrying');
           } else {
             queue.forget(panelId);
+          }
+          // A write that timed out may still land: read the panel again until it shows, or goes quiet.
+          const recheckMs = quarantine.recheckInMs(panelId);
+          if (recheckMs !== undefined) {
+            queue.addAfter(panelId, 'retry', 'normal', recheckMs);
           }
         }
       } catch (error) {

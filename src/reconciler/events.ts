@@ -41,6 +41,8 @@ export interface ReconcilerEvents {
   notification?(): void;
   nextBoundary?(event: { at: Date | null }): void;
   listenerConnected?(event: { connected: boolean }): void;
+  /** A write to a panel timed out: its inbound is quarantined (write-quarantine.ts). */
+  writeTimedOut?(event: { panel: string; actions: number }): void;
   /** The listener's self-NOTIFY did not come back in time; it reconnects. */
   listenerProbeFailed?(): void;
 }

@@ -10,6 +10,7 @@ import {
   summarisePanel,
   type ActionResult,
   type PanelId,
+  type PanelObservation,
   type PanelPlan,
   type PanelRead,
   type PanelRecord,
@@ -57,6 +58,8 @@ export interface PassOptions {
   readonly clientFor: (connection: PanelConnection) => PanelClient;
   readonly readPanel: ReadPanel;
   readonly applyPanel: ApplyPanel;
+  /** After every successful read of a panel (the write quarantine settles on it). */
+  readonly onPanelObserved?: (panelId: PanelId, observation: PanelObservation) => void;
 }
 
 /** Runs one pass over `scope`. `dryRun` reads and plans only: no writes anywhere. */
@@ -137,7 +140,11 @@ export function createPass(options: PassOptions): RunPass {
           }
           const client = clientFor(connection);
           panelClients.set(panel.panelId, client);
-          reads.set(panel.panelId, await readPanel(panel, client, signal));
+          const read = await readPanel(panel, client, signal);
+          if (read.kind === 'observed') {
+            options.onPanelObserved?.(panel.panelId, read.observation);
+          }
+          reads.set(panel.panelId, read);
         }),
       );
       const observedMs = performance.now() - started;

@@ -100,3 +100,11 @@ export interface LoginGuard {
 
 /** Creates a PanelClient for a connection (the composition root passes src/xui's factory). */
 export type PanelClientFactory = (connection: PanelConnection) => PanelClient;
+
+/**
+ * Whether a PanelClient call failed by timing out (a PanelError of kind `timeout`, src/xui/errors.ts):
+ * the request may still be running in the panel and land later.
+ */
+export function isPanelTimeout(error: unknown): boolean {
+  return typeof error === 'object' && error !== null && 'kind' in error && error.kind === 'timeout';
+}
