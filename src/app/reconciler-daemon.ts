@@ -72,7 +72,7 @@ export async function startReconcilerDaemon(options: ReconcilerDaemonOptions): P
   const replicaId = options.replicaId ?? `${hostname()}-${String(process.pid)}`;
   const metrics = options.metrics ?? createMetrics();
   const events = reconcilerMetrics(metrics);
-  const store = createPostgresStore(pool, config.graceMs);
+  const store = createPostgresStore(pool, config.graceMs, config.valveWindowMs);
   const panelClients =
     options.panelClients ??
     createXuiPanelClients(config, options.logger.child({ component: 'xui' }), events, createLoginGuard(pool));

@@ -12,7 +12,7 @@ export async function runOnePass(context: CommandContext, pool: Pool, dryRun: bo
   const { config } = context;
   const controller = createController(
     controllerOptions(config, {
-      store: createPostgresStore(pool, config.graceMs),
+      store: createPostgresStore(pool, config.graceMs, config.valveWindowMs),
       // The login guard shares failed logins with the daemon and other runs (no lockout by repetition).
       panelClients: createXuiPanelClients(
         config,

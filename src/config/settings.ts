@@ -196,13 +196,19 @@ export const SETTINGS = {
     env: 'KEYWARDEN_VALVE_MIN',
     parse: integer(0, 1_000_000),
     default: '10',
-    doc: 'Safety valve: disables in one pass are held when they exceed max(this, VALVE_PERCENT % of enabled keys).',
+    doc: 'Safety valve: disables are held when, with those applied within VALVE_WINDOW, they exceed max(this, VALVE_PERCENT % of enabled keys).',
   }),
   valvePercent: setting({
     env: 'KEYWARDEN_VALVE_PERCENT',
     parse: integer(0, 100),
     default: '20',
     doc: 'Safety valve percentage, per panel and globally.',
+  }),
+  valveWindowMs: setting({
+    env: 'KEYWARDEN_VALVE_WINDOW',
+    parse: positiveDuration,
+    default: '10m',
+    doc: 'Safety valve window: disables already applied within it count against the limit, per panel and globally, so a stream of separate changes is held like one big plan.',
   }),
   leaseTimeoutMs: setting({
     env: 'KEYWARDEN_LEASE_TIMEOUT',

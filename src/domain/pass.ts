@@ -70,5 +70,7 @@ export function planPass(
     });
     return planPanel(diffPanel(panelId, desired, read.observation), names.get(panelId) ?? panelId);
   });
-  return applySafetyValve(plans, policy).map((plan) => releaseConfirmed(plan, confirmed));
+  return applySafetyValve(plans, policy, snapshot.valveWindow).map((plan) =>
+    releaseConfirmed(plan, confirmed),
+  );
 }

@@ -7,6 +7,7 @@ import type { ClientFields, DesiredReason } from './desired.ts';
 import type { DriftKind, PanelDiff } from './diff.ts';
 import type { ObservedClient } from './observed.ts';
 import type { ReconcilePolicy } from './policy.ts';
+import type { ValveWindow } from './snapshot.ts';
 import { assertNever } from './result.ts';
 import { noticesFor, statusOf, type KeyVerdict } from './verdict.ts';
 
@@ -232,12 +233,20 @@ function holdDisables(plan: PanelPlan, cause: HoldCause): PanelPlan {
 }
 
 /**
- * The safety valve (DESIGN.md §5). Per panel, then globally, disables are held when they exceed
- * `valveLimit` of the enabled keys; per panel they are also held when no key of the panel should stay
- * enabled while the panel serves more than one and more than one would be disabled (a lone expiry
- * always goes through). Enables, creates and updates are never held.
+ * The safety valve (DESIGN.md §5) over a sliding window (KEYWARDEN_VALVE_WINDOW). Per panel, then
+ * globally, this pass's disables are held when, added to the disables already applied within the
+ * window, they exceed `valveLimit` of the keys enabled at the window's start (enabled now + disabled
+ * in the window). So refunds arriving one notification at a time are counted together, while a lone
+ * expiry or ordinary churn goes through. Per panel they are also held when no key of the panel should
+ * stay enabled while the panel serves more than one and more than one would be disabled. Enables,
+ * creates and updates are never held.
  */
-export function applySafetyValve(plans: ReadonlyArray<PanelPlan>, policy: ReconcilePolicy): PanelPlan[] {
+export function applySafetyValve(
+  plans: ReadonlyArray<PanelPlan>,
+  policy: ReconcilePolicy,
+  window?: ValveWindow,
+): PanelPlan[] {
+  const recentOf = (panelId: PanelId): number => window?.disablesByPanel.get(panelId) ?? 0;
   const perPanel = plans.map((plan) => {
     if (plan.kind === 'unknown') {
       return plan;
@@ -246,7 +255,8 @@ export function applySafetyValve(plans: ReadonlyArray<PanelPlan>, policy: Reconc
     if (disables === 0) {
       return plan;
     }
-    if (disables > valveLimit(plan.diff.enabledCount, policy)) {
+    const recent = recentOf(plan.panelId);
+    if (disables + recent > valveLimit(plan.diff.enabledCount + recent, policy)) {
       return holdDisables(plan, 'valve-panel');
     }
     const anyEnabledDesired = plan.diff.keys.some((entry) => entry.desired.kind === 'enabled');
@@ -257,13 +267,25 @@ export function applySafetyValve(plans: ReadonlyArray<PanelPlan>, policy: Reconc
   });
   let enabled = 0;
   let disables = 0;
+  const inPass = new Set<PanelId>();
   for (const plan of perPanel) {
+    inPass.add(plan.panelId);
     if (plan.kind === 'planned') {
       enabled += plan.diff.enabledCount;
       disables += plan.actions.filter(isDisable).length;
     }
   }
-  if (disables > valveLimit(enabled, policy)) {
+  // Panels outside this pass count with what was last recorded of them.
+  for (const [panelId, count] of window?.enabledByPanel ?? []) {
+    if (!inPass.has(panelId)) {
+      enabled += count;
+    }
+  }
+  let recentGlobal = 0;
+  for (const count of window?.disablesByPanel.values() ?? []) {
+    recentGlobal += count;
+  }
+  if (disables > 0 && disables + recentGlobal > valveLimit(enabled + recentGlobal, policy)) {
     return perPanel.map((plan) => holdDisables(plan, 'valve-global'));
   }
   return perPanel;

@@ -63,6 +63,18 @@ export interface PanelRecord {
   readonly isSuspended: boolean;
 }
 
+/**
+ * The safety valve's window (KEYWARDEN_VALVE_WINDOW): what happened recently on every enabled panel,
+ * not only those of this pass, so that disables arriving one notification at a time are counted
+ * together.
+ */
+export interface ValveWindow {
+  /** Disables applied per panel within the window (`reconcile_events`). */
+  readonly disablesByPanel: ReadonlyMap<PanelId, number>;
+  /** Keys whose client was last recorded enabled, per panel (`key_state`), for panels not read now. */
+  readonly enabledByPanel: ReadonlyMap<PanelId, number>;
+}
+
 /** A consistent read of the database at one moment of the DB clock. */
 export interface Snapshot {
   /** The DB clock at the start of the read transaction. */
@@ -73,4 +85,6 @@ export interface Snapshot {
   readonly nextBoundaryAt: Date | null;
   /** Fingerprints of held plans an admin confirmed and that are not yet resolved. */
   readonly confirmedHolds: ReadonlySet<string>;
+  /** Recent disables and enabled counts for the valve; absent = an empty window (one pass only). */
+  readonly valveWindow?: ValveWindow;
 }

@@ -17,6 +17,7 @@ import {
   type PanelId,
   type PanelRecord,
   type QuotaBaseline,
+  type ValveWindow,
 } from '../domain/index.ts';
 import type { PanelConnection, SnapshotRead } from '../reconciler/index.ts';
 
@@ -126,6 +127,7 @@ export async function readSnapshot(
   pool: pg.Pool,
   panelIds: ReadonlyArray<PanelId> | undefined,
   graceMs: number,
+  valveWindowMs = 600_000,
 ): Promise<SnapshotRead> {
   return withTransaction(
     pool,
@@ -206,6 +208,24 @@ export async function readSnapshot(
       const { rows: confirmed } = await client.query<{ fingerprint: string }>(
         'select fingerprint from held_plans where confirmed_at is not null and resolved_at is null',
       );
+      // The valve's window covers every enabled panel, so per-panel passes see each other's disables.
+      const { rows: recentDisables } = await client.query<{ panel_id: string; n: number }>(
+        `select e.panel_id::text, count(*)::int as n from reconcile_events e join panels p on p.id = e.panel_id
+         where p.is_enabled and e.action = 'disable' and e.outcome = 'applied'
+           and e.at > $1::timestamptz - make_interval(secs => $2::float8 / 1000)
+         group by e.panel_id`,
+        [now, valveWindowMs],
+      );
+      const { rows: enabledRows } = await client.query<{ panel_id: string; n: number }>(
+        `select k.panel_id::text, count(*)::int as n
+         from key_state s join vpn_keys k on k.id = s.key_id join panels p on p.id = k.panel_id
+         where p.is_enabled and s.observed ->> 'kind' = 'present' and (s.observed ->> 'enable')::boolean
+         group by k.panel_id`,
+      );
+      const valveWindow: ValveWindow = {
+        disablesByPanel: new Map(recentDisables.map((row) => [asPanelId(row.panel_id), row.n])),
+        enabledByPanel: new Map(enabledRows.map((row) => [asPanelId(row.panel_id), row.n])),
+      };
       const keys = keyRows.map((row): KeyRecord => ({
         keyId: asKeyId(row.id),
         userId: asUserId(row.user_id),
@@ -237,6 +257,7 @@ export async function readSnapshot(
           keys,
           nextBoundaryAt,
           confirmedHolds: new Set(confirmed.map((row) => row.fingerprint)),
+          valveWindow,
         },
         connections,
       };

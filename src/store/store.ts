@@ -186,9 +186,9 @@ async function writeHeld(client: pg.PoolClient, record: PanelPassRecord): Promis
 }
 
 /** Creates the PostgreSQL store; `graceMs` is the entitlement grace (KEYWARDEN_GRACE). */
-export function createPostgresStore(pool: pg.Pool, graceMs: number): ReconcileStore {
+export function createPostgresStore(pool: pg.Pool, graceMs: number, valveWindowMs?: number): ReconcileStore {
   return {
-    readSnapshot: (panelIds) => readSnapshot(pool, panelIds, graceMs),
+    readSnapshot: (panelIds) => readSnapshot(pool, panelIds, graceMs, valveWindowMs),
     async panelsOfUser(userId: UserId) {
       const { rows } = await pool.query<{ panel_id: string }>(
         'select distinct panel_id from vpn_keys where user_id = $1',
