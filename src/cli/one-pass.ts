@@ -3,13 +3,28 @@ import { controllerOptions, createXuiPanelClients } from '../app/index.ts';
 import type { Pool } from '../db/index.ts';
 import { describeAction, fingerprintHeld, needsHumanReason, type PanelPlan } from '../domain/index.ts';
 import { createController, everyPanelOwned, type PassReport } from '../reconciler/index.ts';
-import { createLoginGuard, createPostgresStore } from '../store/index.ts';
+import { createLoginGuard, createPostgresStore, startAdvisoryLeadership } from '../store/index.ts';
 import type { CommandContext } from './command.ts';
 import { formatTable } from './pool.ts';
 
-/** Runs one pass over every enabled panel; `dryRun` plans only. */
+/**
+ * Runs one pass over every enabled panel; `dryRun` plans only. A pass that writes takes the panels'
+ * advisory locks like a daemon replica (issue 11): a panel a running daemon owns is left to it, so
+ * the daemon and `reconcile --once` never both write, or both record, one change.
+ */
 export async function runOnePass(context: CommandContext, pool: Pool, dryRun: boolean): Promise<PassReport> {
   const { config } = context;
+  const locks =
+    dryRun || config.databaseUrl === undefined
+      ? undefined
+      : startAdvisoryLeadership({
+          connectionString: config.databaseUrl,
+          leaseTimeoutMs: config.leaseTimeoutMs,
+          logger: context.logger.child({ component: 'reconciler', part: 'leadership' }),
+          replicaId: `cli-${String(process.pid)}`,
+        });
+  await locks?.beat();
+  const leadership = locks ?? everyPanelOwned;
   const controller = createController(
     controllerOptions(config, {
       store: createPostgresStore(pool, config.graceMs, config.valveWindowMs),
@@ -20,8 +35,7 @@ export async function runOnePass(context: CommandContext, pool: Pool, dryRun: bo
         {},
         createLoginGuard(pool),
       ),
-      // A one-off pass acts on every panel: writes are absolute, so overlapping a running daemon is safe.
-      leadership: everyPanelOwned,
+      leadership,
       workers: 1,
       logger: context.logger.child({ component: 'reconciler' }),
     }),
@@ -30,6 +44,7 @@ export async function runOnePass(context: CommandContext, pool: Pool, dryRun: bo
     return await controller.reconcile('all', 'manual', { dryRun, signal: context.signal });
   } finally {
     await controller.close();
+    await locks?.close();
   }
 }
 
@@ -44,6 +59,8 @@ export function reportJson(report: PassReport): unknown {
     now: report.now.toISOString(),
     nextBoundaryAt: report.nextBoundaryAt?.toISOString() ?? null,
     outcome: report.outcome,
+    // Panels a running daemon owns: left to it (a pass that writes takes the panel locks).
+    notOwned: report.notOwned.map((panelId) => names.get(panelId) ?? panelId),
     panels: report.plans.map((plan: PanelPlan) =>
       plan.kind === 'unknown'
         ? {
@@ -101,6 +118,11 @@ export function reportText(report: PassReport): string {
     report.results.map((result) => [`${result.action.keyId}:${result.action.kind}`, result]),
   );
   const sections: string[] = [`plan ${report.planId} at ${report.now.toISOString()} (DB clock)`];
+  for (const panelId of report.notOwned) {
+    sections.push(
+      `\npanel ${names.get(panelId) ?? panelId}: owned by a running keywarden replica — left to it, nothing done here`,
+    );
+  }
   for (const plan of report.plans) {
     const name = names.get(plan.panelId) ?? plan.panelId;
     if (plan.kind === 'unknown') {

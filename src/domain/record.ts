@@ -15,7 +15,11 @@ import { needsHumanKinds, needsHumanReason, type NeedsHumanKind } from './needs-
 import { NEEDS_HUMAN_DRIFT, needsHuman, type KeyVerdict, type Notice } from './verdict.ts';
 
 /** Outcome of one action, as recorded in `reconcile_events.outcome` and metrics. */
-export type ActionOutcome = 'applied' | 'failed' | 'held' | 'skipped';
+/**
+ * `unconfirmed`: the panel accepted the write but reading it back failed (probably in place; the next
+ * read decides). `skipped`: not sent (no ownership, or held back after a timed-out write).
+ */
+export type ActionOutcome = 'applied' | 'unconfirmed' | 'failed' | 'held' | 'skipped';
 
 /** The outcome of one applied action. `confirmed` is the client as read back (null = confirmed absent). */
 export interface ActionResult {

@@ -129,7 +129,7 @@ export function createController(options: ControllerOptions): Controller {
           }
         }
         for (const result of report.results) {
-          if (result.outcome === 'failed') {
+          if (result.outcome === 'failed' || result.outcome === 'unconfirmed') {
             retry.add(result.action.panelId);
           }
         }

@@ -198,6 +198,15 @@ export function createPass(options: PassOptions): RunPass {
                 );
               }
             }
+            if (!options.leadership.isOwned(panel.panelId)) {
+              // Lost during the pass: the new owner reads and records the panel; a stale view from
+              // here must not overwrite its key_state or claim anything as done (issue 11).
+              log.warn(
+                { panelId: panel.panelId, planId },
+                'panel ownership lost during the pass; not recording it',
+              );
+              return;
+            }
             try {
               await options.store.recordPanelPass(
                 recordPanelPass({
@@ -260,7 +269,7 @@ export function createPass(options: PassOptions): RunPass {
       const isPartial =
         recordFailures.length > 0 ||
         plans.some((plan) => plan.kind === 'unknown') ||
-        results.some((result) => result.outcome === 'failed');
+        results.some((result) => result.outcome === 'failed' || result.outcome === 'unconfirmed');
       const report: PassReport = {
         planId,
         trigger,

@@ -102,6 +102,14 @@ export interface LoginGuard {
 export type PanelClientFactory = (connection: PanelConnection) => PanelClient;
 
 /**
+ * Whether a write was accepted by the panel but its read-back failed (a PanelError of kind
+ * `unconfirmed`): the change is probably in place; record it as `unconfirmed`, not `failed`.
+ */
+export function isPanelUnconfirmed(error: unknown): boolean {
+  return typeof error === 'object' && error !== null && 'kind' in error && error.kind === 'unconfirmed';
+}
+
+/**
  * Whether a PanelClient call failed by timing out (a PanelError of kind `timeout`, src/xui/errors.ts):
  * the request may still be running in the panel and land later.
  */

@@ -211,7 +211,7 @@ export async function readSnapshot(
       // The valve's window covers every enabled panel, so per-panel passes see each other's disables.
       const { rows: recentDisables } = await client.query<{ panel_id: string; n: number }>(
         `select e.panel_id::text, count(*)::int as n from reconcile_events e join panels p on p.id = e.panel_id
-         where p.is_enabled and e.action = 'disable' and e.outcome = 'applied'
+         where p.is_enabled and e.action = 'disable' and e.outcome in ('applied', 'unconfirmed')
            and e.at > $1::timestamptz - make_interval(secs => $2::float8 / 1000)
          group by e.panel_id`,
         [now, valveWindowMs],

@@ -369,6 +369,11 @@ export class PanelHttp {
       headers['content-type'] = 'application/x-www-form-urlencoded';
       payload = new URLSearchParams(body.value).toString();
     }
+    if (isAborted(signal)) {
+      // Checked before every request, not only by undici: the caller's signal carries panel ownership,
+      // and a write must never leave once it is aborted (issue 11).
+      throw new PanelTransportError(this.context(op), signal.reason);
+    }
     const timeout = AbortSignal.timeout(this.options.timeoutMs);
     const combined = AbortSignal.any([signal, timeout]);
     const started = performance.now();
@@ -465,6 +470,9 @@ function describeLoginBlock(block: LoginBlock): string {
     `check the panel's username and password`
   );
 }
+
+/** A call, not a property read, so that TypeScript does not narrow later checks of the same signal. */
+const isAborted = (signal: AbortSignal): boolean => signal.aborted;
 
 function classifyOutcome(response: RawResponse): string {
   const status = response.status;

@@ -14,6 +14,7 @@ export {
   PanelAuthError,
   PanelRefusedError,
   PanelTimeoutError,
+  PanelUnconfirmedError,
   PanelTransportError,
   PanelUnparseableError,
   isPanelError,
