@@ -18,6 +18,7 @@ const NOT_DOMAIN = [
   '**/config/**',
   '**/shared/**',
   '**/cli/**',
+  '**/adoption/**',
   '**/simulator/**',
 ];
 
@@ -70,6 +71,18 @@ export default tseslint.config(
           'domain is pure: no I/O, no packages',
         ],
         [NOT_DOMAIN, 'domain imports only domain'],
+      ]),
+    },
+  },
+  {
+    files: ['src/adoption/**/*.ts'],
+    rules: {
+      'no-restricted-imports': ban([
+        [
+          ['node:*', 'pg', 'pg-listen', 'undici', 'grammy', 'prom-client', 'p-queue', 'pino'],
+          'the adoption planner is pure: no I/O, no packages',
+        ],
+        [NOT_DOMAIN, 'the adoption planner imports only domain'],
       ]),
     },
   },

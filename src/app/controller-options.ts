@@ -3,6 +3,7 @@
  * for the one-off passes of `keywarden plan` and `reconcile --once`.
  */
 import type { Config } from '../config/index.ts';
+import type { ReconcilePolicy } from '../domain/index.ts';
 import type {
   ControllerOptions,
   Leadership,
@@ -56,17 +57,25 @@ export interface ControllerParts {
   readonly onPass?: (report: PassReport) => void;
 }
 
+/**
+ * The reconcile policy (desired state and safety valve) from `config`: the one the controller runs
+ * with, and the one `keywarden adopt` predicts the first pass with.
+ */
+export function reconcilePolicy(config: Config): ReconcilePolicy {
+  return {
+    expiryMarginMs: config.expiryMarginMs,
+    valveMin: config.valveMin,
+    valvePercent: config.valvePercent,
+  };
+}
+
 /** The controller's options: the parts given, every setting from `config`. */
 export function controllerOptions(config: Config, parts: ControllerParts): ControllerOptions {
   return {
     store: parts.store,
     panelClients: parts.panelClients,
     leadership: parts.leadership,
-    policy: {
-      expiryMarginMs: config.expiryMarginMs,
-      valveMin: config.valveMin,
-      valvePercent: config.valvePercent,
-    },
+    policy: reconcilePolicy(config),
     mode: config.mode,
     workers: parts.workers ?? config.workers,
     panelConcurrency: config.panelConcurrency,

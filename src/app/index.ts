@@ -12,7 +12,18 @@ export {
 export {
   controllerOptions,
   createXuiPanelClients,
+  reconcilePolicy,
   PANEL_READ_CALLS,
   type ControllerParts,
 } from './controller-options.ts';
 export { createReadiness, isDatabaseReachable, DATABASE_CHECK_TIMEOUT_MS } from './readiness.ts';
+export {
+  readAdoption,
+  applyAdoptionReport,
+  PanelUnreadableError,
+  type AdoptionApplyOutcome,
+  type AdoptionPlanCode,
+  type AdoptionReport,
+  type PanelAdoptionResult,
+  type ReadAdoptionOptions,
+} from './adopt-shop.ts';

@@ -3,7 +3,10 @@
  * PostgreSQL, two simulated 3x-ui panels (one per API generation), seeds plans, users, periods and
  * keys, runs the whole daemon, and plays a short script while narrating what keywarden does:
  *
- *   T+0   keys are created on both panels (one user without a subscription gets a disabled key)
+ *   T-0   panel us-1 already has an old shop's clients: two are adopted (owners from the old bot's
+ *         CSV and from the email pattern), the operator's own client stays as it is
+ *   T+0   keys are created on both panels (one user without a subscription gets a disabled key);
+ *         the adopted client whose access had ended is disabled (through the safety valve)
  *   T+25  bob's period ends: his key is suspended at the boundary (expiry timer, no polling)
  *   T+30  carol renews through a signed payment webhook before her period ends: no interruption
  *   T+35  bob pays through the webhook: his suspended key is reactivated within a second (NOTIFY)
@@ -27,6 +30,7 @@ import { toError, type Logger } from '../shared/index.ts';
 import { startSimulatedPanel } from '../simulator/index.ts';
 import { narrateEvents, playScript } from './script.ts';
 import { seedDemo } from './seed.ts';
+import { adoptOldShop, seedOldShop } from './adoption.ts';
 
 /** A running demo. */
 export interface Demo {
@@ -116,6 +120,8 @@ export async function startDemo(options: {
     );
 
     const cast = await seedDemo(pool, log, { modernId, legacyId, vless, vmess }, at);
+    seedOldShop(legacy, vmess);
+    await adoptOldShop({ pool, config, logger: options.logger, signal: script.signal, panelId: legacyId });
 
     const app: App = await startApp({
       pool,

@@ -12,3 +12,4 @@ export * from './pass.ts';
 export * from './verdict.ts';
 export * from './record.ts';
 export * from './needs-human.ts';
+export * from './fingerprint.ts';

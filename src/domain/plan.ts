@@ -8,6 +8,7 @@ import type { DriftKind, PanelDiff } from './diff.ts';
 import type { ObservedClient } from './observed.ts';
 import type { ReconcilePolicy } from './policy.ts';
 import type { ValveWindow } from './snapshot.ts';
+import { fingerprintText } from './fingerprint.ts';
 import { assertNever } from './result.ts';
 import { noticesFor, statusOf, type KeyVerdict } from './verdict.ts';
 
@@ -300,14 +301,7 @@ export function fingerprintHeld(held: ReadonlyArray<HeldAction>): string {
     .map((entry) => `${entry.action.panelId}:${entry.action.keyId}:${entry.action.kind}`)
     .sort()
     .join(',');
-  let hash = 0x811c9dc5;
-  let hash2 = 0x01000193;
-  for (let index = 0; index < text.length; index += 1) {
-    const code = text.charCodeAt(index);
-    hash = Math.imul(hash ^ code, 0x01000193) >>> 0;
-    hash2 = Math.imul(hash2 ^ code, 0x811c9dc5) >>> 0;
-  }
-  return `${hash.toString(16).padStart(8, '0')}${hash2.toString(16).padStart(8, '0')}`;
+  return fingerprintText(text);
 }
 
 /** Removes from `plan.held` the disables an admin confirmed (their fingerprint matches) and runs them. */

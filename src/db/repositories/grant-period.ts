@@ -7,8 +7,11 @@ import type pg from 'pg';
 import type { PlanId, UserId } from '../../domain/index.ts';
 import { withTransaction } from '../pool.ts';
 
-/** Where a period comes from (`subscription_periods.source`). */
-export type PeriodSource = 'payment' | 'trial' | 'admin' | 'promo';
+/**
+ * Where a period comes from (`subscription_periods.source`). `import` is access an adopted shop sold
+ * before keywarden (written only by `applyAdoption`, with its adoption row).
+ */
+export type PeriodSource = 'payment' | 'trial' | 'admin' | 'promo' | 'import';
 
 /** A period as written. */
 export interface PeriodRecord {
@@ -72,7 +75,7 @@ export async function grantPeriod(
   pool: pg.Pool,
   grant: {
     readonly userId: UserId;
-    readonly source: Exclude<PeriodSource, 'payment'>;
+    readonly source: Exclude<PeriodSource, 'payment' | 'import'>;
     readonly planId?: PlanId | null;
     readonly durationMs: number;
   },

@@ -26,3 +26,11 @@ export {
   type PaymentStatusCount,
 } from './payment-status.ts';
 export { addPanel, type NewPanel, type PanelAuth } from './panels.ts';
+export {
+  applyAdoption,
+  findAdoption,
+  type AdoptedKey,
+  type ApplyAdoption,
+  type ApplyAdoptionOutcome,
+  type ImportPeriod,
+} from './apply-adoption.ts';

@@ -39,7 +39,8 @@ describe('keywarden demo', () => {
       expect(actionsOf('carol')).not.toContain('disable');
       const { rows: states } = await client.query<{ user: string; kind: string; converged: boolean }>(
         `select u.username as user, s.desired ->> 'kind' as kind, s.converged from key_state s
-         join vpn_keys k on k.id = s.key_id join users u on u.id = k.user_id order by u.username`,
+         join vpn_keys k on k.id = s.key_id join users u on u.id = k.user_id
+         where u.username is not null order by u.username`,
       );
       expect(states.map((state) => [state.user, state.kind, state.converged])).toEqual([
         ['alice', 'enabled', true],
@@ -49,6 +50,21 @@ describe('keywarden demo', () => {
         ['erin', 'disabled', true],
         ['frank', 'enabled', true],
       ]);
+      // The old shop on us-1: the paid client is adopted and left as it was, the expired one is
+      // disabled, the operator's own client is not adopted.
+      const { rows: adopted } = await client.query<{ email: string; kind: string; actions: string[] }>(
+        `select k.email, s.desired ->> 'kind' as kind,
+                array(select e.action from reconcile_events e where e.key_id = k.id and e.outcome = 'applied' order by e.id) as actions
+         from vpn_keys k join key_state s on s.key_id = k.id where k.adoption_id is not null order by k.email`,
+      );
+      expect(adopted).toEqual([
+        { email: '700201-laptop', kind: 'enabled', actions: [] },
+        { email: 'user700202', kind: 'disabled', actions: ['disable'] },
+      ]);
+      const { rows: periods } = await client.query<{ source: string }>(
+        `select distinct source from subscription_periods where adoption_id is not null`,
+      );
+      expect(periods).toEqual([{ source: 'import' }]);
       const metrics = await (await fetch(demo.metricsUrl ?? '')).text();
       expect(metrics).toMatch(/keywarden_actions_total\{[^}]*action="disable"[^}]*\} [1-9]/);
     } finally {
