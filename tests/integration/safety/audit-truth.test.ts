@@ -42,12 +42,17 @@ describe('audit truth (issue 11, item 8)', () => {
     await panel.sim.setFault({ kind: 'status', status: 500 }, { pathIncludes: 'clients/traffic', times: 1 });
     await db.pool.query('update subscription_periods set cancelled_at = now() where user_id = $1', [userId]);
     await waitFor('disabled on the panel', () => panel.sim.inspectClient(email)?.enable === false);
+    await waitFor('the disable recorded', async () => {
+      const { rows } = await db.pool.query('select 1 from reconcile_events where key_id = $1', [keyId]);
+      return rows.length > 0;
+    });
+    // The retry re-reads the panel: the key is converged without a second write.
     await waitFor('converged after a re-read', async () => {
-      const { rows } = await db.pool.query<{ converged: boolean }>(
-        'select converged from key_state where key_id = $1',
+      const { rows } = await db.pool.query<{ converged: boolean; last_action: string }>(
+        'select converged, last_action from key_state where key_id = $1',
         [keyId],
       );
-      return rows[0]?.converged === true;
+      return rows[0]?.converged === true && rows[0].last_action === 'disable:unconfirmed';
     });
     const { rows } = await db.pool.query<{ action: string; outcome: string }>(
       'select action, outcome from reconcile_events where key_id = $1 order by id',
