@@ -19,7 +19,9 @@ export type DriftKind =
   | 'flow-mismatch'
   | 'duplicate-email'
   /** An entitled key's inbound is not on the panel: its client cannot be created (needs a human). */
-  | 'missing-inbound';
+  | 'missing-inbound'
+  /** The same correction was applied FIX_ATTEMPTS times recently and the panel undid it each time. */
+  | 'fix-not-sticking';
 
 /** Every drift kind, for metrics (a gauge at 0 is still exported). */
 export const DRIFT_KINDS = [
@@ -34,6 +36,7 @@ export const DRIFT_KINDS = [
   'flow-mismatch',
   'duplicate-email',
   'missing-inbound',
+  'fix-not-sticking',
 ] as const satisfies ReadonlyArray<DriftKind>;
 
 /** One key compared with its client. */

@@ -6,11 +6,17 @@ import type { DriftKind } from './diff.ts';
 import type { InboundId } from './ids.ts';
 import { assertNever } from './result.ts';
 
+/** Identical corrections of one key within FIX_WINDOW_MS after which keywarden stops re-applying it. */
+export const FIX_ATTEMPTS = 3;
+/** The window in which identical corrections are counted (and the backoff before trying again). */
+export const FIX_WINDOW_MS = 60 * 60_000;
+
 /** Drift kinds that need a human: fixing them automatically would break a user's link or is impossible. */
 export const NEEDS_HUMAN_KINDS = [
   'identity-mismatch',
   'duplicate-email',
   'missing-inbound',
+  'fix-not-sticking',
 ] as const satisfies ReadonlyArray<DriftKind>;
 
 /** A drift kind that needs a human. */
@@ -19,8 +25,12 @@ export type NeedsHumanKind = (typeof NEEDS_HUMAN_KINDS)[number];
 const isNeedsHuman = (kind: DriftKind): kind is NeedsHumanKind =>
   (NEEDS_HUMAN_KINDS as ReadonlyArray<DriftKind>).includes(kind);
 
-function describe(kind: NeedsHumanKind, inboundId: InboundId): string {
+function describe(kind: NeedsHumanKind, inboundId: InboundId, drift: ReadonlyArray<DriftKind>): string {
   switch (kind) {
+    case 'fix-not-sticking': {
+      const undone = drift.filter((other) => other !== 'fix-not-sticking').join(', ');
+      return `fix-not-sticking: keywarden corrected ${undone} ${String(FIX_ATTEMPTS)} times within the hour and the panel undid it each time; it stopped re-applying (fix the cause on the panel; it tries again after an hour)`;
+    }
     case 'missing-inbound':
       return `missing-inbound: inbound ${String(inboundId)} is not on the panel, so the key cannot be served; restore the inbound or move the key`;
     case 'identity-mismatch':
@@ -43,5 +53,5 @@ export function needsHumanKinds(drift: ReadonlyArray<DriftKind>): ReadonlyArray<
  */
 export function needsHumanReason(drift: ReadonlyArray<DriftKind>, inboundId: InboundId): string | null {
   const kinds = needsHumanKinds(drift);
-  return kinds.length === 0 ? null : kinds.map((kind) => describe(kind, inboundId)).join('; ');
+  return kinds.length === 0 ? null : kinds.map((kind) => describe(kind, inboundId, drift)).join('; ');
 }

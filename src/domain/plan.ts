@@ -7,7 +7,8 @@ import type { ClientFields, DesiredReason } from './desired.ts';
 import type { DriftKind, PanelDiff } from './diff.ts';
 import type { ObservedClient } from './observed.ts';
 import type { ReconcilePolicy } from './policy.ts';
-import type { ValveWindow } from './snapshot.ts';
+import type { KeyRecord, ValveWindow } from './snapshot.ts';
+import { FIX_ATTEMPTS } from './needs-human.ts';
 import { fingerprintText } from './fingerprint.ts';
 import { assertNever } from './result.ts';
 import { noticesFor, statusOf, type KeyVerdict } from './verdict.ts';
@@ -105,6 +106,30 @@ const FIXABLE: ReadonlySet<DriftKind> = new Set<DriftKind>([
   'flow-mismatch',
 ]);
 
+const sameFields = (a: ClientFields, b: ClientFields): boolean =>
+  a.enable === b.enable &&
+  a.expiryTimeMs === b.expiryTimeMs &&
+  a.totalBytes === b.totalBytes &&
+  a.resetDays === b.resetDays &&
+  a.flow === b.flow;
+
+/**
+ * Whether `action` is a correction the panel has undone FIX_ATTEMPTS times within the window: the
+ * same action from the same observed state to the same fields (a panel that clears `flow` on an
+ * inbound without TLS, a node that reverts an extension). Re-applying it would only fight the panel.
+ */
+export function isFixNotSticking(action: Action, key: KeyRecord): boolean {
+  const fix = key.recentFix;
+  return (
+    action.kind !== 'create' &&
+    fix !== undefined &&
+    fix.count >= FIX_ATTEMPTS &&
+    fix.kind === action.kind &&
+    sameFields(fix.before, action.before) &&
+    sameFields(fix.after, action.fields)
+  );
+}
+
 /**
  * Derives the actions that make a panel match its desired keys. Identity mismatches and duplicates
  * are drift to report, not actions (changing a client's identity would break a user's link).
@@ -112,17 +137,21 @@ const FIXABLE: ReadonlySet<DriftKind> = new Set<DriftKind>([
 export function planPanel(diff: PanelDiff, panelName: string): PanelPlan & { readonly kind: 'planned' } {
   const actions: Action[] = [];
   const verdicts: KeyVerdict[] = [];
-  const push = (entry: PanelDiff['keys'][number], action: Action | null): void => {
+  const push = (entry: PanelDiff['keys'][number], planned: Action | null): void => {
+    // A fix the panel keeps undoing is not re-applied: the key needs a human (back off for the window).
+    const isStuck = planned !== null && isFixNotSticking(planned, entry.desired.key);
+    const action = isStuck ? null : planned;
+    const drift: ReadonlyArray<DriftKind> = isStuck ? [...entry.drift, 'fix-not-sticking'] : entry.drift;
     if (action !== null) {
       actions.push(action);
     }
     verdicts.push({
       desired: entry.desired,
       observed: entry.observed,
-      drift: entry.drift,
+      drift,
       action,
       hold: null,
-      status: statusOf(entry.drift, action, null),
+      status: statusOf(drift, action, null),
       notices: action === null ? [] : noticesFor(entry.desired, action, panelName),
     });
   };

@@ -2,6 +2,7 @@
  * The database side of one reconcile pass, as read in one consistent read-only transaction
  * (src/store/snapshot.ts). Everything the pure core needs to decide what a key should look like.
  */
+import type { ClientFields } from './desired.ts';
 import type { InboundId, KeyId, PanelId, UserId, ClientEmail } from './ids.ts';
 
 /**
@@ -52,6 +53,19 @@ export interface KeyRecord {
   readonly entitledSince: Date | null;
   /** While not entitled: the latest end (grace included) of a live period that ended by `now`. */
   readonly lastEndedAt: Date | null;
+  /**
+   * The correction applied most often to this key within the last FIX_WINDOW (same action, same
+   * fields before and after): a count of FIX_ATTEMPTS means the panel keeps undoing it.
+   */
+  readonly recentFix?: RecentFix;
+}
+
+/** A correction of one key applied `count` times recently (`reconcile_events`). */
+export interface RecentFix {
+  readonly kind: 'enable' | 'disable' | 'update';
+  readonly before: ClientFields;
+  readonly after: ClientFields;
+  readonly count: number;
 }
 
 /** One `panels` row as the reconciler needs it (connection secrets stay in the sources layer). */

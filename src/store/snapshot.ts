@@ -18,6 +18,9 @@ import {
   type PanelRecord,
   type QuotaBaseline,
   type ValveWindow,
+  type ClientFields,
+  type RecentFix,
+  FIX_WINDOW_MS,
 } from '../domain/index.ts';
 import type { PanelConnection, SnapshotRead } from '../reconciler/index.ts';
 
@@ -118,6 +121,12 @@ const KEYS_SQL = `
   ) cover on true
   where k.panel_id = any($3::bigint[])
   order by k.id`;
+
+/** `{ recentFix }` when the key has one, else nothing (the field is optional, never undefined). */
+function recentFixOf(fixes: ReadonlyMap<string, RecentFix>, keyId: string): { recentFix?: RecentFix } {
+  const fix = fixes.get(keyId);
+  return fix === undefined ? {} : { recentFix: fix };
+}
 
 /**
  * Reads a snapshot of `panelIds` (every enabled panel when undefined) with `graceMs` of grace.
@@ -226,6 +235,30 @@ export async function readSnapshot(
         disablesByPanel: new Map(recentDisables.map((row) => [asPanelId(row.panel_id), row.n])),
         enabledByPanel: new Map(enabledRows.map((row) => [asPanelId(row.panel_id), row.n])),
       };
+      // The correction applied most often to each key within the fix window (same before and after):
+      // a count of FIX_ATTEMPTS means the panel keeps undoing it (issue 11, item 7).
+      const { rows: fixRows } = await client.query<{
+        key_id: string;
+        action: 'enable' | 'disable' | 'update';
+        before: ClientFields;
+        after: ClientFields;
+        n: number;
+      }>(
+        `select distinct on (e.key_id) e.key_id::text, e.action, e.before, e.after, count(*)::int as n
+         from reconcile_events e join vpn_keys k on k.id = e.key_id
+         where k.panel_id = any($1::bigint[]) and e.outcome = 'applied'
+           and e.action in ('enable', 'disable', 'update') and e.before is not null and e.after is not null
+           and e.at > $2::timestamptz - make_interval(secs => $3::float8 / 1000)
+         group by e.key_id, e.action, e.before, e.after
+         order by e.key_id, count(*) desc`,
+        [panelRows.map((row) => row.id), now, FIX_WINDOW_MS],
+      );
+      const fixes = new Map<string, RecentFix>(
+        fixRows.map((row) => [
+          row.key_id,
+          { kind: row.action, before: row.before, after: row.after, count: row.n },
+        ]),
+      );
       const keys = keyRows.map((row): KeyRecord => ({
         keyId: asKeyId(row.id),
         userId: asUserId(row.user_id),
@@ -249,6 +282,7 @@ export async function readSnapshot(
         previousDesiredKind: previousKinds.get(row.id) ?? null,
         entitledSince: row.entitled_since,
         lastEndedAt: row.last_ended_at,
+        ...recentFixOf(fixes, row.id),
       }));
       return {
         snapshot: {
