@@ -7,7 +7,8 @@
  * snapshot read (one read-only transaction with kw_entitlements) and the pure planning (desired, diff,
  * plan, valve) against in-memory observations of every panel with some drift. Panels are not called
  * over HTTP here (bench/xui-parse.ts measures that); this isolates what the reconciler itself costs.
- * Reports wall times and the process's peak RSS.
+ * Reports wall times and the process's peak RSS. KW_BENCH_SRC=<other src> runs another checkout's
+ * snapshot and planning (old vs new in one session).
  */
 import {
   asInboundId,
@@ -16,9 +17,9 @@ import {
   type PanelId,
   type PanelRead,
 } from '../src/domain/index.ts';
-import { planPass } from '../src/domain/index.ts';
-import { readSnapshot } from '../src/store/index.ts';
-import { createBenchDatabase, peakRssMiB } from './support.ts';
+import { createBenchDatabase, loadKeywarden, peakRssMiB } from './support.ts';
+
+const { readSnapshot, planPass, source } = await loadKeywarden();
 
 const keyCount = Number(process.argv[2] ?? 100_000);
 const panelCount = Number(process.argv[3] ?? 10);
@@ -131,6 +132,7 @@ try {
   process.stdout.write(
     `${JSON.stringify(
       {
+        code: source,
         keys: snapshot.keys.length,
         panels: snapshot.panels.length,
         seedMs: Math.round(seedMs),

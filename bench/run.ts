@@ -8,7 +8,10 @@ import { readdirSync, readFileSync } from 'node:fs';
 
 const folder = new URL('./', import.meta.url);
 const benchmarks = readdirSync(folder)
-  .filter((file) => file.endsWith('.ts') && !['run.ts', 'support.ts'].includes(file))
+  .filter(
+    (file) =>
+      file.endsWith('.ts') && !['run.ts', 'support.ts', 'panel-process.ts', 'remote-panel.ts'].includes(file),
+  )
   .map((file) => file.replace(/\.ts$/, ''))
   .sort();
 const [name, ...args] = process.argv.slice(2);

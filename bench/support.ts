@@ -1,10 +1,15 @@
 /** Shared set-up of the reconciler benchmarks: a throw-away migrated database and a silent logger. */
 import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import pg from 'pg';
 import { migrate } from '../src/db/index.ts';
 import { createLogger, type Logger } from '../src/shared/index.ts';
 import type { SimulatedPanel } from '../src/simulator/index.ts';
+import type * as App from '../src/app/index.ts';
+import type * as Domain from '../src/domain/index.ts';
+import type * as Store from '../src/store/index.ts';
 
 /** A migrated scratch database on the server of DATABASE_URL (or TEST_DATABASE_URL). */
 export interface BenchDatabase {
@@ -103,4 +108,52 @@ export async function insertKeysWithClients(
     });
   }
   return rows.map((row) => ({ userId: row.user_id, email: row.email, uuid: row.uuid, subId: row.sub_id }));
+}
+
+/**
+ * The keywarden code a benchmark runs: this tree's, or another checkout's sources (KW_BENCH_SRC, the
+ * path of its `src`), so old and new run in the same session on the same machine. Both layouts are
+ * understood: the daemon in src/app (issue 10 on) or in src/daemon.ts (before).
+ */
+export async function loadKeywarden(): Promise<{
+  readonly startReconcilerDaemon: typeof App.startReconcilerDaemon;
+  readonly readSnapshot: typeof Store.readSnapshot;
+  readonly planPass: typeof Domain.planPass;
+  readonly source: string;
+}> {
+  const root = process.env['KW_BENCH_SRC'];
+  if (root === undefined) {
+    const [app, store, domain] = await Promise.all([
+      import('../src/app/index.ts'),
+      import('../src/store/index.ts'),
+      import('../src/domain/index.ts'),
+    ]);
+    return {
+      startReconcilerDaemon: app.startReconcilerDaemon,
+      readSnapshot: store.readSnapshot,
+      planPass: domain.planPass,
+      source: 'this tree',
+    };
+  }
+  const exists = (path: string): boolean => existsSync(join(root, path));
+  const app = (await import(join(root, exists('app/index.ts') ? 'app/index.ts' : 'daemon.ts'))) as Pick<
+    typeof App,
+    'startReconcilerDaemon'
+  >;
+  const store = (await import(
+    join(root, exists('store/index.ts') ? 'store/index.ts' : 'sources/index.ts')
+  )) as Pick<typeof Store, 'readSnapshot'>;
+  const domain = (await import(join(root, 'domain/index.ts'))) as Pick<typeof Domain, 'planPass'>;
+  return {
+    startReconcilerDaemon: app.startReconcilerDaemon,
+    readSnapshot: store.readSnapshot,
+    planPass: domain.planPass,
+    source: root,
+  };
+}
+
+/** This process's CPU time so far (user + system), in seconds. */
+export function cpuSeconds(): number {
+  const usage = process.cpuUsage();
+  return (usage.user + usage.system) / 1e6;
 }

@@ -1,16 +1,19 @@
 /**
- * The application: the parts of `keywarden run` (reconciler, payment webhooks, Telegram bot) started
- * on one pool and one metrics registry, as KEYWARDEN_COMPONENTS chooses. `keywarden run` and
- * `keywarden demo` both start it; it owns nothing it was given (the pool stays open).
+ * The application: the parts of `keywarden run` (reconciler, payment webhooks, subscription URLs,
+ * Telegram bot) started on one pool and one metrics registry, as KEYWARDEN_COMPONENTS chooses.
+ * `keywarden run` and `keywarden demo` both start it; it owns nothing it was given (the pool stays
+ * open).
  *
- * Shutdown order is the reverse of start: bot, webhooks, then the reconciler (which drains its queue
- * up to the shutdown timeout). Every part is closed even when one fails; the first error is reported.
+ * Shutdown order is the reverse of start: bot, subscription server, webhooks, then the reconciler
+ * (which drains its queue up to the shutdown timeout). Every part is closed even when one fails;
+ * the first error is reported.
  */
 import type pg from 'pg';
 import { startBot, type BotHandle, type BotObserver } from '../bot/index.ts';
 import type { Config } from '../config/index.ts';
 import { createMetrics, startHealthServer, type HealthServer, type Metrics } from '../metrics/index.ts';
 import { toError, type Logger } from '../shared/index.ts';
+import { startSubServer, type SubObserver, type SubServer } from '../sub/index.ts';
 import { startWebhooks, type WebhookObserver, type WebhookServer } from '../webhooks/index.ts';
 import { createReadiness } from './readiness.ts';
 import { startReconcilerDaemon, type ReconcilerDaemon } from './reconciler-daemon.ts';
@@ -22,6 +25,8 @@ export interface App {
   readonly httpUrl: string | undefined;
   /** Base URL of the payment webhooks (ends in `/`), when running. */
   readonly webhookUrl: string | undefined;
+  /** Base URL of the subscription server as bound (ends in `/`), when running. */
+  readonly subUrl: string | undefined;
   readonly reconciler: ReconcilerDaemon | undefined;
   readonly bot: BotHandle | undefined;
   /** Graceful stop of every part (idempotent). */
@@ -52,6 +57,15 @@ function botObserver(metrics: Metrics): BotObserver {
   };
 }
 
+/** Feeds the subscription server's observations into the catalog metrics. */
+function subObserver(metrics: Metrics): SubObserver {
+  return {
+    onFetch: (format, outcome) => {
+      metrics.get('subscriptionFetches').inc({ format, outcome });
+    },
+  };
+}
+
 /** Starts the configured parts. On a start-up failure, whatever started is closed again. */
 export async function startApp(options: {
   readonly pool: pg.Pool;
@@ -66,6 +80,7 @@ export async function startApp(options: {
   let reconciler: ReconcilerDaemon | undefined;
   let webhooks: WebhookServer | undefined;
   let bot: BotHandle | undefined;
+  let sub: SubServer | undefined;
   let health: HealthServer | undefined;
   let closed = false;
 
@@ -120,6 +135,17 @@ export async function startApp(options: {
       const server = webhooks;
       closers.push(() => server.close());
     }
+    if (config.components.has('sub')) {
+      sub = await startSubServer({
+        pool,
+        config,
+        logger: logger.child({ component: 'sub' }),
+        observer: subObserver(metrics),
+        signal,
+      });
+      const server = sub;
+      closers.push(() => server.close());
+    }
     if (config.components.has('bot')) {
       bot = await startBot({
         pool,
@@ -143,6 +169,7 @@ export async function startApp(options: {
     metrics,
     httpUrl: httpUrl === undefined ? undefined : httpUrl.endsWith('/') ? httpUrl : `${httpUrl}/`,
     webhookUrl: webhooks?.url?.href,
+    subUrl: sub?.url?.href,
     reconciler,
     bot,
     close,

@@ -113,13 +113,21 @@ export async function startReconcilerDaemon(options: ReconcilerDaemonOptions): P
     enqueue: (scope, trigger, priority) => {
       controller.enqueue(scope, trigger, priority);
     },
+    enqueueUsers: (panelId, userIds, trigger) => {
+      controller.enqueueUsers(panelId, userIds, trigger);
+    },
+    onBoundaries: ({ now, nextBoundaryAt }) => {
+      // Read over every user with a live key: the next boundary anywhere.
+      expiryTimer.arm(now, nextBoundaryAt);
+      events.nextBoundary({ at: nextBoundaryAt });
+    },
     logger: log,
   });
 
   const expiryTimer = createExpiryTimer({
     logger: log,
     onBoundary: () => {
-      router.everyPanel('expiry');
+      router.boundary();
     },
   });
 
@@ -147,8 +155,13 @@ export async function startReconcilerDaemon(options: ReconcilerDaemonOptions): P
         for (const panel of report.panels) {
           panelNames.set(panel.panelId, panel.name);
         }
-        expiryTimer.arm(report.now, report.nextBoundaryAt);
-        events.nextBoundary({ at: report.nextBoundaryAt });
+        // A full pass saw every user; any other pass only some, whose boundaries can only be sooner.
+        if (report.scope === 'all') {
+          expiryTimer.arm(report.now, report.nextBoundaryAt);
+          events.nextBoundary({ at: report.nextBoundaryAt });
+        } else if (expiryTimer.armEarlier(report.now, report.nextBoundaryAt)) {
+          events.nextBoundary({ at: report.nextBoundaryAt });
+        }
       },
     }),
   );
@@ -182,6 +195,7 @@ export async function startReconcilerDaemon(options: ReconcilerDaemonOptions): P
     },
   });
 
+  await router.start();
   router.everyPanel('startup');
   const running = controller.run(runController.signal).catch((error: unknown) => {
     log.error({ err: toError(error) }, 'reconciler workers stopped with an error');

@@ -26,9 +26,24 @@ export type CallbackAction =
   | { readonly kind: 'show-key'; readonly keyId: KeyId }
   | { readonly kind: 'replace-key'; readonly keyId: KeyId }
   | { readonly kind: 'revoke-key'; readonly keyId: KeyId }
-  | { readonly kind: 'confirm-held'; readonly fingerprintPrefix: string };
+  | { readonly kind: 'confirm-held'; readonly fingerprintPrefix: string }
+  | { readonly kind: 'subscription' }
+  | { readonly kind: 'rotate-subscription' }
+  | { readonly kind: 'confirm-rotate-subscription' }
+  | { readonly kind: 'devices' }
+  | { readonly kind: 'remove-device'; readonly deviceId: string };
 
-const SIMPLE = { menu: 'menu', plans: 'plans', trial: 'trial', keys: 'keys', getkey: 'get-key' } as const;
+const SIMPLE = {
+  menu: 'menu',
+  plans: 'plans',
+  trial: 'trial',
+  keys: 'keys',
+  getkey: 'get-key',
+  sub: 'subscription',
+  subrot: 'rotate-subscription',
+  subrotok: 'confirm-rotate-subscription',
+  devs: 'devices',
+} as const;
 const WITH_ID = { buy: 'buy', show: 'show-key', repl: 'replace-key', revoke: 'revoke-key' } as const;
 const ID = /^[1-9]\d{0,18}$/;
 const FINGERPRINT = /^[A-Za-z0-9_-]{8,48}$/;
@@ -50,6 +65,11 @@ export function parseCallbackData(data: string | undefined): Result<CallbackActi
     }
     const kind = WITH_ID[head as keyof typeof WITH_ID];
     return ok(kind === 'buy' ? { kind, planId: asPlanId(arg) } : { kind, keyId: asKeyId(arg) });
+  }
+  if (head === 'devrm' && arg !== undefined) {
+    return ID.test(arg)
+      ? ok({ kind: 'remove-device', deviceId: arg })
+      : err({ path: 'callback_data.id', expected: 'a positive decimal id' });
   }
   if (head === 'held' && arg !== undefined) {
     return FINGERPRINT.test(arg)
@@ -79,5 +99,15 @@ export function encodeCallbackData(action: CallbackAction): string {
       return `revoke:${action.keyId}`;
     case 'confirm-held':
       return `held:${action.fingerprintPrefix}`;
+    case 'subscription':
+      return 'sub';
+    case 'rotate-subscription':
+      return 'subrot';
+    case 'confirm-rotate-subscription':
+      return 'subrotok';
+    case 'devices':
+      return 'devs';
+    case 'remove-device':
+      return `devrm:${action.deviceId}`;
   }
 }

@@ -8,7 +8,16 @@ import type { Language, Messages } from './i18n/index.ts';
 import type { BotObserver } from './observer.ts';
 
 /** The settings the bot reads. */
-export type BotConfig = Pick<Config, 'graceMs' | 'adminTelegramIds' | 'trialDurationMs' | 'checkoutLinks'>;
+export type BotConfig = Pick<
+  Config,
+  | 'graceMs'
+  | 'adminTelegramIds'
+  | 'trialDurationMs'
+  | 'checkoutLinks'
+  | 'subPublicUrl'
+  | 'subTokenSecret'
+  | 'subTitle'
+>;
 
 /** What the handlers need. */
 export interface BotDeps {

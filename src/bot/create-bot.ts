@@ -15,6 +15,13 @@ import { adminHandlers, confirmHeld } from './handlers/admin.ts';
 import { getKey, replaceUserKey, revokeUserKey, showKey, showKeys } from './handlers/keys.ts';
 import { menuHandlers, showMenu, takeTrial } from './handlers/menu.ts';
 import { paymentHandlers, sendStarsInvoice, showPlans } from './handlers/payments.ts';
+import {
+  askRotateSubscription,
+  removeUserDevice,
+  rotateSubscription,
+  showDevices,
+  showSubscription,
+} from './handlers/subscription.ts';
 import { messagesFor, pickLanguage } from './i18n/index.ts';
 
 /** Options of the grammY client. */
@@ -97,6 +104,16 @@ function installHandlers(bot: Bot<BotContext>, deps: BotDeps): Bot<BotContext> {
         return revokeUserKey(ctx, deps, action.keyId);
       case 'confirm-held':
         return confirmHeld(ctx, deps, action.fingerprintPrefix);
+      case 'subscription':
+        return showSubscription(ctx, deps);
+      case 'rotate-subscription':
+        return askRotateSubscription(ctx, deps);
+      case 'confirm-rotate-subscription':
+        return rotateSubscription(ctx, deps);
+      case 'devices':
+        return showDevices(ctx, deps);
+      case 'remove-device':
+        return removeUserDevice(ctx, deps, action.deviceId);
       default:
         return assertNever(action, 'callback action');
     }

@@ -1,7 +1,9 @@
 export { startBot, type BotHandle, type StartBotConfig, type StartBotOptions } from './start-bot.ts';
 export { createBot, type CreateBotOptions } from './create-bot.ts';
 export { type BotConfig, type BotContext, type BotDeps } from './context.ts';
-export { renderLink, type LinkInput } from './links.ts';
+// The link builder lives in src/links (shared with the subscription server); re-exported for callers
+// that render a key's link through the bot's surface.
+export { renderLink, type LinkInput } from '../links/index.ts';
 export { keyStatusOf, type KeyStatus, type KeyStateRow, type SuspendReason } from './key-status.ts';
 export { parseCallbackData, encodeCallbackData, type CallbackAction } from './callback-data.ts';
 export { deliverOutboxOnce, runOutboxLoop, type OutboxOptions, type OutboxPassResult } from './outbox.ts';

@@ -33,6 +33,9 @@ export type StartBotConfig = Pick<
   | 'adminTelegramIds'
   | 'trialDurationMs'
   | 'checkoutLinks'
+  | 'subPublicUrl'
+  | 'subTokenSecret'
+  | 'subTitle'
 >;
 
 /** What `startBot` needs. */

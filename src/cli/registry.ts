@@ -8,6 +8,7 @@ import { statusCommand } from './commands/status.ts';
 import { panelsCommand } from './commands/panels.ts';
 import { grantCommand } from './commands/grant.ts';
 import { keysCommand } from './commands/keys.ts';
+import { subCommand } from './commands/sub.ts';
 import { adoptCommand } from './commands/adopt.ts';
 
 /** Every `keywarden` command, in the order `--help` lists them. */
@@ -22,5 +23,6 @@ export const COMMANDS: readonly Command[] = [
   panelsCommand,
   grantCommand,
   keysCommand,
+  subCommand,
   adoptCommand,
 ];

@@ -58,8 +58,8 @@ const postgresUrl: Parser<string> = (raw) =>
   /^postgres(ql)?:\/\//.test(raw) ? okv(raw) : bad('a postgres:// or postgresql:// connection URL');
 const host: Parser<string> = (raw) =>
   /^[A-Za-z0-9.:[\]-]+$/.test(raw) ? okv(raw) : bad('a host name or IP address');
-const components: Parser<ReadonlySet<'reconciler' | 'bot' | 'webhooks'>> = (raw) => {
-  const all = ['reconciler', 'bot', 'webhooks'] as const;
+const components: Parser<ReadonlySet<'reconciler' | 'bot' | 'webhooks' | 'sub'>> = (raw) => {
+  const all = ['reconciler', 'bot', 'webhooks', 'sub'] as const;
   const parts = raw
     .split(',')
     .map((part) => part.trim())
@@ -108,6 +108,19 @@ const checkoutLinks: Parser<ReadonlyArray<{ readonly label: string; readonly url
   return okv(links);
 };
 
+const tokenSecret: Parser<string> = (raw) =>
+  raw.length >= 32 ? okv(raw) : bad('at least 32 characters (e.g. `openssl rand -base64 48`)');
+const publicBaseUrl: Parser<string> = (raw) => {
+  const parsed = url(raw);
+  return parsed.ok && /^https?:\/\//.test(parsed.value)
+    ? okv(parsed.value.endsWith('/') ? parsed.value : `${parsed.value}/`)
+    : bad('an absolute http(s) URL, like https://sub.example.com/');
+};
+const botUsername: Parser<string> = (raw) => {
+  const name = raw.replace(/^@/, '');
+  return /^[A-Za-z0-9_]{5,32}$/.test(name) ? okv(name) : bad('a Telegram bot username, like my_vpn_bot');
+};
+
 const setting = <const D extends Setting<unknown>>(definition: D): D => definition;
 
 /** The settings table. Keys are the Config's field names. */
@@ -141,7 +154,7 @@ export const SETTINGS = {
     env: 'KEYWARDEN_COMPONENTS',
     parse: components,
     default: 'reconciler,bot,webhooks',
-    doc: 'Which parts `keywarden run` starts, comma-separated: reconciler, bot, webhooks.',
+    doc: 'Which parts `keywarden run` starts, comma-separated: reconciler, bot, webhooks, sub (the subscription URL server).',
   }),
   shutdownTimeoutMs: setting({
     env: 'KEYWARDEN_SHUTDOWN_TIMEOUT',
@@ -386,6 +399,70 @@ export const SETTINGS = {
     parse: integer(1024, 16 * 1024 * 1024),
     default: '65536',
     doc: 'Largest webhook body accepted, in bytes; larger bodies are answered 413.',
+  }),
+
+  // — subscription URLs
+  subHost: setting({
+    env: 'KEYWARDEN_SUB_HOST',
+    parse: host,
+    default: '0.0.0.0',
+    doc: 'Address of the subscription URL server (`/sub/<token>`).',
+  }),
+  subPort: setting({
+    env: 'KEYWARDEN_SUB_PORT',
+    parse: integer(0, 65535),
+    default: '8090',
+    doc: 'Port of the subscription URL server; 0 picks a free port.',
+  }),
+  subPublicUrl: setting({
+    env: 'KEYWARDEN_SUB_PUBLIC_URL',
+    parse: publicBaseUrl,
+    doc: 'Public base URL of the subscription server as customers reach it (e.g. `https://sub.example.com/`); links shown in the bot are `<this>sub/<token>`. Unset: the bot shows no subscription URL.',
+  }),
+  subTokenSecret: setting({
+    env: 'KEYWARDEN_SUB_TOKEN_SECRET',
+    parse: tokenSecret,
+    secret: true,
+    doc: 'Secret the subscription tokens are derived from (at least 32 characters). Needed wherever URLs are shown (bot, CLI, demo); changing it changes every URL.',
+  }),
+  subTitle: setting({
+    env: 'KEYWARDEN_SUB_TITLE',
+    parse: text,
+    default: 'VPN',
+    doc: 'Shop name shown as the profile title in client apps (`profile-title`) and on the subscription page.',
+  }),
+  subUpdateIntervalMs: setting({
+    env: 'KEYWARDEN_SUB_UPDATE_INTERVAL',
+    parse: positiveDuration,
+    default: '12h',
+    doc: 'How often client apps should refresh the subscription (`profile-update-interval`, sent in whole hours, at least 1).',
+  }),
+  subSupportUrl: setting({
+    env: 'KEYWARDEN_SUB_SUPPORT_URL',
+    parse: url,
+    doc: 'Support link shown by client apps (`support-url`), e.g. `https://t.me/my_support`. Unset: not sent.',
+  }),
+  subAnnounce: setting({
+    env: 'KEYWARDEN_SUB_ANNOUNCE',
+    parse: text,
+    doc: "Announcement shown by apps that support it (Happ's `announce`, up to 200 characters). Unset: not sent.",
+  }),
+  subBotUsername: setting({
+    env: 'KEYWARDEN_SUB_BOT_USERNAME',
+    parse: botUsername,
+    doc: 'The bot\'s username, named in the placeholder entry of an expired subscription ("renew in @bot"). Unset: "renew in the bot".',
+  }),
+  subRatePerToken: setting({
+    env: 'KEYWARDEN_SUB_RATE_PER_TOKEN',
+    parse: integer(1, 100_000),
+    default: '30',
+    doc: 'Fetches of one subscription URL allowed per minute; more are answered 429.',
+  }),
+  subRatePerIp: setting({
+    env: 'KEYWARDEN_SUB_RATE_PER_IP',
+    parse: integer(1, 100_000),
+    default: '60',
+    doc: 'Requests to the subscription server allowed per client address per minute (unknown tokens included); more are answered 429.',
   }),
 
   // — admin CLI

@@ -15,6 +15,9 @@
  *         (fail-open) and disables her key once the panel is back
  *   T+90  a summary of every key; the daemon keeps running until Ctrl-C
  *
+ * At the start it prints alice's subscription URL: one address for all her keys, to paste into a
+ * VPN app or to open in a browser (issue 15).
+ *
  * Everything lives in temporary directories and in memory; Ctrl-C removes it all.
  */
 import { startApp, type App } from '../app/index.ts';
@@ -22,6 +25,7 @@ import type { Config } from '../config/index.ts';
 import {
   addPanel,
   createPool,
+  subscriptionTokenOf,
   migrateDatabase,
   startEmbeddedPostgres,
   type EmbeddedPostgres,
@@ -35,6 +39,8 @@ import { adoptOldShop, seedOldShop } from './adoption.ts';
 /** A running demo. */
 export interface Demo {
   readonly metricsUrl: string | undefined;
+  /** Alice's subscription URL, when the subscription server runs (component `sub`). */
+  readonly subscriptionUrl: string | undefined;
   /** The embedded database, for a look with psql while the demo runs. */
   readonly databaseUrl: string;
   /** Resolves when the script has played to the end (the daemon keeps running). */
@@ -136,6 +142,17 @@ export async function startDemo(options: {
       'keywarden is running',
     );
 
+    const alice = cast.get('alice')?.userId;
+    let subscriptionUrl: string | undefined;
+    if (app.subUrl !== undefined && config.subTokenSecret !== undefined && alice !== undefined) {
+      const token = await subscriptionTokenOf(pool, alice, config.subTokenSecret);
+      subscriptionUrl = `${config.subPublicUrl ?? app.subUrl}sub/${token}`;
+      log.info(
+        { url: subscriptionUrl },
+        "alice's subscription URL: paste it into a VPN app (Happ, v2rayNG, Clash, sing-box) or open it in a browser",
+      );
+    }
+
     const narrator = narrateEvents(pool, log, script.signal);
     const scriptDone = playScript({ pool, log, cast, legacy, app, at, signal: script.signal }).catch(
       (error: unknown) => {
@@ -150,6 +167,7 @@ export async function startDemo(options: {
     });
     return {
       metricsUrl: app.httpUrl === undefined ? undefined : `${app.httpUrl}metrics`,
+      subscriptionUrl,
       databaseUrl: database.url,
       scriptDone,
       close,

@@ -1,4 +1,7 @@
-/** The demo's settings on top of the environment's: fast resyncs, a webhook secret, readable logs. */
+/**
+ * The demo's settings on top of the environment's: fast resyncs, a webhook secret, readable logs,
+ * the subscription URL server on a free port.
+ */
 export const DEMO_ENVIRONMENT: Readonly<Record<string, string>> = {
   KEYWARDEN_RESYNC_INTERVAL: '30s',
   KEYWARDEN_HTTP_HOST: '127.0.0.1',
@@ -7,4 +10,9 @@ export const DEMO_ENVIRONMENT: Readonly<Record<string, string>> = {
   KEYWARDEN_WEBHOOK_SECRET: 'demo-webhook-secret',
   KEYWARDEN_LOG_FORMAT: 'pretty',
   KEYWARDEN_PANEL_TIMEOUT: '2s',
+  KEYWARDEN_COMPONENTS: 'reconciler,bot,webhooks,sub',
+  KEYWARDEN_SUB_HOST: '127.0.0.1',
+  KEYWARDEN_SUB_PORT: '0',
+  KEYWARDEN_SUB_TOKEN_SECRET: 'demo-only-subscription-secret-never-use-in-production',
+  KEYWARDEN_SUB_TITLE: 'keywarden demo',
 };

@@ -130,6 +130,11 @@ export interface HeldPlanRecord {
 /** Everything one pass writes for one panel, in one transaction. */
 export interface PanelPassRecord {
   readonly panelId: PanelId;
+  /**
+   * `panel`: every key of the panel was looked at (the held plan is replaced); `keys`: only some
+   * (a targeted pass: held plans are left as they are).
+   */
+  readonly scope: 'panel' | 'keys';
   readonly generation: ApiGeneration | null;
   /** Inbounds as read (null when the panel was not read). */
   readonly inbounds: ReadonlyArray<ObservedInbound> | null;
@@ -235,6 +240,8 @@ function keyStateOf(
 /** What `recordPanelPass` needs: the panel's plan, how it was read, and what applying it did. */
 export interface PanelPassInput {
   readonly plan: PanelPlan;
+  /** `panel` for a full or panel pass, `keys` for a targeted pass. */
+  readonly scope: 'panel' | 'keys';
   readonly read: PanelRead | undefined;
   /** The outcomes of the plan's actions that were applied (none in observe mode or a dry run). */
   readonly results: ReadonlyArray<ActionResult>;
@@ -249,11 +256,13 @@ export interface PanelPassInput {
  * held action, the notices of applied actions, the held plan and a released fingerprint.
  */
 export function recordPanelPass(input: PanelPassInput): PanelPassRecord {
-  const { plan, read, results, isWriting } = input;
+  const { plan, read, results, isWriting, scope } = input;
+  const isWholePanel = scope === 'panel';
   const at = input.at.toISOString();
   if (plan.kind === 'unknown') {
     return {
       panelId: plan.panelId,
+      scope,
       generation: null,
       inbounds: null,
       keyStates: plan.verdicts.map((verdict) => ({
@@ -302,8 +311,9 @@ export function recordPanelPass(input: PanelPassInput): PanelPassRecord {
   }
   return {
     panelId: plan.panelId,
-    generation: read?.kind === 'observed' ? read.observation.generation : null,
-    inbounds: read?.kind === 'observed' ? read.observation.inbounds : null,
+    scope,
+    generation: isWholePanel && read?.kind === 'observed' ? read.observation.generation : null,
+    inbounds: isWholePanel && read?.kind === 'observed' ? read.observation.inbounds : null,
     keyStates,
     events,
     outbox,

@@ -160,6 +160,12 @@ export const METRICS = {
     help: 'Bot outbox deliveries, by message kind and outcome (sent, retry, undeliverable).',
     labels: ['kind', 'outcome'],
   },
+  subscriptionFetches: {
+    name: 'keywarden_subscription_fetches_total',
+    type: 'counter',
+    help: 'Requests to the subscription URL server, by format (base64, mihomo, sing-box, html, none) and outcome (ok, placeholder, device-limit, not-found, rate-limited, bad-request, error).',
+    labels: ['format', 'outcome'],
+  },
 } as const satisfies Record<string, MetricDefinition>;
 
 /** Every metric name keywarden exports (process metrics from prom-client's defaults come on top). */

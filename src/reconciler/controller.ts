@@ -15,7 +15,7 @@
  * apply.ts (writes through the per-panel queue) and panel-clients.ts (per-panel clients and write
  * queues); what a pass records is the pure recordPanelPass of src/domain.
  */
-import type { PanelId, ReconcilePolicy } from '../domain/index.ts';
+import { asPanelId, type PanelId, type ReconcilePolicy, type UserId } from '../domain/index.ts';
 import { toError, type BackoffPolicy, type Logger } from '../shared/index.ts';
 import { createApplier } from './apply.ts';
 import type { ReconcilerEvents, Trigger } from './events.ts';
@@ -28,7 +28,7 @@ import type { ReconcileStore } from './store.ts';
 import { createWorkQueue, type Priority } from './work-queue.ts';
 import { createWriteQuarantine } from './write-quarantine.ts';
 
-export type { PassReport, Scope } from './pass.ts';
+export type { PassReport, Scope, UsersScope } from './pass.ts';
 
 /** Settings of the controller (from src/config). */
 export interface ControllerOptions {
@@ -64,6 +64,12 @@ export interface ControllerOptions {
 export interface Controller {
   /** Queues a pass over `scope`. */
   enqueue(scope: Scope, trigger: Trigger, priority: Priority): void;
+  /**
+   * Queues a targeted pass over the keys of `userIds` on `panelId` (always urgent). Requests for one
+   * panel that arrive while its batch waits or runs join the next batch: 10,000 expiries at one
+   * second are one or two batches, not 10,000 passes.
+   */
+  enqueueUsers(panelId: PanelId, userIds: ReadonlyArray<UserId>, trigger: Trigger): void;
   /** Runs one pass now (outside the queue). `dryRun` reads and plans only: no writes anywhere. */
   reconcile(
     scope: Scope,
@@ -79,12 +85,18 @@ export interface Controller {
   readonly queueLength: number;
 }
 
+/** The queue's keys: a full pass, a panel pass, or the pending batch of a panel's targeted requests. */
+type UsersKey = `users:${string}`;
+type QueueKey = 'all' | PanelId | UsersKey;
+
+const isUsersKey = (key: QueueKey): key is UsersKey => key.startsWith('users:');
+
 /** Creates the controller. Nothing runs until `run` or `reconcile` is called. */
 export function createController(options: ControllerOptions): Controller {
   const log = options.logger;
   const events = options.events ?? {};
   const bulkThreshold = options.bulkThreshold ?? 2;
-  const queue = createWorkQueue<Scope, Trigger>({
+  const queue = createWorkQueue<QueueKey, Trigger>({
     ...(options.backoff === undefined ? {} : { backoff: options.backoff }),
     onDepth: (depth) => events.queueDepth?.({ depth }),
   });
@@ -100,7 +112,7 @@ export function createController(options: ControllerOptions): Controller {
     events,
     onPass: options.onPass,
     clientFor: panels.clientFor,
-    readPanel: createPanelReader({ panelReadTimeoutMs: options.panelReadTimeoutMs, logger: log, events }),
+    ...createPanelReader({ panelReadTimeoutMs: options.panelReadTimeoutMs, logger: log, events }),
     applyPanel: createApplier({
       leadership: options.leadership,
       bulkThreshold,
@@ -112,7 +124,77 @@ export function createController(options: ControllerOptions): Controller {
     onPanelObserved: (panelId, observation) => {
       quarantine.settle(panelId, observation);
     },
+    mustReadWholePanel: (panelId) => quarantine.recheckInMs(panelId) !== undefined,
   });
+
+  const pendingUsers = new Map<PanelId, Set<UserId>>();
+  // A batch larger than the valve's floor goes to a panel pass at once: it is most likely a mass
+  // expiry, whose disables the valve judges on the whole panel anyway.
+  const maxBatch = Math.max(1, options.policy.valveMin);
+
+  function enqueueUsers(panelId: PanelId, userIds: ReadonlyArray<UserId>, trigger: Trigger): void {
+    let batch = pendingUsers.get(panelId);
+    if (batch === undefined) {
+      batch = new Set();
+      pendingUsers.set(panelId, batch);
+    }
+    for (const userId of userIds) {
+      batch.add(userId);
+    }
+    queue.add(`users:${panelId}`, trigger, 'urgent');
+  }
+
+  /** Runs one batch of a panel's targeted requests; failures go to the panel's own retries. */
+  async function workUsers(key: UsersKey, trigger: Trigger, signal: AbortSignal): Promise<void> {
+    const panelId = asPanelId(key.slice('users:'.length));
+    const batch = pendingUsers.get(panelId);
+    pendingUsers.delete(panelId);
+    if (batch === undefined || batch.size === 0) {
+      queue.forget(key);
+      return;
+    }
+    if (batch.size > maxBatch) {
+      queue.forget(key);
+      queue.add(panelId, trigger, 'urgent');
+      return;
+    }
+    try {
+      const report = await reconcile({ panelId, userIds: [...batch] }, trigger, { dryRun: false, signal });
+      queue.forget(key);
+      if (report.escalated) {
+        queue.add(panelId, trigger, 'urgent');
+        return;
+      }
+      const failed =
+        report.plans.some((plan) => plan.kind === 'unknown') ||
+        report.results.some((result) => result.outcome === 'failed' || result.outcome === 'unconfirmed');
+      if (failed) {
+        // The panel pass retries every key of the panel, these included, with the panel's backoff.
+        const delayMs = queue.retryAfterBackoff(panelId, 'retry');
+        log.warn({ panelId, retryInMs: delayMs }, 'targeted pass not converged, retrying the panel');
+      }
+      // A write of this pass timed out: read the whole panel until it shows, or goes quiet.
+      const recheckMs = quarantine.recheckInMs(panelId);
+      if (recheckMs !== undefined) {
+        queue.addAfter(panelId, 'retry', 'normal', recheckMs);
+      }
+    } catch (error) {
+      if (signal.aborted) {
+        return;
+      }
+      // Nothing was changed: the batch goes back, to run again after the batch's backoff.
+      const waiting = pendingUsers.get(panelId) ?? new Set<UserId>();
+      for (const userId of batch) {
+        waiting.add(userId);
+      }
+      pendingUsers.set(panelId, waiting);
+      const delayMs = queue.requeueWithBackoff(key, 'retry');
+      log.error(
+        { err: toError(error), panelId, users: batch.size, retryInMs: delayMs },
+        'targeted reconcile failed before any change, retrying',
+      );
+    }
+  }
 
   async function work(getSignal: AbortSignal, signal: AbortSignal): Promise<void> {
     for (;;) {
@@ -120,8 +202,17 @@ export function createController(options: ControllerOptions): Controller {
       if (item === undefined) {
         return;
       }
+      if (isUsersKey(item.key)) {
+        try {
+          await workUsers(item.key, item.trigger, signal);
+        } finally {
+          queue.done(item.key);
+        }
+        continue;
+      }
+      const scope: Scope = item.key;
       try {
-        const report = await reconcile(item.key, item.trigger, { dryRun: false, signal });
+        const report = await reconcile(scope, item.trigger, { dryRun: false, signal });
         const retry = new Set<PanelId>();
         for (const plan of report.plans) {
           if (plan.kind === 'unknown') {
@@ -134,15 +225,15 @@ export function createController(options: ControllerOptions): Controller {
           }
         }
         // A retry item that failed again keeps its failure count, so its backoff keeps growing.
-        if (item.key === 'all' || !retry.has(item.key)) {
-          queue.forget(item.key);
+        if (scope === 'all' || !retry.has(scope)) {
+          queue.forget(scope);
         }
         for (const panelId of report.panels.map((panel) => panel.panelId)) {
           if (retry.has(panelId)) {
             // Only the panel's own retries count as failures: a full pass that also failed on it
             // would otherwise double its backoff once more per trigger, not per attempt.
             const delayMs =
-              item.key === panelId
+              scope === panelId
                 ? queue.requeueWithBackoff(panelId, 'retry')
                 : queue.retryAfterBackoff(panelId, 'retry');
             log.warn({ panelId, retryInMs: delayMs }, 'panel not converged, retrying');
@@ -172,8 +263,13 @@ export function createController(options: ControllerOptions): Controller {
 
   return {
     enqueue: (scope, trigger, priority) => {
-      queue.add(scope, trigger, priority);
+      if (typeof scope === 'object') {
+        enqueueUsers(scope.panelId, scope.userIds, trigger);
+      } else {
+        queue.add(scope, trigger, priority);
+      }
     },
+    enqueueUsers,
     reconcile,
     async run(signal) {
       stopController = new AbortController();

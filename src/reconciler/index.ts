@@ -23,4 +23,5 @@ export {
   type ControllerOptions,
   type PassReport,
   type Scope,
+  type UsersScope,
 } from './controller.ts';

@@ -16,18 +16,28 @@ import {
   type PanelRecord,
   type ReconcilePolicy,
   type Snapshot,
+  type UserId,
 } from '../domain/index.ts';
 import { toError, type Logger } from '../shared/index.ts';
 import type { ApplyPanel } from './apply.ts';
 import type { ReconcilerEvents, RunOutcome, Trigger } from './events.ts';
 import type { Leadership } from './leadership.ts';
-import type { ReadPanel } from './panel-read.ts';
+import type { ReadClients, ReadPanel } from './panel-read.ts';
 import { createPassLocks } from './pass-locks.ts';
 import type { PanelClient, PanelConnection } from './ports.ts';
 import type { ReconcileStore } from './store.ts';
 
-/** What a pass covers: every enabled panel, or one. */
-export type Scope = 'all' | PanelId;
+/**
+ * What a pass covers: every enabled panel (a full pass), one panel (a panel pass), or the keys of some
+ * users on one panel (a targeted pass: it reads only those keys and their clients).
+ */
+export type Scope = 'all' | PanelId | UsersScope;
+
+/** A targeted pass: the keys of `userIds` on `panelId`. */
+export interface UsersScope {
+  readonly panelId: PanelId;
+  readonly userIds: ReadonlyArray<UserId>;
+}
 
 /** What one pass saw, planned and did. */
 export interface PassReport {
@@ -42,6 +52,12 @@ export interface PassReport {
   /** Panels in scope this replica does not own (not read, not written). */
   readonly notOwned: ReadonlyArray<PanelId>;
   readonly outcome: RunOutcome;
+  readonly scope: Scope;
+  /**
+   * A targeted pass that handed its panel to a panel pass instead of acting, because its plan would
+   * disable something (the safety valve judges a whole panel, never a batch).
+   */
+  readonly escalated: boolean;
 }
 
 /** What a pass needs: the controller's settings and its composed parts. */
@@ -57,9 +73,28 @@ export interface PassOptions {
   readonly onPass?: ((report: PassReport) => void) | undefined;
   readonly clientFor: (connection: PanelConnection) => PanelClient;
   readonly readPanel: ReadPanel;
+  readonly readClients: ReadClients;
   readonly applyPanel: ApplyPanel;
   /** After every successful read of a panel (the write quarantine settles on it). */
   readonly onPanelObserved?: (panelId: PanelId, observation: PanelObservation) => void;
+  /**
+   * True while the panel must be read whole (a timed-out write may still land: write-quarantine.ts);
+   * a targeted pass on it is handed to a panel pass.
+   */
+  readonly mustReadWholePanel?: (panelId: PanelId) => boolean;
+}
+
+/**
+ * Whether a targeted plan must go to a panel pass: it would disable something. Whether disables may
+ * go through is the safety valve's call, and the valve judges a whole panel, never a batch (a mass
+ * cancellation arriving as many small batches must still be held). Enables, creates and updates
+ * never wait.
+ */
+function needsPanelPass(plan: PanelPlan): boolean {
+  return (
+    plan.kind === 'planned' &&
+    (plan.held.length > 0 || plan.actions.some((action) => action.kind === 'disable'))
+  );
 }
 
 /** Runs one pass over `scope`. `dryRun` reads and plans only: no writes anywhere. */
@@ -71,7 +106,7 @@ export type RunPass = (
 
 /** Creates the pass runner (with its own pass locks). */
 export function createPass(options: PassOptions): RunPass {
-  const { clientFor, readPanel, applyPanel } = options;
+  const { clientFor, readPanel, readClients, applyPanel } = options;
   const log = options.logger;
   const events = options.events;
   const passLocks = createPassLocks<PanelId>();
@@ -105,9 +140,10 @@ export function createPass(options: PassOptions): RunPass {
     passOptions: { readonly dryRun: boolean; readonly signal: AbortSignal },
   ): Promise<PassReport> {
     // A dry run writes nothing, so it needs no exclusion.
+    const lock = typeof scope === 'object' ? scope.panelId : scope;
     return passOptions.dryRun
       ? reconcileUnlocked(scope, trigger, passOptions)
-      : passLocks.run(scope, () => reconcileUnlocked(scope, trigger, passOptions));
+      : passLocks.run(lock, () => reconcileUnlocked(scope, trigger, passOptions));
   }
 
   async function reconcileUnlocked(
@@ -119,9 +155,12 @@ export function createPass(options: PassOptions): RunPass {
     const planId = randomUUID();
     const { signal, dryRun } = passOptions;
     try {
-      const { snapshot, connections } = await options.store.readSnapshot(
-        scope === 'all' ? undefined : [scope],
-      );
+      const targeted = typeof scope === 'object' ? scope : undefined;
+      const read =
+        targeted === undefined
+          ? await options.store.readSnapshot(scope === 'all' ? undefined : [scope as PanelId])
+          : await options.store.readSnapshot([targeted.panelId], targeted.userIds);
+      const { snapshot, connections } = read;
       const snapshotMs = performance.now() - started;
       const wallAtSnapshot = Date.now();
       const dbNowMs = (): number => snapshot.now.getTime() + (Date.now() - wallAtSnapshot);
@@ -140,11 +179,20 @@ export function createPass(options: PassOptions): RunPass {
           }
           const client = clientFor(connection);
           panelClients.set(panel.panelId, client);
-          const read = await readPanel(panel, client, signal);
-          if (read.kind === 'observed') {
-            options.onPanelObserved?.(panel.panelId, read.observation);
+          const panelRead =
+            targeted === undefined
+              ? await readPanel(panel, client, signal)
+              : await readClients(
+                  panel,
+                  client,
+                  snapshot.keys.map((key) => key.email),
+                  read.storedInbounds?.get(panel.panelId),
+                  signal,
+                );
+          if (targeted === undefined && panelRead.kind === 'observed') {
+            options.onPanelObserved?.(panel.panelId, panelRead.observation);
           }
-          reads.set(panel.panelId, read);
+          reads.set(panel.panelId, panelRead);
         }),
       );
       const observedMs = performance.now() - started;
@@ -156,6 +204,28 @@ export function createPass(options: PassOptions): RunPass {
         snapshot.confirmedHolds,
       );
       const panelsById = new Map(snapshot.panels.map((panel) => [panel.panelId, panel]));
+      if (
+        targeted !== undefined &&
+        (plans.some(needsPanelPass) || options.mustReadWholePanel?.(targeted.panelId) === true)
+      ) {
+        log.debug(
+          { planId, panelId: targeted.panelId, users: targeted.userIds.length },
+          'handed to a panel pass',
+        );
+        return {
+          planId,
+          trigger,
+          now: snapshot.now,
+          nextBoundaryAt: snapshot.nextBoundaryAt,
+          panels: snapshot.panels,
+          plans,
+          results: [],
+          notOwned,
+          outcome: 'ok',
+          scope,
+          escalated: true,
+        };
+      }
       const results: ActionResult[] = [];
       const resultsByPanel = new Map<PanelId, ReadonlyArray<ActionResult>>();
       const recordFailures: PanelId[] = [];
@@ -211,6 +281,7 @@ export function createPass(options: PassOptions): RunPass {
               await options.store.recordPanelPass(
                 recordPanelPass({
                   plan,
+                  scope: targeted === undefined ? 'panel' : 'keys',
                   read: reads.get(plan.panelId),
                   results: panelResults,
                   isWriting,
@@ -252,7 +323,7 @@ export function createPass(options: PassOptions): RunPass {
           drift,
           needsHuman,
         } = summarisePanel(plan, resultsByPanel.get(plan.panelId) ?? []);
-        if (!dryRun) {
+        if (!dryRun && targeted === undefined) {
           events.panelPlanned?.({
             panel: panel.name,
             keys: keyCounts,
@@ -280,6 +351,8 @@ export function createPass(options: PassOptions): RunPass {
         results,
         notOwned,
         outcome: isPartial ? 'partial' : 'ok',
+        scope,
+        escalated: false,
       };
       events.runFinished?.({
         trigger,

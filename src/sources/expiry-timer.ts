@@ -15,6 +15,12 @@ export const BOUNDARY_SLACK_MS = 25;
 export interface ExpiryTimer {
   /** Arms (or re-arms) for `nextBoundaryAt` as seen at DB time `dbNow`; null disarms. */
   arm(dbNow: Date, nextBoundaryAt: Date | null): void;
+  /**
+   * Arms for `nextBoundaryAt` only if that is sooner than the armed deadline (or none is armed): for
+   * a pass that saw only some users, whose next boundary says nothing about the others'. Returns
+   * whether it re-armed.
+   */
+  armEarlier(dbNow: Date, nextBoundaryAt: Date | null): boolean;
   /** Wall-clock ms of the armed deadline, or undefined. */
   readonly deadlineMs: number | undefined;
   close(): void;
@@ -48,15 +54,27 @@ export function createExpiryTimer(options: {
     timer = setTimeout(schedule, Math.min(remaining, maxChunk));
   }
 
+  const deadlineFor = (dbNow: Date, nextBoundaryAt: Date): number =>
+    Date.now() + Math.max(0, nextBoundaryAt.getTime() - dbNow.getTime()) + BOUNDARY_SLACK_MS;
+
   return {
+    armEarlier(dbNow, nextBoundaryAt) {
+      if (isClosed || nextBoundaryAt === null) {
+        return false;
+      }
+      const candidate = deadlineFor(dbNow, nextBoundaryAt);
+      if (deadline !== undefined && candidate >= deadline) {
+        return false;
+      }
+      deadline = candidate;
+      schedule();
+      return true;
+    },
     arm(dbNow, nextBoundaryAt) {
       if (isClosed) {
         return;
       }
-      deadline =
-        nextBoundaryAt === null
-          ? undefined
-          : Date.now() + Math.max(0, nextBoundaryAt.getTime() - dbNow.getTime()) + BOUNDARY_SLACK_MS;
+      deadline = nextBoundaryAt === null ? undefined : deadlineFor(dbNow, nextBoundaryAt);
       options.logger.debug(
         {
           nextBoundaryAt: nextBoundaryAt?.toISOString() ?? null,

@@ -1,8 +1,8 @@
 /**
  * The snapshot read (DESIGN.md §2): one read-only, repeatable-read transaction, so every row comes
- * from the same moment, and `now` is the DB clock at its start. Entitlement comes from the SQL
- * function `kw_entitlements` (migrations/001_schema.sql). A failed read throws: never a partial or
- * empty result.
+ * from the same moment, and `now` is the DB clock at its start. Entitlement is `kw_entitlements`'
+ * definition (migrations/001_schema.sql) evaluated set-based for the users in scope (KEYS_SQL). A
+ * failed read throws: never a partial or empty result.
  */
 import type pg from 'pg';
 import { withTransaction } from '../db/index.ts';
@@ -14,9 +14,10 @@ import {
   asUserId,
   type ApiGeneration,
   type KeyRecord,
+  type ObservedInbound,
   type PanelId,
   type PanelRecord,
-  type QuotaBaseline,
+  type UserId,
   type ValveWindow,
   type ClientFields,
   type RecentFix,
@@ -58,6 +59,9 @@ interface KeyRow {
   entitled_since: Date | null;
   last_ended_at: Date | null;
   next_boundary: Date | null;
+  previous_kind: string | null;
+  quota_period_id: string | null;
+  quota_baseline_bytes: string | null;
 }
 
 /** Thrown when a `panels.auth` value has an unexpected shape (the panel cannot be reached). */
@@ -87,55 +91,97 @@ function parseAuth(panelId: string, raw: unknown): PanelConnection['auth'] {
   throw new PanelAuthParseError(panelId);
 }
 
-const KEYS_SQL = `
-  with ent as materialized (select * from kw_entitlements($1, $2::interval))
-  select (select min(e.next_boundary_at) from ent e
-          where exists (select 1 from vpn_keys v where v.user_id = e.user_id and v.revoked_at is null)) as next_boundary,
-         k.id, k.user_id, u.telegram_id, k.panel_id, k.inbound_id, k.email, k.client_uuid::text,
+/**
+ * Entitlement, set-based: the same definition as `kw_entitlements` (migrations/001_schema.sql), one
+ * pass over the live periods of the users in scope instead of correlated subqueries per user, so a
+ * full pass over 100,000 keys stays well under a second. tests/integration/store/entitlement-set.test.ts
+ * checks that both agree on the shared table of cases and on random data.
+ *
+ * - covered: a live period has starts_at <= at < ends_at + grace (entitled unless banned by `at`);
+ * - entitled_until: the end of the merged run of live periods that covers `at` (periods that touch
+ *   or overlap merge, as kw_entitlements' "first end no other period covers");
+ * - next_boundary: the next start, end (grace included) or ban after `at`.
+ *
+ * $1 at, $2 grace, $3 panel ids, $4 user ids (null = every user with a key on those panels).
+ */
+export const KEYS_SQL = `
+  with scope_keys as materialized (
+    select k.id, k.user_id, k.panel_id, k.inbound_id, k.email, k.client_uuid, k.secret, k.sub_id, k.flow,
+           k.revoked_at
+    from vpn_keys k
+    where k.panel_id = any($3::bigint[]) and ($4::bigint[] is null or k.user_id = any($4::bigint[]))
+  ),
+  live as materialized (
+    select p.user_id, p.id, p.starts_at, p.ends_at + $2::interval as ends
+    from subscription_periods p
+    where p.cancelled_at is null
+      and p.user_id in (select user_id from scope_keys)
+  ),
+  runs as (
+    select l.user_id, l.starts_at, l.ends,
+           sum(case when l.starts_at > l.prev_end then 1 else 0 end)
+             over (partition by l.user_id order by l.starts_at, l.id) as run
+    from (
+      select l.*, coalesce(max(l.ends) over (partition by l.user_id order by l.starts_at, l.id
+                                             rows between unbounded preceding and 1 preceding),
+                           '-infinity') as prev_end
+      from live l
+    ) l
+  ),
+  covering_run as (
+    select user_id, max(ends) as ends from runs group by user_id, run
+    having min(starts_at) <= $1 and $1 < max(ends)
+  ),
+  per_user as (
+    select l.user_id,
+           bool_or(l.starts_at <= $1 and $1 < l.ends) as covered,
+           bool_or(l.starts_at <= $1) as has_had,
+           max(l.id) filter (where l.starts_at <= $1) as latest_period_id,
+           max(l.ends) filter (where l.ends <= $1) as last_ended_at,
+           least(min(l.starts_at) filter (where l.starts_at > $1), min(l.ends) filter (where l.ends > $1)) as next_moment,
+           (array_agg(l.id order by l.starts_at desc, l.id desc) filter (where l.starts_at <= $1 and $1 < l.ends))[1] as cover_id
+    from live l
+    group by l.user_id
+  )
+  select k.id, k.user_id, u.telegram_id, k.panel_id, k.inbound_id, k.email, k.client_uuid::text,
          k.secret, k.sub_id, k.flow,
          k.revoked_at is not null and k.revoked_at <= $1 as revoked,
          u.banned_at is not null and u.banned_at <= $1 as banned,
-         coalesce(ent.is_entitled, false) as is_entitled, ent.entitled_until,
-         coalesce(agg.has_had, false) as has_had,
-         cover.traffic_limit_bytes as quota_bytes,
-         agg.latest_period_id::text as latest_period_id,
-         cover.id::text as current_period_id,
-         cover.since as entitled_since,
-         agg.last_ended_at
-  from vpn_keys k
+         coalesce(pu.covered, false) and (u.banned_at is null or u.banned_at > $1) as is_entitled,
+         case when coalesce(pu.covered, false) and (u.banned_at is null or u.banned_at > $1) then cr.ends end
+           as entitled_until,
+         coalesce(pu.has_had, false) as has_had,
+         pl.traffic_limit_bytes as quota_bytes,
+         pu.latest_period_id::text as latest_period_id,
+         pu.cover_id::text as current_period_id,
+         greatest(cp.starts_at, cp.created_at) as entitled_since,
+         pu.last_ended_at,
+         least(pu.next_moment, case when u.banned_at > $1 then u.banned_at end) as next_boundary,
+         s.desired ->> 'kind' as previous_kind,
+         s.quota_period_id::text as quota_period_id,
+         s.quota_baseline_bytes::text as quota_baseline_bytes
+  from scope_keys k
   join users u on u.id = k.user_id
-  left join ent on ent.user_id = k.user_id
-  left join lateral (
-    select bool_or(p.starts_at <= $1) as has_had,
-           max(p.id) filter (where p.starts_at <= $1) as latest_period_id,
-           max(p.ends_at + $2::interval) filter (where p.ends_at + $2::interval <= $1) as last_ended_at
-    from subscription_periods p
-    where p.user_id = k.user_id and p.cancelled_at is null
-  ) agg on true
-  left join lateral (
-    select p.id, greatest(p.starts_at, p.created_at) as since, pl.traffic_limit_bytes
-    from subscription_periods p left join plans pl on pl.id = p.plan_id
-    where p.user_id = k.user_id and p.cancelled_at is null and p.starts_at <= $1 and $1 < p.ends_at + $2::interval
-    order by p.starts_at desc, p.id desc
-    limit 1
-  ) cover on true
-  where k.panel_id = any($3::bigint[])
+  left join per_user pu on pu.user_id = k.user_id
+  left join covering_run cr on cr.user_id = k.user_id
+  left join subscription_periods cp on cp.id = pu.cover_id
+  left join plans pl on pl.id = cp.plan_id
+  left join key_state s on s.key_id = k.id
   order by k.id`;
 
-/** `{ recentFix }` when the key has one, else nothing (the field is optional, never undefined). */
-function recentFixOf(fixes: ReadonlyMap<string, RecentFix>, keyId: string): { recentFix?: RecentFix } {
-  const fix = fixes.get(keyId);
-  return fix === undefined ? {} : { recentFix: fix };
-}
+/** Key rows fetched per round trip of the snapshot's cursor. */
+const SNAPSHOT_CHUNK_ROWS = 5_000;
 
 /**
- * Reads a snapshot of `panelIds` (every enabled panel when undefined) with `graceMs` of grace.
- * Disabled panels are left out; their keys are not touched.
+ * Reads a snapshot of `panelIds` (every enabled panel when undefined) with `graceMs` of grace: every
+ * key of those panels, or, for a targeted pass, only the keys of `userIds`. Disabled panels are left
+ * out; their keys are not touched.
  */
 export async function readSnapshot(
   pool: pg.Pool,
   panelIds: ReadonlyArray<PanelId> | undefined,
   graceMs: number,
+  userIds?: ReadonlyArray<UserId>,
   valveWindowMs = 600_000,
 ): Promise<SnapshotRead> {
   return withTransaction(
@@ -170,120 +216,42 @@ export async function readSnapshot(
           caPem: row.ca_pem ?? undefined,
         });
       }
-      const { rows: keyRows } = await client.query<KeyRow>(KEYS_SQL, [
-        now,
-        grace,
-        panelRows.map((row) => row.id),
-      ]);
-      // The next boundary comes with the key rows (one evaluation of kw_entitlements); only a pass
-      // that found no keys needs its own query. Users without a live key cannot change any panel.
-      let nextBoundaryAt: Date | null;
-      if (keyRows[0] !== undefined) {
-        nextBoundaryAt = keyRows[0].next_boundary;
-      } else {
-        const { rows: boundary } = await client.query<{ next: Date | null }>(
-          `select min(e.next_boundary_at) as next from kw_entitlements($1, $2::interval) e
-           where exists (select 1 from vpn_keys v where v.user_id = e.user_id and v.revoked_at is null)`,
-          [now, grace],
-        );
-        nextBoundaryAt = boundary[0]?.next ?? null;
-      }
-      // Read apart from the key query: key_state is written in bulk by the reconciler, and a plan built
-      // on stale statistics (an "empty" key_state) would turn a join into a scan per key.
-      const { rows: previous } = await client.query<{
-        key_id: string;
-        kind: string | null;
-        quota_period_id: string | null;
-        quota_baseline_bytes: string | null;
-      }>(
-        `select s.key_id::text, s.desired ->> 'kind' as kind,
-                s.quota_period_id::text, s.quota_baseline_bytes::text
-         from vpn_keys k join key_state s on s.key_id = k.id where k.panel_id = any($1::bigint[])`,
-        [panelRows.map((row) => row.id)],
-      );
-      const previousKinds = new Map<string, 'enabled' | 'disabled'>();
-      const baselines = new Map<string, QuotaBaseline>();
-      for (const row of previous) {
-        if (row.kind === 'enabled' || row.kind === 'disabled') {
-          previousKinds.set(row.key_id, row.kind);
-        }
-        if (row.quota_period_id !== null && row.quota_baseline_bytes !== null) {
-          baselines.set(row.key_id, {
-            periodId: row.quota_period_id,
-            bytes: Number(row.quota_baseline_bytes),
-          });
-        }
-      }
+      const panelIdList = panelRows.map((row) => row.id);
       const { rows: confirmed } = await client.query<{ fingerprint: string }>(
         'select fingerprint from held_plans where confirmed_at is not null and resolved_at is null',
       );
-      // The valve's window covers every enabled panel, so per-panel passes see each other's disables.
-      const { rows: recentDisables } = await client.query<{ panel_id: string; n: number }>(
-        `select e.panel_id::text, count(*)::int as n from reconcile_events e join panels p on p.id = e.panel_id
-         where p.is_enabled and e.action = 'disable' and e.outcome in ('applied', 'unconfirmed')
-           and e.at > $1::timestamptz - make_interval(secs => $2::float8 / 1000)
-         group by e.panel_id`,
-        [now, valveWindowMs],
-      );
-      const { rows: enabledRows } = await client.query<{ panel_id: string; n: number }>(
-        `select k.panel_id::text, count(*)::int as n
-         from key_state s join vpn_keys k on k.id = s.key_id join panels p on p.id = k.panel_id
-         where p.is_enabled and s.observed ->> 'kind' = 'present' and (s.observed ->> 'enable')::boolean
-         group by k.panel_id`,
-      );
-      const valveWindow: ValveWindow = {
-        disablesByPanel: new Map(recentDisables.map((row) => [asPanelId(row.panel_id), row.n])),
-        enabledByPanel: new Map(enabledRows.map((row) => [asPanelId(row.panel_id), row.n])),
-      };
-      // The correction applied most often to each key within the fix window (same before and after):
-      // a count of FIX_ATTEMPTS means the panel keeps undoing it (issue 11, item 7).
-      const { rows: fixRows } = await client.query<{
-        key_id: string;
-        action: 'enable' | 'disable' | 'update';
-        before: ClientFields;
-        after: ClientFields;
-        n: number;
-      }>(
-        `select distinct on (e.key_id) e.key_id::text, e.action, e.before, e.after, count(*)::int as n
-         from reconcile_events e join vpn_keys k on k.id = e.key_id
-         where k.panel_id = any($1::bigint[]) and e.outcome = 'applied'
-           and e.action in ('enable', 'disable', 'update') and e.before is not null and e.after is not null
-           and e.at > $2::timestamptz - make_interval(secs => $3::float8 / 1000)
-         group by e.key_id, e.action, e.before, e.after
-         order by e.key_id, count(*) desc`,
-        [panelRows.map((row) => row.id), now, FIX_WINDOW_MS],
-      );
-      const fixes = new Map<string, RecentFix>(
-        fixRows.map((row) => [
-          row.key_id,
-          { kind: row.action, before: row.before, after: row.after, count: row.n },
-        ]),
-      );
-      const keys = keyRows.map((row): KeyRecord => ({
-        keyId: asKeyId(row.id),
-        userId: asUserId(row.user_id),
-        telegramId: Number(row.telegram_id),
-        panelId: asPanelId(row.panel_id),
-        inboundId: asInboundId(row.inbound_id),
-        email: asClientEmail(row.email),
-        clientUuid: row.client_uuid,
-        secret: row.secret,
-        subId: row.sub_id,
-        flow: row.flow,
-        isRevoked: row.revoked,
-        isBanned: row.banned,
-        isEntitled: row.is_entitled,
-        entitledUntil: row.entitled_until,
-        hasHadSubscription: row.has_had,
-        quotaBytes: row.quota_bytes === null ? null : Number(row.quota_bytes),
-        latestPeriodId: row.latest_period_id,
-        currentPeriodId: row.current_period_id,
-        quotaBaseline: baselines.get(row.id) ?? null,
-        previousDesiredKind: previousKinds.get(row.id) ?? null,
-        entitledSince: row.entitled_since,
-        lastEndedAt: row.last_ended_at,
-        ...recentFixOf(fixes, row.id),
-      }));
+      const valveWindow = await readValveWindow(client, now, valveWindowMs);
+      const fixes = await readRecentFixes(client, now, panelIdList);
+      // The key rows come through a cursor, a chunk at a time: 100,000 rows fetched at once would
+      // hold the whole wire result, the parsed rows and the records in memory together.
+      // Every row is read: plan for all of them, not for a fast first row (nested loops per key).
+      await client.query('set local cursor_tuple_fraction = 1');
+      await client.query(`declare snapshot_keys no scroll cursor for ${KEYS_SQL}`, [
+        now,
+        grace,
+        panelIdList,
+        userIds === undefined ? null : [...userIds],
+      ]);
+      // Users without a live key cannot change any panel: their boundaries do not wake the timer.
+      let nextBoundaryAt: Date | null = null;
+      const keys: KeyRecord[] = [];
+      for (;;) {
+        const { rows } = await client.query<KeyRow>(
+          `fetch ${String(SNAPSHOT_CHUNK_ROWS)} from snapshot_keys`,
+        );
+        for (const row of rows) {
+          const boundary = row.next_boundary;
+          if (boundary !== null && !row.revoked && (nextBoundaryAt === null || boundary < nextBoundaryAt)) {
+            nextBoundaryAt = boundary;
+          }
+          keys.push({ ...keyRecordOf(row), ...recentFixOf(fixes, row.id) });
+        }
+        if (rows.length < SNAPSHOT_CHUNK_ROWS) {
+          break;
+        }
+      }
+      await client.query('close snapshot_keys');
+      const targeted = userIds === undefined ? undefined : await readTargetedExtras(client, panelIdList);
       return {
         snapshot: {
           now,
@@ -294,8 +262,143 @@ export async function readSnapshot(
           valveWindow,
         },
         connections,
+        ...(targeted === undefined ? {} : targeted),
       };
     },
     { readOnly: true, isolation: 'repeatable read' },
   );
+}
+
+/**
+ * The safety valve's window (issue 11): disables applied within it per enabled panel, and the keys
+ * last recorded enabled per panel. It covers every enabled panel, so per-panel and targeted passes
+ * see each other's disables.
+ */
+async function readValveWindow(client: pg.PoolClient, now: Date, windowMs: number): Promise<ValveWindow> {
+  const { rows: recentDisables } = await client.query<{ panel_id: string; n: number }>(
+    `select e.panel_id::text, count(*)::int as n from reconcile_events e join panels p on p.id = e.panel_id
+     where p.is_enabled and e.action = 'disable' and e.outcome in ('applied', 'unconfirmed')
+       and e.at > $1::timestamptz - make_interval(secs => $2::float8 / 1000)
+     group by e.panel_id`,
+    [now, windowMs],
+  );
+  const { rows: enabledRows } = await client.query<{ panel_id: string; n: number }>(
+    `select k.panel_id::text, count(*)::int as n
+     from key_state s join vpn_keys k on k.id = s.key_id join panels p on p.id = k.panel_id
+     where p.is_enabled and s.observed ->> 'kind' = 'present' and (s.observed ->> 'enable')::boolean
+     group by k.panel_id`,
+  );
+  return {
+    disablesByPanel: new Map(recentDisables.map((row) => [asPanelId(row.panel_id), row.n])),
+    enabledByPanel: new Map(enabledRows.map((row) => [asPanelId(row.panel_id), row.n])),
+  };
+}
+
+/**
+ * The correction applied most often to each key of `panelIds` within the fix window (same action,
+ * same before and after): a count of FIX_ATTEMPTS means the panel keeps undoing it (issue 11).
+ */
+async function readRecentFixes(
+  client: pg.PoolClient,
+  now: Date,
+  panelIds: ReadonlyArray<string>,
+): Promise<ReadonlyMap<string, RecentFix>> {
+  const { rows } = await client.query<{
+    key_id: string;
+    action: 'enable' | 'disable' | 'update';
+    before: ClientFields;
+    after: ClientFields;
+    n: number;
+  }>(
+    `select distinct on (e.key_id) e.key_id::text, e.action, e.before, e.after, count(*)::int as n
+     from reconcile_events e join vpn_keys k on k.id = e.key_id
+     where k.panel_id = any($1::bigint[]) and e.outcome = 'applied'
+       and e.action in ('enable', 'disable', 'update') and e.before is not null and e.after is not null
+       and e.at > $2::timestamptz - make_interval(secs => $3::float8 / 1000)
+     group by e.key_id, e.action, e.before, e.after
+     order by e.key_id, count(*) desc`,
+    [panelIds, now, FIX_WINDOW_MS],
+  );
+  return new Map(
+    rows.map((row) => [row.key_id, { kind: row.action, before: row.before, after: row.after, count: row.n }]),
+  );
+}
+
+/** `{ recentFix }` when the key has one, else nothing (the field is optional, never undefined). */
+function recentFixOf(fixes: ReadonlyMap<string, RecentFix>, keyId: string): { recentFix?: RecentFix } {
+  const fix = fixes.get(keyId);
+  return fix === undefined ? {} : { recentFix: fix };
+}
+
+function keyRecordOf(row: KeyRow): KeyRecord {
+  const kind = row.previous_kind;
+  return {
+    keyId: asKeyId(row.id),
+    userId: asUserId(row.user_id),
+    telegramId: Number(row.telegram_id),
+    panelId: asPanelId(row.panel_id),
+    inboundId: asInboundId(row.inbound_id),
+    email: asClientEmail(row.email),
+    clientUuid: row.client_uuid,
+    secret: row.secret,
+    subId: row.sub_id,
+    flow: row.flow,
+    isRevoked: row.revoked,
+    isBanned: row.banned,
+    isEntitled: row.is_entitled,
+    entitledUntil: row.entitled_until,
+    hasHadSubscription: row.has_had,
+    quotaBytes: row.quota_bytes === null ? null : Number(row.quota_bytes),
+    latestPeriodId: row.latest_period_id,
+    currentPeriodId: row.current_period_id,
+    quotaBaseline:
+      row.quota_period_id !== null && row.quota_baseline_bytes !== null
+        ? { periodId: row.quota_period_id, bytes: Number(row.quota_baseline_bytes) }
+        : null,
+    previousDesiredKind: kind === 'enabled' || kind === 'disabled' ? kind : null,
+    entitledSince: row.entitled_since,
+    lastEndedAt: row.last_ended_at,
+  };
+}
+
+/**
+ * What only a targeted pass reads: the inbounds as last observed (it reads single clients, not the
+ * inbound list).
+ */
+async function readTargetedExtras(
+  client: pg.PoolClient,
+  panelIds: ReadonlyArray<string>,
+): Promise<Pick<SnapshotRead, 'storedInbounds'>> {
+  const { rows } = await client.query<{
+    panel_id: string;
+    inbound_id: number;
+    protocol: string;
+    port: number;
+    remark: string;
+    is_enabled: boolean;
+    settings: Record<string, unknown>;
+    stream_settings: Record<string, unknown>;
+  }>(
+    `select panel_id::text, inbound_id, protocol, port, remark, is_enabled, settings, stream_settings
+     from inbounds where panel_id = any($1::bigint[]) and missing_since is null`,
+    [panelIds],
+  );
+  const storedInbounds = new Map<PanelId, ObservedInbound[]>();
+  for (const row of rows) {
+    const panelId = asPanelId(row.panel_id);
+    const list = storedInbounds.get(panelId) ?? [];
+    list.push({
+      panelId,
+      id: asInboundId(row.inbound_id),
+      protocol: row.protocol,
+      port: row.port,
+      remark: row.remark,
+      listen: '',
+      isEnabled: row.is_enabled,
+      settings: row.settings,
+      streamSettings: row.stream_settings,
+    });
+    storedInbounds.set(panelId, list);
+  }
+  return { storedInbounds };
 }

@@ -5,8 +5,8 @@
  */
 import type pg from 'pg';
 import { withTransaction } from '../db/index.ts';
-import { asPanelId, type PanelId, type PanelPassRecord, type UserId } from '../domain/index.ts';
-import type { ReconcileStore } from '../reconciler/index.ts';
+import { asPanelId, asUserId, type PanelId, type PanelPassRecord, type UserId } from '../domain/index.ts';
+import type { BoundaryChanges, ReconcileStore } from '../reconciler/index.ts';
 import { readSnapshot } from './snapshot.ts';
 
 async function writeKeyStates(client: pg.PoolClient, record: PanelPassRecord): Promise<void> {
@@ -185,10 +185,60 @@ async function writeHeld(client: pg.PoolClient, record: PanelPassRecord): Promis
   return rows[0]?.inserted === true;
 }
 
+/** The moments of entitlement change: period starts, period ends (grace included), bans. */
+const MOMENTS_SQL = `
+  select p.user_id, p.starts_at as at from subscription_periods p where p.cancelled_at is null
+  union all
+  select p.user_id, p.ends_at + $1::interval from subscription_periods p where p.cancelled_at is null
+  union all
+  select u.id, u.banned_at from users u where u.banned_at is not null`;
+
+/** The (panel, user) pairs whose entitlement changed in (since, now], and the next boundary. */
+async function readBoundaryChanges(
+  pool: pg.Pool,
+  since: Date | null,
+  graceMs: number,
+): Promise<BoundaryChanges> {
+  const grace = `${String(graceMs)} milliseconds`;
+  const { rows: clock } = await pool.query<{ now: Date; next: Date | null }>(
+    `with moments as (${MOMENTS_SQL})
+     select now() as now,
+            (select min(m.at) from moments m
+             where m.at > now() and exists (select 1 from vpn_keys v where v.user_id = m.user_id and v.revoked_at is null))
+              as next`,
+    [grace],
+  );
+  const row = clock[0];
+  if (row === undefined) {
+    throw new Error('boundary changes: the clock query returned no row');
+  }
+  if (since === null) {
+    return { now: row.now, changes: [], nextBoundaryAt: row.next };
+  }
+  const { rows } = await pool.query<{ panel_id: string; user_id: string }>(
+    `with moments as (${MOMENTS_SQL})
+     select distinct k.panel_id::text, k.user_id::text
+     from moments m
+     join vpn_keys k on k.user_id = m.user_id
+     join panels p on p.id = k.panel_id and p.is_enabled
+     where m.at > $2 and m.at <= $3`,
+    [grace, since, row.now],
+  );
+  return {
+    now: row.now,
+    changes: rows.map((change) => ({
+      panelId: asPanelId(change.panel_id),
+      userId: asUserId(change.user_id),
+    })),
+    nextBoundaryAt: row.next,
+  };
+}
+
 /** Creates the PostgreSQL store; `graceMs` is the entitlement grace (KEYWARDEN_GRACE). */
 export function createPostgresStore(pool: pg.Pool, graceMs: number, valveWindowMs?: number): ReconcileStore {
   return {
-    readSnapshot: (panelIds) => readSnapshot(pool, panelIds, graceMs, valveWindowMs),
+    readSnapshot: (panelIds, userIds) => readSnapshot(pool, panelIds, graceMs, userIds, valveWindowMs),
+    usersChangedSince: (since) => readBoundaryChanges(pool, since, graceMs),
     async panelsOfUser(userId: UserId) {
       const { rows } = await pool.query<{ panel_id: string }>(
         'select distinct panel_id from vpn_keys where user_id = $1',
@@ -204,7 +254,8 @@ export function createPostgresStore(pool: pg.Pool, graceMs: number, valveWindowM
       await withTransaction(pool, async (client) => {
         await writeInbounds(client, record);
         await writeKeyStates(client, record);
-        const isNewHold = await writeHeld(client, record);
+        // A targeted pass saw a few keys: the panel's held plan is not its to replace.
+        const isNewHold = record.scope === 'panel' ? await writeHeld(client, record) : false;
         const events = record.events.filter((event) => event.outcome !== 'held' || isNewHold);
         await writeEvents(client, record, events, planId);
         await writeOutbox(client, record);

@@ -7,10 +7,10 @@ import { InputFile, InlineKeyboard } from 'grammy';
 import QRCode from 'qrcode';
 import { issueKey, revokeKey } from '../../db/index.ts';
 import type { KeyId } from '../../domain/index.ts';
+import { linkInputOf, renderLink } from '../../links/index.ts';
 import { encodeCallbackData } from '../callback-data.ts';
 import type { BotContext, BotDeps } from '../context.ts';
 import { keyStatusOf } from '../key-status.ts';
-import { renderLink } from '../links.ts';
 import { readEntitlement } from '../queries/entitlement.ts';
 import { findLiveKey, listLiveKeys, type UserKey } from '../queries/keys.ts';
 import { statusText } from '../render.ts';
@@ -20,18 +20,11 @@ const escapeHtml = (value: string): string =>
 
 /** The connection link of a key, or null while its inbound has not been observed or can't be rendered. */
 export function linkOf(key: UserKey): string | null {
-  if (key.inbound === null || key.inbound.host.length === 0) {
+  const input = linkInputOf(key);
+  if (input === null) {
     return null;
   }
-  const link = renderLink({
-    protocol: key.inbound.protocol,
-    host: key.inbound.host,
-    port: key.inbound.port,
-    remark: key.inbound.remark,
-    settings: key.inbound.settings,
-    streamSettings: key.inbound.streamSettings,
-    key: { email: key.email, clientUuid: key.clientUuid, secret: key.secret, flow: key.flow },
-  });
+  const link = renderLink(input);
   return link.ok ? link.value : null;
 }
 

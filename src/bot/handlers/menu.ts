@@ -5,6 +5,7 @@ import { encodeCallbackData } from '../callback-data.ts';
 import type { BotContext, BotDeps } from '../context.ts';
 import { formatInstant, messagesFor, pickLanguage } from '../i18n/index.ts';
 import { readEntitlement } from '../queries/entitlement.ts';
+import { hasSubscriptionUrls, showSubscription } from './subscription.ts';
 
 const button = (
   label: string,
@@ -27,6 +28,7 @@ export async function showMenu(ctx: BotContext, deps: BotDeps): Promise<void> {
   if (entitlement.isEntitled && entitlement.entitledUntil !== null) {
     const keyboard = InlineKeyboard.from([
       [button(t.buttonMyKeys, { kind: 'keys' }), button(t.buttonGetKey, { kind: 'get-key' })],
+      ...(hasSubscriptionUrls(deps) ? [[button(t.buttonSubscription, { kind: 'subscription' })]] : []),
       [button(t.buttonPlans, { kind: 'plans' })],
     ]);
     await ctx.reply(`${greeting}\n\n${t.menuEntitled(formatInstant(entitlement.entitledUntil))}`, {
@@ -86,5 +88,6 @@ export function menuHandlers(deps: BotDeps): Composer<BotContext> {
     await showMenu(ctx, deps);
   });
   composer.command('menu', (ctx) => showMenu(ctx, deps));
+  composer.command('subscription', (ctx) => showSubscription(ctx, deps));
   return composer;
 }

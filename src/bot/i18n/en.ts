@@ -66,6 +66,35 @@ export const en = {
   commandStart: 'Start and open the menu',
   commandMenu: 'Main menu',
 
+  // — subscription URL
+  buttonSubscription: '🔗 My subscription',
+  subscriptionUrl: (url: string): string =>
+    `Your subscription URL: one address for all your keys, in every VPN app (tap to copy):\n<code>${url}</code>\n\nAdd it as a subscription in your app, or tap your app below. Keep it private: anyone with it uses your access.`,
+  subscriptionQrCaption: 'Scan this QR code in your VPN app to add the subscription.',
+  subscriptionUnavailable: 'Subscription URLs are not set up on this service. Use “My keys” instead.',
+  subscriptionPrivateOnly:
+    'For your safety, the subscription URL is shown only in a private chat with the bot.',
+  buttonOpenPage: '🌐 Open in browser',
+  buttonImportApp: (app: string): string => `📲 ${app}`,
+  buttonDevices: '📱 Devices',
+  buttonRotate: '♻️ New URL',
+  rotateConfirm:
+    'A new URL stops the current one at once: every app that uses it must be given the new one. Continue?',
+  buttonRotateConfirm: '♻️ Yes, make a new URL',
+  rotated: 'Done: the old URL no longer works. Here is the new one.',
+  devicesTitle: (count: number, limit: number | null): string =>
+    limit === null ? `Devices that fetched your subscription: ${count}` : `Devices: ${count} of ${limit}`,
+  devicesEmpty:
+    'No devices yet. Apps that send a device id (Happ, v2rayTun, …) appear here after their first update.',
+  devicesNote:
+    'Only apps that send a device id are counted. Remove a device you no longer use to free its place.',
+  deviceLine: (index: number, name: string, lastSeen: string): string =>
+    `${index}. ${name} — last seen ${lastSeen}`,
+  deviceUnknown: 'unknown device',
+  buttonRemoveDevice: (index: number): string => `🗑 Remove ${index}`,
+  deviceRemoved: 'The device is removed; its place is free.',
+  deviceNotFound: 'This device is not in your list any more.',
+
   // — notifications from the outbox
   noticeSuspended: (reason: string): string => `Your VPN access is paused: ${reason}.`,
   noticeReactivated: 'Your VPN access is active again.',

@@ -1,6 +1,7 @@
 /** A user's live keys with what the reconciler recorded about them, for "my keys". */
 import type pg from 'pg';
 import { asKeyId, type KeyId, type UserId } from '../../domain/index.ts';
+import { connectHostOf } from '../../links/index.ts';
 import type { KeyStateRow } from '../key-status.ts';
 
 /** One live key, its key_state (null before the reconciler's first look) and its inbound (null if unobserved). */
@@ -43,18 +44,6 @@ interface KeyRow {
   base_url: string;
 }
 
-function hostOf(row: KeyRow): string {
-  if (row.public_host !== null && row.public_host.length > 0) {
-    return row.public_host;
-  }
-  try {
-    return new URL(row.base_url).hostname.replace(/^\[|\]$/g, '');
-  } catch {
-    // base_url is checked to be http(s)://...; an unparseable one leaves the link host empty.
-    return '';
-  }
-}
-
 const toKey = (row: KeyRow): UserKey => ({
   id: asKeyId(row.id),
   email: row.email,
@@ -74,7 +63,7 @@ const toKey = (row: KeyRow): UserKey => ({
           remark: row.remark ?? '',
           settings: row.settings,
           streamSettings: row.stream_settings,
-          host: hostOf(row),
+          host: connectHostOf(row.public_host, row.base_url),
         },
 });
 

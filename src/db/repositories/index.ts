@@ -27,6 +27,25 @@ export {
 } from './payment-status.ts';
 export { addPanel, type NewPanel, type PanelAuth } from './panels.ts';
 export {
+  deriveSubscriptionToken,
+  hashSubscriptionToken,
+  isSubscriptionTokenShaped,
+  subscriptionTokenOf,
+  rotateSubscriptionToken,
+  findSubscriptionUser,
+} from './subscription-tokens.ts';
+export { readSubscriptionView, type SubscriptionKey, type SubscriptionView } from './subscription-view.ts';
+export {
+  admitDevice,
+  listDevices,
+  removeDevice,
+  readDeviceLimit,
+  hashDeviceId,
+  type DeviceAdmission,
+  type DeviceInfo,
+  type DeviceRecord,
+} from './subscription-devices.ts';
+export {
   applyAdoption,
   findAdoption,
   type AdoptedKey,

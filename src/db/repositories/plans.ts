@@ -14,6 +14,8 @@ export interface PlanRecord {
   readonly prices: Readonly<Record<string, string>>;
   readonly trafficLimitBytes: number | null;
   readonly maxKeys: number;
+  /** Devices that may fetch the subscription (apps sending x-hwid); null: no limit. */
+  readonly maxDevices: number | null;
   readonly isActive: boolean;
 }
 
@@ -27,12 +29,13 @@ interface PlanRow {
   prices: Record<string, string> | null;
   traffic_limit_bytes: string | null;
   max_keys: number;
+  max_devices: number | null;
   is_active: boolean;
 }
 
 const SELECT_PLAN = `
   select p.id, p.code, p.title, p.duration_days, p.price::text as price, p.currency, p.traffic_limit_bytes,
-         p.max_keys, p.is_active,
+         p.max_keys, p.max_devices, p.is_active,
          (select jsonb_object_agg(pp.currency, pp.amount::text) from plan_prices pp where pp.plan_id = p.id) as prices
   from plans p`;
 
@@ -46,6 +49,7 @@ const toPlan = (row: PlanRow): PlanRecord => ({
   prices: { ...(row.prices ?? {}), [row.currency]: row.price },
   trafficLimitBytes: row.traffic_limit_bytes === null ? null : Number(row.traffic_limit_bytes),
   maxKeys: row.max_keys,
+  maxDevices: row.max_devices,
   isActive: row.is_active,
 });
 
@@ -79,16 +83,18 @@ export async function upsertPlan(
     readonly currency: string;
     readonly trafficLimitBytes?: number | null;
     readonly maxKeys?: number;
+    readonly maxDevices?: number | null;
     readonly isActive?: boolean;
     readonly prices?: Readonly<Record<string, string>>;
   },
 ): Promise<PlanRecord> {
   const { rows } = await db.query<{ id: string }>(
-    `insert into plans (code, title, duration_days, price, currency, traffic_limit_bytes, max_keys, is_active)
-     values ($1, $2, $3, $4, $5, $6, $7, $8)
+    `insert into plans (code, title, duration_days, price, currency, traffic_limit_bytes, max_keys, is_active,
+                        max_devices)
+     values ($1, $2, $3, $4, $5, $6, $7, $8, $9)
      on conflict (code) do update set title = excluded.title, duration_days = excluded.duration_days,
        price = excluded.price, currency = excluded.currency, traffic_limit_bytes = excluded.traffic_limit_bytes,
-       max_keys = excluded.max_keys, is_active = excluded.is_active
+       max_keys = excluded.max_keys, is_active = excluded.is_active, max_devices = excluded.max_devices
      returning id`,
     [
       plan.code,
@@ -99,6 +105,7 @@ export async function upsertPlan(
       plan.trafficLimitBytes ?? null,
       plan.maxKeys ?? 1,
       plan.isActive ?? true,
+      plan.maxDevices ?? null,
     ],
   );
   const id = rows[0]?.id;

@@ -26,6 +26,9 @@ export function botConfig(overrides: Partial<BotConfig> = {}): BotConfig {
     adminTelegramIds: new Set([ADMIN_ID]),
     trialDurationMs: 3 * 86_400_000,
     checkoutLinks: [],
+    subPublicUrl: undefined,
+    subTokenSecret: undefined,
+    subTitle: 'VPN',
     ...overrides,
   };
 }

@@ -17,7 +17,7 @@ describe('keywarden demo', () => {
       ...DEMO_ENVIRONMENT,
       KEYWARDEN_HTTP_PORT: '0',
       KEYWARDEN_LOG_LEVEL: 'silent',
-      KEYWARDEN_COMPONENTS: 'reconciler,webhooks',
+      KEYWARDEN_COMPONENTS: 'reconciler,webhooks,sub',
     });
     const demo = await startDemo({ config, logger: createLogger({ level: 'silent' }), timeScale: 0.25 });
     const client = new pg.Client({ connectionString: demo.databaseUrl });
@@ -67,6 +67,16 @@ describe('keywarden demo', () => {
       expect(periods).toEqual([{ source: 'import' }]);
       const metrics = await (await fetch(demo.metricsUrl ?? '')).text();
       expect(metrics).toMatch(/keywarden_actions_total\{[^}]*action="disable"[^}]*\} [1-9]/);
+      // The demo prints alice's subscription URL; it serves her one key's link.
+      const subscription = await fetch(demo.subscriptionUrl ?? '', {
+        headers: { 'user-agent': 'v2rayNG/1.9' },
+      });
+      const links = Buffer.from(await subscription.text(), 'base64')
+        .toString('utf8')
+        .trim()
+        .split('\n');
+      expect(links).toHaveLength(1);
+      expect(links[0]).toMatch(/^vless:\/\/[0-9a-f-]{36}@de-1\.vpn\.example:443\?/);
     } finally {
       await client.end().catch(() => undefined);
       await demo.close();

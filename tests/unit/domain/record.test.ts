@@ -109,6 +109,7 @@ describe('recordPanelPass', () => {
     const panelPlan = plan([keyRecord(1)], observed([observedClient(1, { upBytes: 5 })]));
     const record = recordPanelPass({
       plan: panelPlan,
+      scope: 'panel',
       read: undefined,
       results: [],
       isWriting: true,
@@ -154,6 +155,7 @@ describe('recordPanelPass', () => {
     }
     const record = recordPanelPass({
       plan: panelPlan,
+      scope: 'panel',
       read,
       results: [applied(action, observedClient(1))],
       isWriting: true,
@@ -183,6 +185,7 @@ describe('recordPanelPass', () => {
     }
     const record = recordPanelPass({
       plan: panelPlan,
+      scope: 'panel',
       read: undefined,
       results: [{ action, outcome: 'failed', error: 'timeout', confirmed: undefined }],
       isWriting: true,
@@ -206,6 +209,7 @@ describe('recordPanelPass', () => {
     }
     const record = recordPanelPass({
       plan: panelPlan,
+      scope: 'panel',
       read: undefined,
       results: [applied(action, observedClient(1, { isClientEnabled: false }))],
       isWriting: true,
@@ -224,6 +228,7 @@ describe('recordPanelPass', () => {
     const panelPlan = plan([keyRecord(1)], observed([observedClient(1, { isClientEnabled: false })]));
     const record = recordPanelPass({
       plan: panelPlan,
+      scope: 'panel',
       read: undefined,
       results: [],
       isWriting: false,
@@ -242,6 +247,7 @@ describe('recordPanelPass', () => {
     );
     const record = recordPanelPass({
       plan: panelPlan,
+      scope: 'panel',
       read: undefined,
       results: [],
       isWriting: true,
@@ -259,6 +265,7 @@ describe('recordPanelPass', () => {
     const panelPlan = plan(keys, observed(keys.map((key) => observedClient(Number(key.keyId)))));
     const record = recordPanelPass({
       plan: panelPlan,
+      scope: 'panel',
       read: undefined,
       results: [],
       isWriting: true,
@@ -278,6 +285,7 @@ describe('recordPanelPass', () => {
     const panelPlan = plan([keyRecord(1)], { kind: 'unknown', cause: 'timeout' });
     const record = recordPanelPass({
       plan: panelPlan,
+      scope: 'panel',
       read: undefined,
       results: [],
       isWriting: true,

@@ -33,6 +33,21 @@ describe('expiry timer', () => {
     expect(fired).toBe(1);
   });
 
+  it('re-arms from a targeted pass only when its boundary is sooner than the armed one', async () => {
+    let fired = 0;
+    const timer = createExpiryTimer({ logger, onBoundary: () => (fired += 1) });
+    const dbNow = new Date();
+    timer.arm(dbNow, new Date(dbNow.getTime() + 10_000));
+    expect(timer.armEarlier(dbNow, new Date(dbNow.getTime() + 20_000))).toBe(false);
+    expect(timer.armEarlier(dbNow, null)).toBe(false);
+    expect(timer.armEarlier(dbNow, new Date(dbNow.getTime() + 3_000))).toBe(true);
+    await vi.advanceTimersByTimeAsync(3_000 + BOUNDARY_SLACK_MS);
+    expect(fired).toBe(1);
+    // Nothing is armed after firing: a targeted pass's boundary arms it again.
+    expect(timer.armEarlier(new Date(), new Date(Date.now() + 20_000))).toBe(true);
+    timer.close();
+  });
+
   it('waits a boundary 40 days away in chunks of at most 60 s instead of firing at once', async () => {
     let fired = 0;
     const timer = createExpiryTimer({ logger, onBoundary: () => (fired += 1) });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { renderLink, type LinkInput } from '../../../src/bot/index.ts';
+import { renderLink, type LinkInput } from '../../../src/links/index.ts';
 
 const KEY = {
   email: 'kw-42',
