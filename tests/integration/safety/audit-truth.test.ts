@@ -38,8 +38,9 @@ describe('audit truth (issue 11, item 8)', () => {
     );
     await waitFor('listener ready', async () => (await running.daemon.readiness()).ready);
 
-    // The update goes through; the read-back after it gets a 500.
-    await panel.sim.setFault({ kind: 'status', status: 500 }, { pathIncludes: 'clients/traffic', times: 1 });
+    // The update goes through; the read-back after it gets a 500. (The refund's targeted pass reads
+    // the client the same way first: that read fails too, and the panel pass that follows writes.)
+    await panel.sim.setFault({ kind: 'status', status: 500 }, { pathIncludes: 'clients/traffic', times: 2 });
     await db.pool.query('update subscription_periods set cancelled_at = now() where user_id = $1', [userId]);
     await waitFor('disabled on the panel', () => panel.sim.inspectClient(email)?.enable === false);
     await waitFor('the disable recorded', async () => {
