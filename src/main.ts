@@ -18,6 +18,15 @@ const onSignal = (signal: NodeJS.Signals): void => {
 };
 process.on('SIGINT', onSignal);
 process.on('SIGTERM', onSignal);
+// A closed terminal (SIGHUP) shuts down like Ctrl-C: without it Node dies at once, leaving the demo's
+// embedded PostgreSQL running and its folder behind. Writes to the gone terminal then fail (EIO,
+// EPIPE); they must not turn into an uncaught exception before the shutdown is done.
+process.on('SIGHUP', (signal) => {
+  for (const stream of [process.stdout, process.stderr]) {
+    stream.on('error', () => undefined);
+  }
+  onSignal(signal);
+});
 process.on('unhandledRejection', (reason) => {
   process.stderr.write(`keywarden: fatal: unhandled rejection: ${String(reason)}\n`);
   process.exit(70);

@@ -20,7 +20,14 @@ import {
 } from '../adoption/index.ts';
 import type { Config } from '../config/index.ts';
 import { createXuiPanelClients, reconcilePolicy } from './controller-options.ts';
-import { applyAdoption, findAdoption, type AdoptedKey, type ImportPeriod, type Pool } from '../db/index.ts';
+import {
+  applyAdoption,
+  findAdoption,
+  secretBoxFrom,
+  type AdoptedKey,
+  type ImportPeriod,
+  type Pool,
+} from '../db/index.ts';
 import { asKeyId, asUserId, type PanelId, type PanelRead, type PlanId } from '../domain/index.ts';
 import { toError, type Logger } from '../shared/index.ts';
 import { readSnapshot } from '../store/index.ts';
@@ -113,7 +120,13 @@ async function existingUsers(
 /** Reads everything in scope and plans the adoption, with the first pass predicted. */
 export async function readAdoption(options: ReadAdoptionOptions): Promise<AdoptionReport> {
   const { pool, config, panelIds, sources, csv, defaultPlanCode, planCodes } = options;
-  const { snapshot, connections } = await readSnapshot(pool, panelIds, config.graceMs);
+  const { snapshot, connections } = await readSnapshot(
+    pool,
+    panelIds,
+    config.graceMs,
+    undefined,
+    secretBoxFrom(config),
+  );
   const factory = createXuiPanelClients(config, options.logger.child({ component: 'xui' }), {});
   const reads = new Map<PanelId, PanelRead>();
   const panels: AdoptionPanel[] = [];

@@ -11,6 +11,7 @@
 import type pg from 'pg';
 import { startBot, type BotHandle, type BotObserver } from '../bot/index.ts';
 import type { Config } from '../config/index.ts';
+import { countUnsealedPanels, secretBoxFrom } from '../db/index.ts';
 import { createMetrics, startHealthServer, type HealthServer, type Metrics } from '../metrics/index.ts';
 import { toError, type Logger } from '../shared/index.ts';
 import { startSubServer, type SubObserver, type SubServer } from '../sub/index.ts';
@@ -55,6 +56,36 @@ function botObserver(metrics: Metrics): BotObserver {
       metrics.get('payments').inc({ provider, outcome });
     },
   };
+}
+
+/**
+ * Warns at start-up when panel credentials are not (all) encrypted at rest: KEYWARDEN_SECRET_KEY
+ * unset, or panels still in plain text or under a previous key (`keywarden rekey` fixes those).
+ */
+export async function warnAboutStoredSecrets(
+  pool: pg.Pool,
+  config: Pick<Config, 'secretKey' | 'secretKeyPrevious'>,
+  logger: Logger,
+): Promise<void> {
+  const secrets = secretBoxFrom(config);
+  if (secrets === undefined) {
+    logger.warn(
+      { setting: 'KEYWARDEN_SECRET_KEY' },
+      'KEYWARDEN_SECRET_KEY is not set: panel passwords and tokens are stored in plain text',
+    );
+    return;
+  }
+  try {
+    const { plain, otherKey } = await countUnsealedPanels(pool, secrets);
+    if (plain + otherKey > 0) {
+      logger.warn(
+        { plainPanels: plain, otherKeyPanels: otherKey, keyId: secrets.keyId },
+        'some panel credentials are not encrypted with KEYWARDEN_SECRET_KEY: run `keywarden rekey`',
+      );
+    }
+  } catch (thrown) {
+    logger.warn({ err: toError(thrown) }, 'could not check how panel credentials are stored');
+  }
 }
 
 /** Feeds the subscription server's observations into the catalog metrics. */
@@ -102,6 +133,7 @@ export async function startApp(options: {
   };
 
   try {
+    await warnAboutStoredSecrets(pool, config, logger);
     if (config.components.has('reconciler')) {
       reconciler = await startReconcilerDaemon({
         pool,
@@ -118,6 +150,7 @@ export async function startApp(options: {
         host: config.httpHost,
         port: config.httpPort,
         registry: metrics.registry,
+        metricsToken: config.metricsToken,
         logger: logger.child({ component: 'http' }),
         readiness: createReadiness(pool),
       });
@@ -128,7 +161,7 @@ export async function startApp(options: {
       webhooks = await startWebhooks({
         config,
         pool,
-        logger: logger.child({ component: 'webhooks' }),
+        logger,
         observer: webhookObserver(metrics),
         signal,
       });

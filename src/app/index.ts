@@ -3,7 +3,7 @@
  * one metrics registry), the reconciler daemon with its sources of requests, readiness, and the
  * controller's options from the configuration (one builder for the daemon and one-off passes).
  */
-export { startApp, type App } from './app.ts';
+export { startApp, warnAboutStoredSecrets, type App } from './app.ts';
 export {
   startReconcilerDaemon,
   type ReconcilerDaemon,

@@ -11,6 +11,7 @@
 import { hostname } from 'node:os';
 import type pg from 'pg';
 import type { Config } from '../config/index.ts';
+import { secretBoxFrom } from '../db/index.ts';
 import type { PanelId } from '../domain/index.ts';
 import {
   createMetrics,
@@ -72,10 +73,9 @@ export async function startReconcilerDaemon(options: ReconcilerDaemonOptions): P
   const replicaId = options.replicaId ?? `${hostname()}-${String(process.pid)}`;
   const metrics = options.metrics ?? createMetrics();
   const events = reconcilerMetrics(metrics);
-  const store = createPostgresStore(pool, config.graceMs, config.valveWindowMs);
+  const store = createPostgresStore(pool, config.graceMs, secretBoxFrom(config), config.valveWindowMs);
   const panelClients =
-    options.panelClients ??
-    createXuiPanelClients(config, options.logger.child({ component: 'xui' }), events, createLoginGuard(pool));
+    options.panelClients ?? createXuiPanelClients(config, options.logger, events, createLoginGuard(pool));
   const panelNames = new Map<PanelId, string>();
   const runController = new AbortController();
   // A pooled connection terminated while checked out emits 'error' with no listener (pg-pool removes
@@ -212,6 +212,7 @@ export async function startReconcilerDaemon(options: ReconcilerDaemonOptions): P
         registry: metrics.registry,
         readiness,
         logger: log,
+        metricsToken: config.metricsToken,
       });
     }
   } catch (error) {

@@ -46,6 +46,8 @@ const SIMPLE = {
 } as const;
 const WITH_ID = { buy: 'buy', show: 'show-key', repl: 'replace-key', revoke: 'revoke-key' } as const;
 const ID = /^[1-9]\d{0,18}$/;
+/** Our ids are PostgreSQL bigints: a larger number would fail the query, not just find nothing. */
+const MAX_ID = 9_223_372_036_854_775_807n;
 const FINGERPRINT = /^[A-Za-z0-9_-]{8,48}$/;
 
 /** Parses callback data; the error names what was wrong with it. */
@@ -60,8 +62,8 @@ export function parseCallbackData(data: string | undefined): Result<CallbackActi
     return ok({ kind: SIMPLE[head as keyof typeof SIMPLE] });
   }
   if (arg !== undefined && Object.hasOwn(WITH_ID, head)) {
-    if (!ID.test(arg)) {
-      return err({ path: 'callback_data.id', expected: 'a positive decimal id' });
+    if (!ID.test(arg) || BigInt(arg) > MAX_ID) {
+      return err({ path: 'callback_data.id', expected: 'a positive decimal id up to 2^63-1' });
     }
     const kind = WITH_ID[head as keyof typeof WITH_ID];
     return ok(kind === 'buy' ? { kind, planId: asPlanId(arg) } : { kind, keyId: asKeyId(arg) });

@@ -4,14 +4,15 @@
  * tests feed updates with `bot.handleUpdate` against a fake Bot API.
  */
 import { sequentialize } from '@grammyjs/runner';
-import { Bot } from 'grammy';
+import { Bot, BotError } from 'grammy';
 import type { UserFromGetMe } from 'grammy/types';
 import { findUser, upsertTelegramUser } from '../db/index.ts';
 import { assertNever } from '../domain/index.ts';
-import { toError } from '../shared/index.ts';
-import { parseCallbackData } from './callback-data.ts';
+import { toError, type Logger } from '../shared/index.ts';
+import { createApiRetry, type RetryBudgets } from './api-retry.ts';
+import { parseCallbackData, type CallbackAction } from './callback-data.ts';
 import type { BotContext, BotDeps, KeywardenFlavor } from './context.ts';
-import { adminHandlers, confirmHeld } from './handlers/admin.ts';
+import { adminHandlers, adminRefusals, confirmHeld } from './handlers/admin.ts';
 import { getKey, replaceUserKey, revokeUserKey, showKey, showKeys } from './handlers/keys.ts';
 import { menuHandlers, showMenu, takeTrial } from './handlers/menu.ts';
 import { paymentHandlers, sendStarsInvoice, showPlans } from './handlers/payments.ts';
@@ -30,6 +31,8 @@ export interface CreateBotOptions {
   readonly apiRoot: string;
   /** The bot's own user; when given, `bot.init()` (getMe) is skipped. */
   readonly botInfo?: UserFromGetMe;
+  /** Time budgets of handler calls retried after a 429 (tests shorten them). */
+  readonly retryBudgets?: RetryBudgets;
 }
 
 /** Builds the bot with all handlers; nothing is sent until updates arrive. */
@@ -40,10 +43,30 @@ export function createBot(token: string, deps: BotDeps, options: CreateBotOption
     client: { apiRoot: options.apiRoot.replace(/\/$/, ''), timeoutSeconds: 60 },
     ...(options.botInfo === undefined ? {} : { botInfo: options.botInfo }),
   });
-  return installHandlers(bot, deps);
+  return installHandlers(bot, deps, options.retryBudgets);
 }
 
-function installHandlers(bot: Bot<BotContext>, deps: BotDeps): Bot<BotContext> {
+/** Button actions that show or change keys: answered only in a private chat with the bot. */
+const KEY_ACTIONS: ReadonlySet<CallbackAction['kind']> = new Set([
+  'keys',
+  'get-key',
+  'show-key',
+  'replace-key',
+  'revoke-key',
+]);
+
+function installHandlers(
+  bot: Bot<BotContext>,
+  deps: BotDeps,
+  retryBudgets: RetryBudgets | undefined,
+): Bot<BotContext> {
+  // Handler calls (replies, invoices, pre-checkout answers) survive a 429 within a time budget; the
+  // outbox uses bot.api, which keeps its own retry.
+  const retry = createApiRetry(deps.logger, retryBudgets);
+  bot.use(async (ctx, next) => {
+    ctx.api.config.use(retry);
+    await next();
+  });
   // Updates run concurrently (runner, webhook); one chat's updates still run one after another.
   bot.use(sequentialize((ctx) => (ctx.chat?.id ?? ctx.from?.id)?.toString()));
   bot.use(async (ctx, next) => {
@@ -51,6 +74,12 @@ function installHandlers(bot: Bot<BotContext>, deps: BotDeps): Bot<BotContext> {
     flavor.language = pickLanguage(ctx.from?.language_code);
     flavor.t = messagesFor(flavor.language);
     flavor.user = undefined;
+    await next();
+  });
+  // Before registration: an admin command from anyone else must read and write nothing.
+  bot.use(adminRefusals(deps));
+  bot.use(async (ctx, next) => {
+    const flavor: KeywardenFlavor = ctx;
     if (ctx.from !== undefined && !ctx.from.is_bot) {
       flavor.user =
         (await findUser(deps.pool, { telegramId: ctx.from.id })) ??
@@ -81,8 +110,14 @@ function installHandlers(bot: Bot<BotContext>, deps: BotDeps): Bot<BotContext> {
       await showMenu(ctx, deps);
       return;
     }
-    await ctx.answerCallbackQuery();
     const action = parsed.value;
+    if (KEY_ACTIONS.has(action.kind) && ctx.chat?.type !== 'private') {
+      // Keys are personal: links must not show in a group, and group chats would also bypass the
+      // per-chat ordering of one user's presses.
+      await ctx.answerCallbackQuery({ text: ctx.t.keysPrivateOnly, show_alert: true });
+      return;
+    }
+    await ctx.answerCallbackQuery();
     switch (action.kind) {
       case 'menu':
         return showMenu(ctx, deps);
@@ -120,10 +155,30 @@ function installHandlers(bot: Bot<BotContext>, deps: BotDeps): Bot<BotContext> {
   });
 
   bot.catch((error) => {
-    deps.logger.error(
-      { err: toError(error.error), updateId: error.ctx.update.update_id },
-      'bot handler failed',
-    );
+    logHandlerFailure(deps.logger, error);
   });
   return bot;
+}
+
+/**
+ * Logs a failed update with the error's name and message, the update id and the update type only.
+ * grammY's BotError carries the whole context (the update with names and texts, and `ctx.api` with
+ * the bot token), and a GrammyError the call's payload: none of that is logged.
+ */
+export function logHandlerFailure(logger: Logger, error: BotError<BotContext>): void {
+  const cause = toError(error.error);
+  const update = error.ctx.update;
+  logger.error(
+    {
+      err: { type: cause.name, message: cause.message },
+      updateId: update.update_id,
+      updateType: Object.keys(update).find((key) => key !== 'update_id') ?? 'unknown',
+    },
+    'bot handler failed',
+  );
+}
+
+/** True when `thrown` is grammY's wrapper of an error thrown by a handler. */
+export function isBotError(thrown: unknown): thrown is BotError<BotContext> {
+  return thrown instanceof BotError;
 }

@@ -10,8 +10,8 @@ import { webhookCallback, type Api } from 'grammy';
 import type { UserFromGetMe } from 'grammy/types';
 import type pg from 'pg';
 import type { Config } from '../config/index.ts';
-import { toError, type Logger } from '../shared/index.ts';
-import { createBot } from './create-bot.ts';
+import { httpServerOptions, toError, type Logger } from '../shared/index.ts';
+import { createBot, isBotError, logHandlerFailure } from './create-bot.ts';
 import { messagesFor } from './i18n/index.ts';
 import type { BotObserver } from './observer.ts';
 import { runOutboxLoop } from './outbox.ts';
@@ -159,9 +159,15 @@ export async function startBot(options: StartBotOptions): Promise<BotHandle> {
   if (config.telegramWebhookUrl !== undefined && config.telegramWebhookSecret !== undefined) {
     const secret = config.telegramWebhookSecret;
     const handle = webhookCallback(bot, 'http', { secretToken: secret });
-    const listening = createServer((request, response) => {
+    const listening = createServer(httpServerOptions(), (request, response) => {
       handle(request, response).catch((thrown: unknown) => {
-        logger.error({ err: toError(thrown) }, 'webhook update failed');
+        // A handler failed: logged like in polling mode, without the update or the token. The 500
+        // makes Telegram deliver it again (a payment whose write failed gets another chance).
+        if (isBotError(thrown)) {
+          logHandlerFailure(logger, thrown);
+        } else {
+          logger.error({ err: toError(thrown) }, 'webhook update failed');
+        }
         if (!response.headersSent) {
           response.writeHead(500).end();
         }

@@ -4,9 +4,10 @@
  */
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { ConfigError, formatConfigError, loadConfig } from '../config/index.ts';
+import { ConfigError, formatConfigError, loadConfig, secretValues } from '../config/index.ts';
 import { createLogger, toError } from '../shared/index.ts';
 import { UsageError, type Command } from './command.ts';
+import { explainFailure } from './failure.ts';
 import { COMMANDS } from './registry.ts';
 
 const PACKAGE = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
@@ -98,6 +99,7 @@ export async function runCli(
     level: config.logLevel,
     pretty: config.logFormat === 'pretty',
     destination: io.stderr,
+    secrets: secretValues(config),
   });
   try {
     return await command.run({
@@ -114,6 +116,13 @@ export async function runCli(
     if (error instanceof UsageError) {
       io.stderr.write(`keywarden ${command.name}: ${error.message}\n\n${commandUsage(command)}\n`);
       return 2;
+    }
+    const explained = explainFailure(command.name, error, config);
+    if (explained !== null) {
+      // One line with a hint; the full error only at debug level.
+      io.stderr.write(explained.text);
+      logger.debug({ err: toError(error), command: command.name }, 'command failed');
+      return explained.code;
     }
     logger.error({ err: toError(error), command: command.name }, 'command failed');
     return 1;

@@ -1,6 +1,6 @@
 /** One reconcile pass outside the daemon, for `plan` (dry run) and `reconcile --once`. */
 import { controllerOptions, createXuiPanelClients } from '../app/index.ts';
-import type { Pool } from '../db/index.ts';
+import { secretBoxFrom, type Pool } from '../db/index.ts';
 import { describeAction, fingerprintHeld, needsHumanReason, type PanelPlan } from '../domain/index.ts';
 import { createController, everyPanelOwned, type PassReport } from '../reconciler/index.ts';
 import { createLoginGuard, createPostgresStore, startAdvisoryLeadership } from '../store/index.ts';
@@ -27,14 +27,9 @@ export async function runOnePass(context: CommandContext, pool: Pool, dryRun: bo
   const leadership = locks ?? everyPanelOwned;
   const controller = createController(
     controllerOptions(config, {
-      store: createPostgresStore(pool, config.graceMs, config.valveWindowMs),
+      store: createPostgresStore(pool, config.graceMs, secretBoxFrom(config), config.valveWindowMs),
       // The login guard shares failed logins with the daemon and other runs (no lockout by repetition).
-      panelClients: createXuiPanelClients(
-        config,
-        context.logger.child({ component: 'xui' }),
-        {},
-        createLoginGuard(pool),
-      ),
+      panelClients: createXuiPanelClients(config, context.logger, {}, createLoginGuard(pool)),
       leadership,
       workers: 1,
       logger: context.logger.child({ component: 'reconciler' }),

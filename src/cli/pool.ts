@@ -1,10 +1,11 @@
-import { createPool, type Pool } from '../db/index.ts';
+import { assertMigrated, createPool, type Pool } from '../db/index.ts';
 import { UsageError, type CommandContext } from './command.ts';
 
 /**
  * Runs `work` with a pool on DATABASE_URL; the pool is closed afterwards. Commands that read or
  * change your data need your database: without DATABASE_URL they stop with a usage error (a
- * throw-away embedded database would silently lose what they write; `keywarden demo` has one).
+ * throw-away embedded database would silently lose what they write; `keywarden demo` has one). The
+ * schema must be at this code's version (SchemaNotMigratedError / SchemaTooNewError otherwise).
  */
 export async function withPool(
   context: CommandContext,
@@ -21,6 +22,8 @@ export async function withPool(
     context.logger.error({ err: error }, 'database connection error');
   });
   try {
+    // A database that is not migrated (or newer than this code) stops here with one line.
+    await assertMigrated(pool);
     return await work(pool, url);
   } finally {
     await pool.end();

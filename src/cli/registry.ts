@@ -10,6 +10,7 @@ import { grantCommand } from './commands/grant.ts';
 import { keysCommand } from './commands/keys.ts';
 import { subCommand } from './commands/sub.ts';
 import { adoptCommand } from './commands/adopt.ts';
+import { rekeyCommand } from './commands/rekey.ts';
 
 /** Every `keywarden` command, in the order `--help` lists them. */
 export const COMMANDS: readonly Command[] = [
@@ -25,4 +26,5 @@ export const COMMANDS: readonly Command[] = [
   keysCommand,
   subCommand,
   adoptCommand,
+  rekeyCommand,
 ];

@@ -1,4 +1,11 @@
-export { loadConfig, describeSettings, formatConfigError, ConfigError, type ConfigIssue } from './load.ts';
+export {
+  loadConfig,
+  describeSettings,
+  formatConfigError,
+  secretValues,
+  ConfigError,
+  type ConfigIssue,
+} from './load.ts';
 export { SETTINGS, type Config, type Setting } from './settings.ts';
 export { renderEnvExample } from './env-example.ts';
 export {

@@ -67,3 +67,20 @@ export function describeSettings(): ReadonlyArray<{
 export function formatConfigError(error: ConfigError): string {
   return error.issues.map((issue) => `keywarden: invalid setting ${issue.env}: ${issue.message}\n`).join('');
 }
+
+/**
+ * The values of the settings marked secret that are set (the bot token, API keys, webhook
+ * secrets, the database URL), for the logger to censor wherever they appear.
+ */
+export function secretValues(config: Config): readonly string[] {
+  const values: string[] = [];
+  for (const [field, definition] of Object.entries(SETTINGS) as Array<[string, Setting<unknown>]>) {
+    const value = (config as Readonly<Record<string, unknown>>)[field];
+    if (definition.secret === true && typeof value === 'string') {
+      values.push(value);
+    } else if (definition.secret === true && Array.isArray(value)) {
+      values.push(...value.filter((item): item is string => typeof item === 'string'));
+    }
+  }
+  return values;
+}

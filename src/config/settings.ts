@@ -25,7 +25,8 @@ const okv = <T>(value: T): { ok: true; value: T } => ({ ok: true, value });
 const bad = (expected: string): { ok: false; expected: string } => ({ ok: false, expected });
 
 const duration: Parser<number> = (raw) => {
-  const ms = parseDurationMs(raw);
+  // A bare 0 is the same in every unit, and settings documented as "0 turns it off" take it (DESIGN.md §7).
+  const ms = raw.trim() === '0' ? 0 : parseDurationMs(raw);
   return ms === undefined ? bad('a duration with a unit, like 250ms, 90s, 5m, 24h or 30d') : okv(ms);
 };
 const positiveDuration: Parser<number> = (raw) => {
@@ -86,6 +87,32 @@ const cidrList: Parser<readonly string[]> = (raw) => {
   return parts.every((part) => /^[0-9a-fA-F.:]+(\/\d{1,3})?$/.test(part))
     ? okv(parts)
     : bad('a comma-separated list of IP addresses or CIDR blocks');
+};
+
+const flag: Parser<boolean> = (raw) => {
+  const value = raw.trim().toLowerCase();
+  if (['1', 'true', 'yes', 'on'].includes(value)) {
+    return okv(true);
+  }
+  return ['0', 'false', 'no', 'off'].includes(value) ? okv(false) : bad('true or false');
+};
+
+const sharedSecret: Parser<string> = (raw) =>
+  raw.length >= 16 ? okv(raw) : bad('at least 16 characters (e.g. `openssl rand -hex 32`)');
+
+const SECRET_KEY_FORM = /^(?:[0-9a-fA-F]{64}|[A-Za-z0-9+/_-]{43}=?)$/;
+const secretKey: Parser<string> = (raw) =>
+  SECRET_KEY_FORM.test(raw.trim())
+    ? okv(raw.trim())
+    : bad('32 random bytes as 64 hex digits or base64 (`openssl rand -hex 32`)');
+const secretKeyList: Parser<readonly string[]> = (raw) => {
+  const parts = raw
+    .split(',')
+    .map((part) => part.trim())
+    .filter((part) => part.length > 0);
+  return parts.every((part) => SECRET_KEY_FORM.test(part))
+    ? okv(parts)
+    : bad('a comma-separated list of keys, each 64 hex digits or base64 of 32 bytes');
 };
 
 const botWebhookSecret: Parser<string> = (raw) =>
@@ -173,6 +200,13 @@ export const SETTINGS = {
     parse: integer(0, 65535),
     default: '9464',
     doc: 'Port of `/metrics`, `/healthz`, `/readyz`; 0 picks a free port (the bound URL is logged).',
+  }),
+
+  metricsToken: setting({
+    env: 'KEYWARDEN_METRICS_TOKEN',
+    parse: sharedSecret,
+    secret: true,
+    doc: 'When set, `/metrics` requires `Authorization: Bearer <token>` (at least 16 characters); `/healthz` and `/readyz` stay open. Bind the port to a private address either way.',
   }),
 
   // — reconciler
@@ -357,18 +391,18 @@ export const SETTINGS = {
   trustedProxyHeader: setting({
     env: 'KEYWARDEN_TRUSTED_PROXY_HEADER',
     parse: text,
-    doc: 'Header your reverse proxy sets to the client address (e.g. `x-real-ip`). Unset: the socket address is used.',
+    doc: 'Header your reverse proxy sets to the client address (e.g. `x-forwarded-for`). Honoured only on connections from KEYWARDEN_TRUSTED_PROXIES (required with it). Unset: the socket address is used.',
   }),
   yookassaShopId: setting({
     env: 'KEYWARDEN_YOOKASSA_SHOP_ID',
     parse: text,
-    doc: 'YooKassa shop id (enables re-fetching payments before granting).',
+    doc: 'YooKassa shop id. The YooKassa webhook is on only when this and KEYWARDEN_YOOKASSA_SECRET_KEY are set; every notification is re-fetched from the API with them.',
   }),
   yookassaSecretKey: setting({
     env: 'KEYWARDEN_YOOKASSA_SECRET_KEY',
     parse: text,
     secret: true,
-    doc: 'YooKassa secret key.',
+    doc: 'YooKassa secret key (see KEYWARDEN_YOOKASSA_SHOP_ID).',
   }),
   yookassaApiRoot: setting({
     env: 'KEYWARDEN_YOOKASSA_API_ROOT',
@@ -384,9 +418,9 @@ export const SETTINGS = {
   }),
   genericWebhookSecret: setting({
     env: 'KEYWARDEN_WEBHOOK_SECRET',
-    parse: text,
+    parse: sharedSecret,
     secret: true,
-    doc: 'Shared secret of the generic signed webhook (`X-Keywarden-Signature: sha256=<hex>`).',
+    doc: 'Shared secret of the generic signed webhook (`X-Keywarden-Signature: sha256=<hex>`), at least 16 characters; enables it.',
   }),
   paymentApiTimeoutMs: setting({
     env: 'KEYWARDEN_PAYMENT_API_TIMEOUT',
@@ -399,6 +433,33 @@ export const SETTINGS = {
     parse: integer(1024, 16 * 1024 * 1024),
     default: '65536',
     doc: 'Largest webhook body accepted, in bytes; larger bodies are answered 413.',
+  }),
+
+  trustedProxies: setting({
+    env: 'KEYWARDEN_TRUSTED_PROXIES',
+    parse: cidrList,
+    default: '',
+    doc: 'Addresses or CIDR blocks of your reverse proxies, comma-separated. KEYWARDEN_TRUSTED_PROXY_HEADER is read only on connections from them, and its right-most address that is not one of them is the caller.',
+  }),
+  yookassaAllowTest: setting({
+    env: 'KEYWARDEN_YOOKASSA_ALLOW_TEST',
+    parse: flag,
+    default: 'false',
+    doc: 'Accept YooKassa payments marked `test: true` (a test shop). Leave off in production.',
+  }),
+
+  // — secrets at rest
+  secretKey: setting({
+    env: 'KEYWARDEN_SECRET_KEY',
+    parse: secretKey,
+    secret: true,
+    doc: 'Key that encrypts stored panel passwords and tokens (AES-256-GCM): 32 random bytes as 64 hex digits or base64 (`openssl rand -hex 32`). Unset: they are stored in plain text and start-up warns. After setting or changing it, run `keywarden rekey`.',
+  }),
+  secretKeyPrevious: setting({
+    env: 'KEYWARDEN_SECRET_KEY_PREVIOUS',
+    parse: secretKeyList,
+    secret: true,
+    doc: 'Former values of KEYWARDEN_SECRET_KEY, comma-separated, still used to read credentials until `keywarden rekey` has re-encrypted them with the current key.',
   }),
 
   // — subscription URLs

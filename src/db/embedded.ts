@@ -11,7 +11,20 @@
  * system temp directory. The class offers no way to point it at other binaries.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { chmod, chown, cp, mkdir, mkdtemp, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { readFileSync, rmSync } from 'node:fs';
+import {
+  chmod,
+  chown,
+  cp,
+  mkdir,
+  mkdtemp,
+  readdir,
+  readFile,
+  rename,
+  rm,
+  stat,
+  writeFile,
+} from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { arch, platform, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -181,6 +194,96 @@ function waitUntilReady(
   });
 }
 
+/** Prefix of the temporary folders of embedded servers in the system temp directory. */
+const ROOT_PREFIX = 'keywarden-pg-';
+/** `keywarden-pg-<pid of the process that made it>-<random>`; older versions left out the pid. */
+const OWNED_ROOT = /^keywarden-pg-(\d+)-/;
+/** A folder without an owner pid in its name is a leftover only when older than this. */
+const LEFTOVER_MIN_AGE_MS = 10 * 60_000;
+
+/** True when a process with this pid exists (signal 0 checks without sending anything). */
+function isAlive(pid: number): boolean {
+  if (!Number.isSafeInteger(pid) || pid <= 0) {
+    return false;
+  }
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    // EPERM: it exists but belongs to someone else.
+    return (error as { code?: string }).code === 'EPERM';
+  }
+}
+
+/** The pid of the postmaster running on `data`, when its pid file names a live postgres on that folder. */
+function postmasterOf(data: string): number | null {
+  try {
+    const pid = Number(readFileSync(join(data, 'postmaster.pid'), 'utf8').split('\n')[0]);
+    if (!isAlive(pid)) {
+      return null;
+    }
+    // Only a postgres started on this very folder: a recycled pid is someone else's process.
+    const commandLine = readFileSync(`/proc/${String(pid)}/cmdline`, 'utf8');
+    return commandLine.includes(data) ? pid : null;
+  } catch {
+    // No pid file (never started or stopped cleanly) or no /proc (not Linux): nothing running we know of.
+    return null;
+  }
+}
+
+/**
+ * Removes what earlier runs left in the temp directory (a demo killed by SIGHUP or a second Ctrl-C):
+ * folders whose owner process is gone, stopping a postgres still running on one first (by the pid in
+ * its own pid file, never by process name). Folders of live processes (another demo, a test run),
+ * and folders without an owner pid (older versions) that are recent or whose server still runs,
+ * are left alone.
+ * Returns the folders removed.
+ */
+export async function removeEmbeddedLeftovers(directory: string = tmpdir()): Promise<readonly string[]> {
+  const removed: string[] = [];
+  let names: string[];
+  try {
+    names = (await readdir(directory)).filter((name) => name.startsWith(ROOT_PREFIX));
+  } catch {
+    // An unreadable temp directory: nothing we can clean, and starting may still work.
+    return removed;
+  }
+  for (const name of names) {
+    const root = join(directory, name);
+    const match = OWNED_ROOT.exec(name);
+    const owner = match?.[1] === undefined ? null : Number(match[1]);
+    if (owner !== null && isAlive(owner)) {
+      continue;
+    }
+    if (owner === null) {
+      // Made by an older keywarden: only when it is old enough that no start can still be under way.
+      const made = await stat(root).then(
+        (info) => info.mtimeMs,
+        () => Date.now(),
+      );
+      if (Date.now() - made < LEFTOVER_MIN_AGE_MS) {
+        continue;
+      }
+    }
+    const postmaster = postmasterOf(join(root, 'data'));
+    if (postmaster !== null) {
+      if (owner === null) {
+        continue;
+      }
+      process.kill(postmaster, 'SIGINT');
+      for (let waited = 0; waited < 5_000 && isAlive(postmaster); waited += 100) {
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+      if (isAlive(postmaster)) {
+        process.kill(postmaster, 'SIGKILL');
+      }
+    }
+    await rm(root, { recursive: true, force: true, maxRetries: 3 });
+    removed.push(root);
+  }
+  return removed;
+}
+
 /** Starts an embedded PostgreSQL; `onLog` receives its server log lines. */
 export async function startEmbeddedPostgres(
   onLog: (line: string) => void = () => undefined,
@@ -190,7 +293,9 @@ export async function startEmbeddedPostgres(
   const installed = await loadBinaries();
   const binaries = user ? await reachableBinaries(installed, user) : installed;
 
-  const root = await mkdtemp(join(tmpdir(), 'keywarden-pg-'));
+  await removeEmbeddedLeftovers();
+  // The owner's pid is in the name, so a half-removed folder still says whose it was.
+  const root = await mkdtemp(join(tmpdir(), `${ROOT_PREFIX}${String(process.pid)}-`));
   const data = join(root, 'data');
   let child: ChildProcess | undefined;
   let stopped = false;
@@ -270,9 +375,25 @@ export async function startEmbeddedPostgres(
       },
     );
     const server = child;
-    // If this process dies without calling stop(), take the server down with it.
+    // If this process exits without calling stop() (a second Ctrl-C, a fatal error), take the server
+    // down with it and remove its folder: 'exit' allows only synchronous work, so the server is killed
+    // outright and the folder removed at once (what a dying backend still writes is removed by the
+    // next start, see removeEmbeddedLeftovers).
     const killOnExit = (): void => {
-      server.kill('SIGINT');
+      // The server's own process group (it was started detached): the postmaster and its backends
+      // at once, so none of them writes into the folder while it is removed.
+      try {
+        if (server.pid !== undefined) {
+          process.kill(-server.pid, 'SIGKILL');
+        }
+      } catch {
+        // Already gone.
+      }
+      try {
+        rmSync(root, { recursive: true, force: true, maxRetries: 3 });
+      } catch {
+        // Left for the next start's clean-up.
+      }
     };
     process.once('exit', killOnExit);
     server.once('exit', () => process.removeListener('exit', killOnExit));

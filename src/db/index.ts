@@ -4,9 +4,24 @@ export {
   migrateDatabase,
   loadMigrations,
   SchemaTooNewError,
+  SchemaNotMigratedError,
+  assertMigrated,
   MIGRATIONS_DIR,
   type Migration,
   type MigrationReport,
 } from './migrate.ts';
-export { startEmbeddedPostgres, findFreePort, type EmbeddedPostgres } from './embedded.ts';
+export {
+  startEmbeddedPostgres,
+  removeEmbeddedLeftovers,
+  findFreePort,
+  type EmbeddedPostgres,
+} from './embedded.ts';
 export * from './repositories/index.ts';
+export {
+  createSecretBox,
+  decodeSecretKey,
+  isSealed,
+  secretBoxFrom,
+  SecretBoxError,
+  type SecretBox,
+} from './secret-box.ts';

@@ -44,6 +44,47 @@ export class SchemaTooNewError extends Error {
   }
 }
 
+/** Thrown when the database is behind this code (never migrated, or migrations pending). */
+export class SchemaNotMigratedError extends Error {
+  readonly databaseVersion: number;
+  readonly codeVersion: number;
+
+  constructor(databaseVersion: number, codeVersion: number) {
+    super(
+      databaseVersion === 0
+        ? 'the database is not migrated: run `keywarden migrate`'
+        : `the database schema is at version ${databaseVersion}, this keywarden needs ${codeVersion}: run \`keywarden migrate\``,
+    );
+    this.name = 'SchemaNotMigratedError';
+    this.databaseVersion = databaseVersion;
+    this.codeVersion = codeVersion;
+  }
+}
+
+/**
+ * Checks that the database's schema is exactly the version of this code; throws
+ * SchemaNotMigratedError (behind) or SchemaTooNewError (ahead). Takes no lock and writes nothing.
+ */
+export async function assertMigrated(db: pg.Pool | pg.ClientBase): Promise<void> {
+  const codeVersion = (await loadMigrations()).length;
+  const { rows: table } = await db.query<{ exists: boolean }>(
+    `select to_regclass('schema_migrations') is not null as exists`,
+  );
+  let current = 0;
+  if (table[0]?.exists === true) {
+    const { rows } = await db.query<{ version: number | null }>(
+      'select max(version) as version from schema_migrations',
+    );
+    current = rows[0]?.version ?? 0;
+  }
+  if (current < codeVersion) {
+    throw new SchemaNotMigratedError(current, codeVersion);
+  }
+  if (current > codeVersion) {
+    throw new SchemaTooNewError(current, codeVersion);
+  }
+}
+
 /** Reads the migration files in version order. File names must be `NNN_name.sql`. */
 export async function loadMigrations(dir: URL = MIGRATIONS_DIR): Promise<readonly Migration[]> {
   const files = (await readdir(dir)).filter((file) => file.endsWith('.sql')).sort();

@@ -7,7 +7,7 @@ export const DEMO_ENVIRONMENT: Readonly<Record<string, string>> = {
   KEYWARDEN_HTTP_HOST: '127.0.0.1',
   KEYWARDEN_WEBHOOK_PORT: '0',
   KEYWARDEN_WEBHOOK_HOST: '127.0.0.1',
-  KEYWARDEN_WEBHOOK_SECRET: 'demo-webhook-secret',
+  KEYWARDEN_WEBHOOK_SECRET: 'demo-webhook-secret-not-for-production',
   KEYWARDEN_LOG_FORMAT: 'pretty',
   KEYWARDEN_PANEL_TIMEOUT: '2s',
   KEYWARDEN_COMPONENTS: 'reconciler,bot,webhooks,sub',

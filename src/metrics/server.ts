@@ -2,11 +2,16 @@
  * The metrics and health server: `/metrics` (Prometheus text), `/healthz` (the process is alive),
  * `/readyz` (the readiness check passes: DB reachable and listener connected). Port 0 picks a free
  * port; the URL actually bound is returned and logged.
+ *
+ * `/metrics` tells anyone who can reach it about the shop (panel names, key counts, payments): with
+ * KEYWARDEN_METRICS_TOKEN it needs `Authorization: Bearer <token>`; the probes stay open. Bind the
+ * port to a private address either way (docs/deploy.md).
  */
+import { timingSafeEqual } from 'node:crypto';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type client from 'prom-client';
-import { toError, type Logger } from '../shared/index.ts';
+import { httpServerOptions, toError, type HttpServerTimeouts, type Logger } from '../shared/index.ts';
 
 /** A running health server. */
 export interface HealthServer {
@@ -26,8 +31,21 @@ export async function startHealthServer(options: {
   readonly registry: client.Registry;
   readonly readiness: () => Promise<Readiness>;
   readonly logger: Logger;
+  /** When set, `/metrics` requires `Authorization: Bearer <token>` (KEYWARDEN_METRICS_TOKEN). */
+  readonly metricsToken?: string | undefined;
+  /** Slow-client limits; the shared defaults when omitted (tests shorten them). */
+  readonly timeouts?: HttpServerTimeouts;
 }): Promise<HealthServer> {
-  const server = createServer((req, res) => {
+  const expected =
+    options.metricsToken === undefined ? undefined : Buffer.from(`Bearer ${options.metricsToken}`, 'utf8');
+  const authorised = (header: string | undefined): boolean => {
+    if (expected === undefined) {
+      return true;
+    }
+    const given = Buffer.from(header ?? '', 'utf8');
+    return given.length === expected.length && timingSafeEqual(given, expected);
+  };
+  const server = createServer(httpServerOptions(options.timeouts), (req, res) => {
     const path = (req.url ?? '/').split('?')[0] ?? '/';
     const reply = (status: number, type: string, body: string): void => {
       res.writeHead(status, { 'content-type': type, 'cache-control': 'no-store' });
@@ -56,6 +74,14 @@ export async function startHealthServer(options: {
           });
         return;
       case '/metrics':
+        if (!authorised(req.headers.authorization)) {
+          res.writeHead(401, {
+            'content-type': 'text/plain',
+            'www-authenticate': 'Bearer realm="keywarden metrics"',
+          });
+          res.end('a bearer token is required (KEYWARDEN_METRICS_TOKEN)\n');
+          return;
+        }
         options.registry
           .metrics()
           .then((text) => {

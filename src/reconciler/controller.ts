@@ -228,7 +228,7 @@ export function createController(options: ControllerOptions): Controller {
         if (scope === 'all' || !retry.has(scope)) {
           queue.forget(scope);
         }
-        for (const panelId of report.panels.map((panel) => panel.panelId)) {
+        for (const { panelId, name } of report.panels) {
           if (retry.has(panelId)) {
             // Only the panel's own retries count as failures: a full pass that also failed on it
             // would otherwise double its backoff once more per trigger, not per attempt.
@@ -236,7 +236,7 @@ export function createController(options: ControllerOptions): Controller {
               scope === panelId
                 ? queue.requeueWithBackoff(panelId, 'retry')
                 : queue.retryAfterBackoff(panelId, 'retry');
-            log.warn({ panelId, retryInMs: delayMs }, 'panel not converged, retrying');
+            log.warn({ panel: name, panelId, retryInMs: delayMs }, 'panel not converged, retrying');
           } else {
             queue.forget(panelId);
           }

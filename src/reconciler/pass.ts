@@ -209,7 +209,7 @@ export function createPass(options: PassOptions): RunPass {
         (plans.some(needsPanelPass) || options.mustReadWholePanel?.(targeted.panelId) === true)
       ) {
         log.debug(
-          { planId, panelId: targeted.panelId, users: targeted.userIds.length },
+          { reconcileId: planId, panelId: targeted.panelId, users: targeted.userIds.length },
           'handed to a panel pass',
         );
         return {
@@ -226,6 +226,7 @@ export function createPass(options: PassOptions): RunPass {
           escalated: true,
         };
       }
+      const telegramIds = new Map(snapshot.keys.map((key) => [key.keyId, key.telegramId]));
       const results: ActionResult[] = [];
       const resultsByPanel = new Map<PanelId, ReadonlyArray<ActionResult>>();
       const recordFailures: PanelId[] = [];
@@ -243,15 +244,21 @@ export function createPass(options: PassOptions): RunPass {
               panelResults = await applyPanel(panel, client, plan, signal);
               for (const result of panelResults) {
                 events.action?.({ panel: panel.name, action: result.action.kind, outcome: result.outcome });
+                // What an operator needs to follow one customer: panel, client, Telegram id, why.
                 const fields = {
+                  reconcileId: planId,
+                  panel: panel.name,
                   panelId: panel.panelId,
                   key: result.action.keyId,
+                  email: result.action.email,
+                  telegramId: telegramIds.get(result.action.keyId) ?? null,
                   action: result.action.kind,
+                  reason: result.action.reason,
                 };
                 if (result.outcome === 'applied') {
-                  log.info({ ...fields, reason: result.action.reason, planId }, 'action applied');
+                  log.info(fields, 'action applied');
                 } else {
-                  log.warn({ ...fields, error: result.error, planId }, 'action not applied');
+                  log.warn({ ...fields, error: result.error }, 'action not applied');
                 }
               }
               results.push(...panelResults);
@@ -263,7 +270,13 @@ export function createPass(options: PassOptions): RunPass {
               }
               if (plan.held.length > 0) {
                 log.warn(
-                  { panelId: panel.panelId, held: plan.held.length, cause: plan.held[0]?.cause },
+                  {
+                    reconcileId: planId,
+                    panel: panel.name,
+                    panelId: panel.panelId,
+                    held: plan.held.length,
+                    cause: plan.held[0]?.cause,
+                  },
                   'disables held by the safety valve',
                 );
               }
@@ -291,7 +304,10 @@ export function createPass(options: PassOptions): RunPass {
               );
             } catch (error) {
               recordFailures.push(panel.panelId);
-              log.error({ err: toError(error), panelId: panel.panelId, planId }, 'recording the pass failed');
+              log.error(
+                { err: toError(error), reconcileId: planId, panel: panel.name, panelId: panel.panelId },
+                'recording the pass failed',
+              );
             }
           }),
         );
@@ -299,7 +315,7 @@ export function createPass(options: PassOptions): RunPass {
       }
       log.debug(
         {
-          planId,
+          reconcileId: planId,
           scope,
           trigger,
           keys: snapshot.keys.length,

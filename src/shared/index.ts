@@ -2,4 +2,12 @@ export { toError } from './to-error.ts';
 export { parseDurationMs, formatDurationMs } from './duration.ts';
 export { sleep, waitForAbort, MAX_TIMER_DELAY_MS } from './sleep.ts';
 export { backoffDelayMs, DEFAULT_BACKOFF, type BackoffPolicy } from './backoff.ts';
-export { createLogger, REDACT_PATHS, type Logger, type RootLoggerOptions } from './logger.ts';
+export {
+  createLogger,
+  CREDENTIAL_TABLES,
+  REDACT_PATHS,
+  serializeError,
+  type Logger,
+  type RootLoggerOptions,
+} from './logger.ts';
+export { httpServerOptions, HTTP_SERVER_TIMEOUTS, type HttpServerTimeouts } from './http-server.ts';

@@ -3,7 +3,7 @@
  * reconcile_events, inbounds, outbox, held_plans) and panel leadership through session advisory
  * locks. Implements the reconciler's ReconcileStore and Leadership ports.
  */
-export { readSnapshot, PanelAuthParseError } from './snapshot.ts';
+export { readSnapshot } from './snapshot.ts';
 export { createPostgresStore } from './store.ts';
 export {
   startAdvisoryLeadership,

@@ -5,7 +5,7 @@
  * failed read throws: never a partial or empty result.
  */
 import type pg from 'pg';
-import { withTransaction } from '../db/index.ts';
+import { openPanelAuth, withTransaction, type SecretBox } from '../db/index.ts';
 import {
   asClientEmail,
   asInboundId,
@@ -62,33 +62,6 @@ interface KeyRow {
   previous_kind: string | null;
   quota_period_id: string | null;
   quota_baseline_bytes: string | null;
-}
-
-/** Thrown when a `panels.auth` value has an unexpected shape (the panel cannot be reached). */
-export class PanelAuthParseError extends Error {
-  readonly panelId: string;
-  constructor(panelId: string) {
-    super(`panel ${panelId}: auth must be {kind:"password",username,password} or {kind:"token",token}`);
-    this.name = 'PanelAuthParseError';
-    this.panelId = panelId;
-  }
-}
-
-function parseAuth(panelId: string, raw: unknown): PanelConnection['auth'] {
-  if (typeof raw === 'object' && raw !== null) {
-    const record = raw as Record<string, unknown>;
-    if (record['kind'] === 'token' && typeof record['token'] === 'string') {
-      return { kind: 'token', token: record['token'] };
-    }
-    if (
-      record['kind'] === 'password' &&
-      typeof record['username'] === 'string' &&
-      typeof record['password'] === 'string'
-    ) {
-      return { kind: 'password', username: record['username'], password: record['password'] };
-    }
-  }
-  throw new PanelAuthParseError(panelId);
 }
 
 /**
@@ -175,13 +148,14 @@ const SNAPSHOT_CHUNK_ROWS = 5_000;
 /**
  * Reads a snapshot of `panelIds` (every enabled panel when undefined) with `graceMs` of grace: every
  * key of those panels, or, for a targeted pass, only the keys of `userIds`. Disabled panels are left
- * out; their keys are not touched.
+ * out; their keys are not touched. `secrets` opens sealed panel credentials.
  */
 export async function readSnapshot(
   pool: pg.Pool,
   panelIds: ReadonlyArray<PanelId> | undefined,
   graceMs: number,
   userIds?: ReadonlyArray<UserId>,
+  secrets?: SecretBox,
   valveWindowMs = 600_000,
 ): Promise<SnapshotRead> {
   return withTransaction(
@@ -207,7 +181,8 @@ export async function readSnapshot(
           id: panelId,
           name: row.name,
           baseUrl: row.base_url,
-          auth: parseAuth(row.id, row.auth),
+          // Through the panels repository: sealed credentials are opened there (throws PanelAuthError).
+          auth: openPanelAuth(row.id, row.auth, secrets),
           apiGeneration:
             row.api_generation === 'g1' || row.api_generation === 'g2'
               ? (row.api_generation satisfies ApiGeneration)

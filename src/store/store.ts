@@ -4,7 +4,7 @@
  * Rows go in as arrays through `unnest`, so a pass over 10,000 keys is a handful of statements.
  */
 import type pg from 'pg';
-import { withTransaction } from '../db/index.ts';
+import { withTransaction, type SecretBox } from '../db/index.ts';
 import { asPanelId, asUserId, type PanelId, type PanelPassRecord, type UserId } from '../domain/index.ts';
 import type { BoundaryChanges, ReconcileStore } from '../reconciler/index.ts';
 import { readSnapshot } from './snapshot.ts';
@@ -235,9 +235,15 @@ async function readBoundaryChanges(
 }
 
 /** Creates the PostgreSQL store; `graceMs` is the entitlement grace (KEYWARDEN_GRACE). */
-export function createPostgresStore(pool: pg.Pool, graceMs: number, valveWindowMs?: number): ReconcileStore {
+export function createPostgresStore(
+  pool: pg.Pool,
+  graceMs: number,
+  secrets?: SecretBox,
+  valveWindowMs?: number,
+): ReconcileStore {
   return {
-    readSnapshot: (panelIds, userIds) => readSnapshot(pool, panelIds, graceMs, userIds, valveWindowMs),
+    readSnapshot: (panelIds, userIds) =>
+      readSnapshot(pool, panelIds, graceMs, userIds, secrets, valveWindowMs),
     usersChangedSince: (since) => readBoundaryChanges(pool, since, graceMs),
     async panelsOfUser(userId: UserId) {
       const { rows } = await pool.query<{ panel_id: string }>(

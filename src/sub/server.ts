@@ -8,7 +8,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import type pg from 'pg';
 import type { Config } from '../config/index.ts';
-import { toError, type Logger } from '../shared/index.ts';
+import { httpServerOptions, toError, type Logger } from '../shared/index.ts';
 import { NO_SUB_OBSERVER, type SubObserver } from './observer.ts';
 import { createResponder, plain, type Answer } from './respond.ts';
 
@@ -125,22 +125,14 @@ export function createSubServer(options: SubServerOptions): SubServer {
     }
   }
 
-  // Slow-loris limits, the same as the other listeners': an app asks with a few headers and no
-  // body. Node checks them every `connectionsCheckingInterval` (30 s by default); every second here.
-  const server: Server = createServer(
-    {
-      headersTimeout: 10_000,
-      requestTimeout: 30_000,
-      keepAliveTimeout: 5_000,
-      connectionsCheckingInterval: 1_000,
-    },
-    (request, response) => {
-      handle(request, response).catch((thrown: unknown) => {
-        logger.error({ err: toError(thrown) }, 'subscription response failed');
-        response.destroy();
-      });
-    },
-  );
+  // Slow-loris limits shared by every listener (src/shared/http-server.ts): an app asks with a few
+  // headers and no body.
+  const server: Server = createServer(httpServerOptions(), (request, response) => {
+    handle(request, response).catch((thrown: unknown) => {
+      logger.error({ err: toError(thrown) }, 'subscription response failed');
+      response.destroy();
+    });
+  });
 
   return {
     get url() {

@@ -7,7 +7,7 @@ import type pg from 'pg';
 import { assertNever } from '../domain/index.ts';
 import { toError, type Logger } from '../shared/index.ts';
 import { failure, parseJson, readBody, type Answer } from './http-io.ts';
-import { resolveClientAddress } from './ip-allowlist.ts';
+import { resolveClientAddress, type TrustedProxy } from './ip-allowlist.ts';
 import type { WebhookObserver } from './observer.ts';
 import { applyPaymentEvent } from './payment-write.ts';
 import type { WebhookProvider } from './provider.ts';
@@ -16,7 +16,9 @@ import type { WebhookConfig } from './server.ts';
 /** What handling a webhook request needs (from the server). */
 export interface WebhookHandlerOptions {
   readonly pool: pg.Pool;
-  readonly config: Pick<WebhookConfig, 'webhookMaxBodyBytes' | 'trustedProxyHeader'>;
+  readonly config: Pick<WebhookConfig, 'webhookMaxBodyBytes'>;
+  /** Where the caller's address comes from behind our reverse proxy; undefined: the socket. */
+  readonly trustedProxy: TrustedProxy | undefined;
   readonly observer: WebhookObserver;
   /** Aborted when the server closes: provider API calls stop. */
   readonly closing: AbortController;
@@ -33,7 +35,7 @@ export type HandleWebhook = (
 
 /** Creates the webhook request handler. */
 export function createWebhookHandler(options: WebhookHandlerOptions): HandleWebhook {
-  const { pool, config, observer, closing, safely } = options;
+  const { pool, config, observer, closing, safely, trustedProxy } = options;
 
   /** Handles one webhook request for an enabled provider. */
   async function handleWebhook(
@@ -57,11 +59,7 @@ export function createWebhookHandler(options: WebhookHandlerOptions): HandleWebh
     if (read.kind === 'aborted') {
       return failure(400, 'body-incomplete', 'the request body was not received completely');
     }
-    const clientAddress = resolveClientAddress(
-      request.headers,
-      request.socket.remoteAddress,
-      config.trustedProxyHeader,
-    );
+    const clientAddress = resolveClientAddress(request.headers, request.socket.remoteAddress, trustedProxy);
     const json = parseJson(read.body);
     const verification = provider.verify({
       headers: request.headers,

@@ -70,22 +70,44 @@ export function createIpAllowlist(entries: readonly string[]): Result<IpAllowlis
   });
 }
 
+/** Where the caller's address may be read from: a header, honoured only from our own proxies. */
+export interface TrustedProxy {
+  /** The header the proxies set (e.g. `x-forwarded-for` or `x-real-ip`). */
+  readonly header: string;
+  /** The proxies' addresses. */
+  readonly proxies: IpAllowlist;
+}
+
 /**
- * The caller's address. Without a trusted proxy header it is the socket's peer. With one, it is the
- * header's value, and of a comma-separated list (X-Forwarded-For) the LAST entry: the one our own
- * proxy appended, since everything before it was written by the caller. Null when the header is
- * configured but absent or not an address: the request did not come through our proxy.
+ * The caller's address. Without a trusted proxy it is the socket's peer. With one, the header is
+ * read only when the socket's peer is one of the proxies (anyone else could write any header), and
+ * of its comma-separated entries (X-Forwarded-For, repeated headers joined in order) the right-most
+ * one that is not itself a proxy is the caller: everything to its left was written by the caller.
+ * Null when the header is absent on a proxied connection or an entry met on the way is not an
+ * address: then we cannot know who called.
  */
 export function resolveClientAddress(
   headers: IncomingHttpHeaders,
   socketAddress: string | undefined,
-  trustedProxyHeader: string | undefined,
+  trusted: TrustedProxy | undefined,
 ): string | null {
-  if (trustedProxyHeader === undefined) {
-    return socketAddress === undefined ? null : normaliseAddress(socketAddress);
+  const peer = socketAddress === undefined ? null : normaliseAddress(socketAddress);
+  if (trusted === undefined || peer === null || !trusted.proxies.allows(peer)) {
+    return peer;
   }
-  const value = headers[trustedProxyHeader.toLowerCase()];
-  const text = Array.isArray(value) ? value[value.length - 1] : value;
-  const last = text?.split(',').pop();
-  return last === undefined ? null : normaliseAddress(last);
+  const value = headers[trusted.header.toLowerCase()];
+  const text = Array.isArray(value) ? value.join(',') : value;
+  if (text === undefined) {
+    return null;
+  }
+  const hops = text.split(',');
+  let address: string | null = null;
+  for (let index = hops.length - 1; index >= 0; index -= 1) {
+    address = normaliseAddress(hops[index] ?? '');
+    if (address === null || !trusted.proxies.allows(address)) {
+      return address;
+    }
+  }
+  // Every hop is one of our proxies: the left-most one is the closest thing to a caller we know.
+  return address;
 }

@@ -22,10 +22,10 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import type pg from 'pg';
 import { ConfigError, type Config } from '../config/index.ts';
-import { toError, type Logger } from '../shared/index.ts';
+import { httpServerOptions, toError, type Logger } from '../shared/index.ts';
 import { createWebhookHandler } from './dispatch.ts';
 import { failure, statusClass, type Answer } from './http-io.ts';
-import { createIpAllowlist } from './ip-allowlist.ts';
+import { createIpAllowlist, type TrustedProxy } from './ip-allowlist.ts';
 import { NO_OBSERVER, type WebhookObserver } from './observer.ts';
 import { PROVIDER_NAMES, type ProviderName, type WebhookProvider } from './provider.ts';
 import { createCryptoPayProvider } from './providers/cryptobot.ts';
@@ -40,6 +40,8 @@ export type WebhookConfig = Pick<
   | 'webhookMaxBodyBytes'
   | 'yookassaIpAllowlist'
   | 'trustedProxyHeader'
+  | 'trustedProxies'
+  | 'yookassaAllowTest'
   | 'yookassaShopId'
   | 'yookassaSecretKey'
   | 'yookassaApiRoot'
@@ -76,43 +78,42 @@ export interface WebhookServer {
 }
 
 /**
- * Builds the enabled providers from the settings: YooKassa is on whenever its allowlist is
- * non-empty (the default is YooKassa's published list), Crypto Pay when its token is set, the
- * generic webhook when its secret is set. Throws ConfigError on settings that cannot work.
+ * Builds the enabled providers from the settings: YooKassa when its shop id and secret key are set
+ * (it signs nothing, so every notification is re-fetched from its API with them; the source
+ * allowlist is checked first), Crypto Pay when its token is set, the generic webhook when its
+ * secret is set. Throws ConfigError on settings that cannot work.
  */
 export function createProviders(
   config: WebhookConfig,
   fetchImpl?: typeof fetch,
 ): ReadonlyMap<ProviderName, WebhookProvider> {
   const providers = new Map<ProviderName, WebhookProvider>();
-  if (config.yookassaIpAllowlist.length > 0) {
+  if ((config.yookassaShopId === undefined) !== (config.yookassaSecretKey === undefined)) {
+    throw new ConfigError([
+      {
+        env:
+          config.yookassaShopId === undefined
+            ? 'KEYWARDEN_YOOKASSA_SHOP_ID'
+            : 'KEYWARDEN_YOOKASSA_SECRET_KEY',
+        message: 'KEYWARDEN_YOOKASSA_SHOP_ID and KEYWARDEN_YOOKASSA_SECRET_KEY must be set together',
+      },
+    ]);
+  }
+  if (config.yookassaShopId !== undefined && config.yookassaSecretKey !== undefined) {
     const allowlist = createIpAllowlist(config.yookassaIpAllowlist);
     if (!allowlist.ok) {
       throw new ConfigError([{ env: 'KEYWARDEN_YOOKASSA_ALLOWED_IPS', message: allowlist.error }]);
-    }
-    if ((config.yookassaShopId === undefined) !== (config.yookassaSecretKey === undefined)) {
-      throw new ConfigError([
-        {
-          env:
-            config.yookassaShopId === undefined
-              ? 'KEYWARDEN_YOOKASSA_SHOP_ID'
-              : 'KEYWARDEN_YOOKASSA_SECRET_KEY',
-          message: 'KEYWARDEN_YOOKASSA_SHOP_ID and KEYWARDEN_YOOKASSA_SECRET_KEY must be set together',
-        },
-      ]);
     }
     providers.set(
       'yookassa',
       createYooKassaProvider({
         allowlist: allowlist.value,
-        credentials:
-          config.yookassaShopId !== undefined && config.yookassaSecretKey !== undefined
-            ? {
-                shopId: config.yookassaShopId,
-                secretKey: config.yookassaSecretKey,
-                apiRoot: config.yookassaApiRoot,
-              }
-            : undefined,
+        credentials: {
+          shopId: config.yookassaShopId,
+          secretKey: config.yookassaSecretKey,
+          apiRoot: config.yookassaApiRoot,
+        },
+        allowTest: config.yookassaAllowTest,
         timeoutMs: config.paymentApiTimeoutMs,
         ...(fetchImpl === undefined ? {} : { fetch: fetchImpl }),
       }),
@@ -127,11 +128,38 @@ export function createProviders(
   return providers;
 }
 
+/**
+ * The trusted proxy from the settings, or undefined when no header is configured. A header without
+ * KEYWARDEN_TRUSTED_PROXIES is refused: anyone could then claim any address by sending it.
+ */
+export function createTrustedProxy(
+  config: Pick<WebhookConfig, 'trustedProxyHeader' | 'trustedProxies'>,
+): TrustedProxy | undefined {
+  if (config.trustedProxyHeader === undefined) {
+    return undefined;
+  }
+  if (config.trustedProxies.length === 0) {
+    throw new ConfigError([
+      {
+        env: 'KEYWARDEN_TRUSTED_PROXIES',
+        message:
+          'is required with KEYWARDEN_TRUSTED_PROXY_HEADER: list the addresses of your reverse proxies (e.g. 127.0.0.1)',
+      },
+    ]);
+  }
+  const proxies = createIpAllowlist(config.trustedProxies);
+  if (!proxies.ok) {
+    throw new ConfigError([{ env: 'KEYWARDEN_TRUSTED_PROXIES', message: proxies.error }]);
+  }
+  return { header: config.trustedProxyHeader, proxies: proxies.value };
+}
+
 /** Creates the webhook server; call `listen()` to bind it. */
 export function createWebhookServer(options: WebhookServerOptions): WebhookServer {
   const logger = options.logger.child({ component: 'webhooks' });
   const observer = options.observer ?? NO_OBSERVER;
   const providers = createProviders(options.config, options.fetch);
+  const trustedProxy = createTrustedProxy(options.config);
   const { pool, config } = options;
   const closing = new AbortController();
   let url: URL | null = null;
@@ -146,7 +174,14 @@ export function createWebhookServer(options: WebhookServerOptions): WebhookServe
     }
   };
 
-  const handleWebhook = createWebhookHandler({ pool, config, observer, closing, safely });
+  const handleWebhook = createWebhookHandler({
+    pool,
+    config,
+    observer,
+    closing,
+    safely,
+    trustedProxy,
+  });
 
   async function handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
     const started = performance.now();
@@ -214,15 +249,13 @@ export function createWebhookServer(options: WebhookServerOptions): WebhookServe
     }
   }
 
-  const server: Server = createServer((request, response) => {
+  // Slow-loris limits (shared by every server): a provider sends a small body quickly.
+  const server: Server = createServer(httpServerOptions(), (request, response) => {
     handle(request, response).catch((thrown: unknown) => {
       logger.error({ err: toError(thrown) }, 'webhook response failed');
       response.destroy();
     });
   });
-  // Slow-loris limits: a provider sends a small body quickly.
-  server.headersTimeout = 10_000;
-  server.requestTimeout = 30_000;
 
   return {
     providers: [...providers.keys()],

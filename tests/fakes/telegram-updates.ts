@@ -27,8 +27,15 @@ export function textUpdate(user: TgUser, text: string): Update {
   });
 }
 
-/** A button press with the given callback data. */
-export function callbackUpdate(user: TgUser, data: string): Update {
+/** A group chat a button can be pressed in. */
+export interface TgGroupChat {
+  readonly id: number;
+  readonly type: 'group' | 'supergroup';
+  readonly title: string;
+}
+
+/** A button press with the given callback data (in the user's private chat unless `inChat` is given). */
+export function callbackUpdate(user: TgUser, data: string, inChat?: TgGroupChat): Update {
   messageId += 1;
   return {
     update_id: nextUpdateId(),
@@ -37,7 +44,12 @@ export function callbackUpdate(user: TgUser, data: string): Update {
       from: from(user),
       chat_instance: 'ci',
       data,
-      message: { message_id: messageId, date: Math.floor(Date.now() / 1000), chat: chat(user), text: 'menu' },
+      message: {
+        message_id: messageId,
+        date: Math.floor(Date.now() / 1000),
+        chat: inChat ?? chat(user),
+        text: 'menu',
+      },
     },
   };
 }

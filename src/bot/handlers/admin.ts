@@ -115,15 +115,32 @@ export async function confirmHeld(ctx: BotContext, deps: BotDeps, fingerprintPre
   }
 }
 
-/** The admin commands; non-admins get a refusal and nothing is read or written. */
-export function adminHandlers(deps: BotDeps): Composer<BotContext> {
+/** The admin commands. */
+const ADMIN_COMMANDS = ['stats', 'user', 'grant', 'ban', 'unban', 'held'] as const;
+
+/**
+ * Refuses admin commands and the held-plan button to everyone who is not an admin. Installed before
+ * the registration middleware, so an unknown sender's admin command reads and writes nothing
+ * (no `users` row is created for it).
+ */
+export function adminRefusals(deps: BotDeps): Composer<BotContext> {
   const composer = new Composer<BotContext>();
-  // Admins' commands are handled inside this filter; everyone else falls through to the refusal.
-  const admin = composer.filter((ctx) => isAdmin(ctx, deps));
-  composer.command(['stats', 'user', 'grant', 'ban', 'unban', 'held'], async (ctx) => {
+  const others = composer.filter((ctx) => !isAdmin(ctx, deps));
+  others.command([...ADMIN_COMMANDS], async (ctx) => {
     deps.logger.warn({ telegramId: ctx.from?.id }, 'admin command refused');
     await ctx.reply(ctx.t.adminOnly);
   });
+  others.callbackQuery(/^held:/, async (ctx) => {
+    deps.logger.warn({ telegramId: ctx.from.id }, 'admin button refused');
+    await ctx.answerCallbackQuery({ text: ctx.t.adminOnly });
+  });
+  return composer;
+}
+
+/** The admin commands of admins (others were refused by adminRefusals). */
+export function adminHandlers(deps: BotDeps): Composer<BotContext> {
+  const composer = new Composer<BotContext>();
+  const admin = composer.filter((ctx) => isAdmin(ctx, deps));
 
   admin.command('stats', (ctx) => sendStats(ctx, deps));
   admin.command('held', (ctx) => sendHeldPlans(ctx, deps));

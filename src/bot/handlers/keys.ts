@@ -5,7 +5,7 @@
  */
 import { InputFile, InlineKeyboard } from 'grammy';
 import QRCode from 'qrcode';
-import { issueKey, revokeKey } from '../../db/index.ts';
+import { issueKey, replaceKey, revokeKey } from '../../db/index.ts';
 import type { KeyId } from '../../domain/index.ts';
 import { linkInputOf, renderLink } from '../../links/index.ts';
 import { encodeCallbackData } from '../callback-data.ts';
@@ -133,24 +133,34 @@ export async function revokeUserKey(ctx: BotContext, deps: BotDeps, keyId: KeyId
 }
 
 /**
- * Replaces a key: a new key first (outside the key limit, since the old one goes), then the old one is
- * revoked, so a user never ends up with no key when no inbound can take the new one.
+ * Replaces a key: the new key is inserted and the old one revoked in one transaction under the
+ * user's row lock (db replaceKey), so concurrent presses cannot pass the plan's key limit, and a
+ * user never ends up with no key when no inbound can take the new one.
  */
 export async function replaceUserKey(ctx: BotContext, deps: BotDeps, keyId: KeyId): Promise<void> {
   if (ctx.user === undefined || !(await requireEntitled(ctx, deps))) {
     return;
   }
-  const old = await findLiveKey(deps.pool, ctx.user.id, keyId);
-  if (old === null) {
-    await ctx.reply(ctx.t.keyNotFound);
-    return;
+  const outcome = await replaceKey(deps.pool, { userId: ctx.user.id, keyId });
+  switch (outcome.kind) {
+    case 'replaced':
+      deps.logger.info(
+        { userId: ctx.user.id, oldKeyId: keyId, keyId: outcome.key.id, panelId: outcome.key.panelId },
+        'key replaced',
+      );
+      await ctx.reply(ctx.t.keyReplaced);
+      return;
+    case 'not-found':
+      await ctx.reply(ctx.t.keyNotFound);
+      return;
+    case 'limit-reached':
+      await ctx.reply(ctx.t.keyLimitReached(outcome.limit));
+      return;
+    case 'no-inbound':
+      deps.logger.error({ userId: ctx.user.id }, 'no enabled inbound can take a replacement key');
+      await ctx.reply(ctx.t.keyNoCapacity);
+      return;
+    case 'unknown-user':
+      return;
   }
-  const outcome = await issueKey(deps.pool, { userId: ctx.user.id, enforceLimit: false });
-  if (outcome.kind !== 'issued') {
-    await ctx.reply(ctx.t.keyNoCapacity);
-    return;
-  }
-  await revokeKey(deps.pool, keyId, { userId: ctx.user.id });
-  deps.logger.info({ userId: ctx.user.id, oldKeyId: keyId, keyId: outcome.key.id }, 'key replaced');
-  await ctx.reply(ctx.t.keyReplaced);
 }

@@ -62,6 +62,7 @@ export const en = {
   keyNotFound: 'This key is not yours or no longer exists.',
   keyRevoked: 'The key is revoked.',
   keyReplaced: 'The key was replaced. Open “My keys” in a minute to get the new link.',
+  keysPrivateOnly: 'Keys are shown and changed only in a private chat with the bot.',
   needSubscription: 'This needs an active subscription. Choose a plan first.',
   commandStart: 'Start and open the menu',
   commandMenu: 'Main menu',

@@ -1,4 +1,4 @@
-import { ConfigError, formatConfigError, loadConfig } from '../../config/index.ts';
+import { ConfigError, formatConfigError, loadConfig, secretValues } from '../../config/index.ts';
 import { DEMO_ENVIRONMENT, startDemo } from '../../demo/index.ts';
 import { createLogger, waitForAbort } from '../../shared/index.ts';
 import type { Command, CommandContext } from '../command.ts';
@@ -35,6 +35,7 @@ export async function runDemo(context: CommandContext): Promise<number> {
     level: config.logLevel,
     pretty: config.logFormat === 'pretty',
     destination: context.stderr,
+    secrets: secretValues(config),
   });
   if (config.telegramBotToken === undefined) {
     logger.info('TELEGRAM_BOT_TOKEN is not set: the demo runs without the Telegram bot');

@@ -1,4 +1,4 @@
-import { addPanel, type PanelAuth } from '../../db/index.ts';
+import { addPanel, secretBoxFrom, type PanelAuth } from '../../db/index.ts';
 import { formatTable, println, withPool } from '../pool.ts';
 import { booleanFlag, requiredFlag, stringFlag, UsageError, type Command } from '../command.ts';
 
@@ -52,12 +52,16 @@ export const panelsCommand: Command = {
         throw new UsageError('give --username and --password, or --token (or KEYWARDEN_PANEL_TOKEN)');
       }
       return withPool(context, async (pool) => {
-        const id = await addPanel(pool, {
-          name,
-          baseUrl: url,
-          auth,
-          suspended: booleanFlag(context, 'suspended'),
-        });
+        const id = await addPanel(
+          pool,
+          {
+            name,
+            baseUrl: url,
+            auth,
+            suspended: booleanFlag(context, 'suspended'),
+          },
+          secretBoxFrom(context.config),
+        );
         println(context, `panel ${name} added (id ${id})`);
         return 0;
       });
@@ -73,7 +77,9 @@ export const panelsCommand: Command = {
           is_enabled: boolean;
           suspended: boolean;
         }>(
-          `select id::text, name, base_url, auth ->> 'kind' as auth_kind, api_generation, is_enabled, suspended
+          // The web base path is a secret of the panel (it hides the login page): only the origin is shown.
+          `select id::text, name, regexp_replace(base_url, '^(https?://[^/]+)/.*$', '\\1/…') as base_url,
+                  auth ->> 'kind' as auth_kind, api_generation, is_enabled, suspended
            from panels order by id`,
         );
         if (booleanFlag(context, 'json')) {

@@ -29,7 +29,10 @@ export const statusCommand: Command = {
         `select p.id::text, p.name, p.is_enabled, p.suspended, p.api_generation,
            (select a.application_name from pg_locks l join pg_stat_activity a on a.pid = l.pid
             where l.locktype = 'advisory' and l.granted and l.classid = $1::int::oid and l.objid = p.id::int::oid
-              and l.objsubid = 2 limit 1) as owner,
+              and l.objsubid = 2
+              -- Advisory locks are per database: another keywarden on the same server is not an owner here.
+              and l.database = (select oid from pg_database where datname = current_database())
+            limit 1) as owner,
            (select jsonb_object_agg(label, n) from (
               select (s.desired ->> 'kind') || ':' || (s.desired ->> 'reason') as label, count(*)::int as n
               from key_state s join vpn_keys k on k.id = s.key_id where k.panel_id = p.id group by 1) c) as keys,

@@ -12,11 +12,13 @@ export { recordPayment, type ConfirmedPayment, type RecordPaymentOutcome } from 
 export { cancelPayment, type CancelPaymentOutcome } from './cancel-payment.ts';
 export {
   issueKey,
+  replaceKey,
   revokeKey,
   KEY_PROTOCOLS,
   type IssueKeyOutcome,
   type IssueKeyRequest,
   type IssuedKey,
+  type ReplaceKeyOutcome,
   type RevokeKeyOutcome,
 } from './issue-key.ts';
 export {
@@ -25,7 +27,17 @@ export {
   type MismatchedPayment,
   type PaymentStatusCount,
 } from './payment-status.ts';
-export { addPanel, type NewPanel, type PanelAuth } from './panels.ts';
+export {
+  addPanel,
+  countUnsealedPanels,
+  openPanelAuth,
+  rekeyPanels,
+  sealPanelAuth,
+  PanelAuthError,
+  type NewPanel,
+  type PanelAuth,
+  type RekeyReport,
+} from './panels.ts';
 export {
   deriveSubscriptionToken,
   hashSubscriptionToken,

@@ -87,6 +87,22 @@ function flowFor(choice: InboundChoice): string {
     : '';
 }
 
+/** The key limit of the user's current plan and the live keys, read under the user's row lock. */
+async function readKeyLimit(
+  client: pg.PoolClient,
+  userId: UserId,
+): Promise<{ readonly limit: number; readonly live: number }> {
+  const { rows } = await client.query<{ limit: number; live: number }>(
+    `select
+       (select coalesce(max(coalesce(pl.max_keys, 1)), 1)::int from subscription_periods sp
+          left join plans pl on pl.id = sp.plan_id
+        where sp.user_id = $1 and sp.cancelled_at is null and sp.starts_at <= now() and now() < sp.ends_at) as limit,
+       (select count(*)::int from vpn_keys where user_id = $1 and revoked_at is null) as live`,
+    [userId],
+  );
+  return rows[0] ?? { limit: 1, live: 0 };
+}
+
 /** Inserts a key for a user on the chosen (or least-loaded) inbound. */
 export async function issueKey(pool: pg.Pool, request: IssueKeyRequest): Promise<IssueKeyOutcome> {
   return withTransaction(pool, async (client) => {
@@ -95,79 +111,130 @@ export async function issueKey(pool: pg.Pool, request: IssueKeyRequest): Promise
       return { kind: 'unknown-user' };
     }
     if (request.enforceLimit) {
-      const { rows } = await client.query<{ limit: number; live: number }>(
-        `select
-           (select coalesce(max(coalesce(pl.max_keys, 1)), 1)::int from subscription_periods sp
-              left join plans pl on pl.id = sp.plan_id
-            where sp.user_id = $1 and sp.cancelled_at is null and sp.starts_at <= now() and now() < sp.ends_at) as limit,
-           (select count(*)::int from vpn_keys where user_id = $1 and revoked_at is null) as live`,
-        [request.userId],
-      );
-      const counts = rows[0] ?? { limit: 1, live: 0 };
+      const counts = await readKeyLimit(client, request.userId);
       if (counts.live >= counts.limit) {
         return { kind: 'limit-reached', limit: counts.limit, live: counts.live };
       }
     }
-    const { rows: choices } = await client.query<InboundChoice>(
-      `select i.panel_id, i.inbound_id, i.protocol, i.settings, i.stream_settings
-       from inbounds i join panels p on p.id = i.panel_id
-       where p.is_enabled and not p.suspended and i.is_enabled and i.missing_since is null
-         and i.protocol = any($1::text[])
-         and ($2::bigint is null or i.panel_id = $2) and ($3::int is null or i.inbound_id = $3)
-       order by (select count(*) from vpn_keys k where k.panel_id = i.panel_id and k.revoked_at is null),
-                (select count(*) from vpn_keys k
-                 where k.panel_id = i.panel_id and k.inbound_id = i.inbound_id and k.revoked_at is null),
-                i.panel_id, i.inbound_id
-       limit 1`,
-      [KEY_PROTOCOLS, request.panelId ?? null, request.inboundId ?? null],
-    );
-    let choice = choices[0];
-    if (!choice && request.panelId !== undefined && request.inboundId !== undefined) {
-      const { rows: known } = await client.query<{ inbound_id: number; missing_since: Date | null }>(
-        'select inbound_id, missing_since from inbounds where panel_id = $1',
-        [request.panelId],
-      );
-      const named = known.find((row) => row.inbound_id === request.inboundId);
-      if (known.length > 0 && (named === undefined || named.missing_since !== null)) {
-        // The panel has been read and this inbound is not on it: a key there would never exist.
-        return { kind: 'unknown-inbound', missingSince: named?.missing_since ?? null };
-      }
-      // A panel the reconciler has not read yet (a fresh panel): trust the admin; the reconciler
-      // marks the key needs-human if the inbound does not exist.
-      const panel = await client.query('select 1 from panels where id = $1', [request.panelId]);
-      if (panel.rowCount === 1 && known.length === 0) {
-        choice = {
-          panel_id: request.panelId,
-          inbound_id: request.inboundId,
-          protocol: null,
-          settings: null,
-          stream_settings: null,
-        };
-      }
+    return insertKey(client, request);
+  });
+}
+
+/** What replacing did. */
+export type ReplaceKeyOutcome =
+  | { readonly kind: 'replaced'; readonly key: IssuedKey; readonly oldKeyId: KeyId }
+  | { readonly kind: 'not-found' }
+  | { readonly kind: 'limit-reached'; readonly limit: number; readonly live: number }
+  | { readonly kind: 'no-inbound' }
+  | { readonly kind: 'unknown-user' };
+
+/**
+ * Replaces one of a user's live keys: a new key is inserted and the old one revoked in one
+ * transaction under the user's row lock, so concurrent presses (from several chats: updates are
+ * serialised per chat only) cannot take the user past the plan's key limit: the second finds the
+ * old key revoked. The user's live keys after the swap must fit the limit (a downgraded plan
+ * refuses it). When no inbound can take the new key, the old key stays.
+ */
+export async function replaceKey(
+  pool: pg.Pool,
+  request: { readonly userId: UserId; readonly keyId: KeyId },
+): Promise<ReplaceKeyOutcome> {
+  return withTransaction(pool, async (client) => {
+    const user = await client.query('select 1 from users where id = $1 for update', [request.userId]);
+    if (user.rowCount !== 1) {
+      return { kind: 'unknown-user' };
     }
-    if (!choice) {
+    const old = await client.query(
+      'select 1 from vpn_keys where id = $1 and user_id = $2 and revoked_at is null for update',
+      [request.keyId, request.userId],
+    );
+    if (old.rowCount !== 1) {
+      return { kind: 'not-found' };
+    }
+    const counts = await readKeyLimit(client, request.userId);
+    // The old key goes, so the count after the swap is the count now.
+    if (counts.live > counts.limit) {
+      return { kind: 'limit-reached', limit: counts.limit, live: counts.live };
+    }
+    const issued = await insertKey(client, { userId: request.userId, enforceLimit: true });
+    if (issued.kind === 'unknown-inbound') {
+      // Cannot happen without a named inbound; the old key stays either way.
       return { kind: 'no-inbound' };
     }
-    const { rows } = await client.query<{ id: string; email: string }>(
-      `insert into vpn_keys (user_id, panel_id, inbound_id, flow, secret)
-       values ($1, $2, $3, $4, coalesce($5, replace(gen_random_uuid()::text, '-', '')))
-       returning id, email`,
-      [request.userId, choice.panel_id, choice.inbound_id, flowFor(choice), secretFor(choice)],
-    );
-    const row = rows[0];
-    if (!row) {
-      throw new Error('insert of a key returned no row');
+    if (issued.kind !== 'issued') {
+      return issued;
     }
-    return {
-      kind: 'issued',
-      key: {
-        id: asKeyId(row.id),
-        email: row.email,
-        panelId: asPanelId(choice.panel_id),
-        inboundId: asInboundId(choice.inbound_id),
-      },
-    };
+    await client.query('update vpn_keys set revoked_at = now() where id = $1', [request.keyId]);
+    return { kind: 'replaced', key: issued.key, oldKeyId: request.keyId };
   });
+}
+
+/** Chooses an inbound and inserts the key row (the caller holds the user's row lock). */
+async function insertKey(
+  client: pg.PoolClient,
+  request: IssueKeyRequest,
+): Promise<
+  Extract<IssueKeyOutcome, { kind: 'issued' } | { kind: 'no-inbound' } | { kind: 'unknown-inbound' }>
+> {
+  const { rows: choices } = await client.query<InboundChoice>(
+    `select i.panel_id, i.inbound_id, i.protocol, i.settings, i.stream_settings
+     from inbounds i join panels p on p.id = i.panel_id
+     where p.is_enabled and not p.suspended and i.is_enabled and i.missing_since is null
+       and i.protocol = any($1::text[])
+       and ($2::bigint is null or i.panel_id = $2) and ($3::int is null or i.inbound_id = $3)
+     order by (select count(*) from vpn_keys k where k.panel_id = i.panel_id and k.revoked_at is null),
+              (select count(*) from vpn_keys k
+               where k.panel_id = i.panel_id and k.inbound_id = i.inbound_id and k.revoked_at is null),
+              i.panel_id, i.inbound_id
+     limit 1`,
+    [KEY_PROTOCOLS, request.panelId ?? null, request.inboundId ?? null],
+  );
+  let choice = choices[0];
+  if (!choice && request.panelId !== undefined && request.inboundId !== undefined) {
+    const { rows: known } = await client.query<{ inbound_id: number; missing_since: Date | null }>(
+      'select inbound_id, missing_since from inbounds where panel_id = $1',
+      [request.panelId],
+    );
+    const named = known.find((row) => row.inbound_id === request.inboundId);
+    if (known.length > 0 && (named === undefined || named.missing_since !== null)) {
+      // The panel has been read and this inbound is not on it: a key there would never exist.
+      return { kind: 'unknown-inbound', missingSince: named?.missing_since ?? null };
+    }
+    // A panel the reconciler has not read yet (a fresh panel): trust the admin; the reconciler marks
+    // the key needs-human if the inbound does not exist.
+    const panel = await client.query('select 1 from panels where id = $1', [request.panelId]);
+    if (panel.rowCount === 1 && known.length === 0) {
+      choice = {
+        panel_id: request.panelId,
+        inbound_id: request.inboundId,
+        protocol: null,
+        settings: null,
+        stream_settings: null,
+      };
+    }
+  }
+  if (!choice) {
+    return { kind: 'no-inbound' };
+  }
+  const { rows } = await client.query<{ id: string; email: string }>(
+    `insert into vpn_keys (user_id, panel_id, inbound_id, flow, secret)
+     values ($1, $2, $3, $4, coalesce($5, replace(gen_random_uuid()::text, '-', '')))
+     returning id, email`,
+    [request.userId, choice.panel_id, choice.inbound_id, flowFor(choice), secretFor(choice)],
+  );
+  const row = rows[0];
+  if (!row) {
+    throw new Error('insert of a key returned no row');
+  }
+  return {
+    kind: 'issued',
+    key: {
+      id: asKeyId(row.id),
+      email: row.email,
+      panelId: asPanelId(choice.panel_id),
+      inboundId: asInboundId(choice.inbound_id),
+    },
+  };
 }
 
 /** What revoking did. */

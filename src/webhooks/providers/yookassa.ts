@@ -1,12 +1,13 @@
 /**
  * YooKassa (API v3) HTTP notifications (reference/payments.md §2.2-2.3).
  *
- * YooKassa signs nothing, so trust comes from two checks:
+ * YooKassa signs nothing, so trust comes from two checks, both always on (the route exists only
+ * when the shop id and secret key are set):
  * 1. the caller's address must be in the allowlist (the published ranges by default), and
- * 2. when shop credentials are configured, the object is fetched again from the API
- *    (`GET payments/{id}` or `GET refunds/{id}`, Basic auth) and the FETCHED status, amount and
- *    metadata are acted on, never the notification body.
- * Without credentials the body is trusted after the address check (logged at start).
+ * 2. the object is fetched again from the API (`GET payments/{id}` or `GET refunds/{id}`, Basic
+ *    auth with the shop's credentials) and only the FETCHED object is acted on, never the
+ *    notification body. A fetched payment must belong to our shop (`recipient.account_id` equals
+ *    the shop id) and must not be a test payment (`test: true`) unless test payments are allowed.
  *
  * Events: `payment.succeeded` grants; `payment.canceled` and `payment.waiting_for_capture` write
  * nothing (we create payments with `capture: true`); `refund.succeeded` cancels the period of the
@@ -43,8 +44,10 @@ export interface YooKassaCredentials {
 /** Options of the YooKassa provider. */
 export interface YooKassaOptions {
   readonly allowlist: IpAllowlist;
-  /** Without credentials the notification body is trusted after the address check. */
-  readonly credentials?: YooKassaCredentials | undefined;
+  /** The shop whose payments are accepted; also the API credentials of the re-fetch. */
+  readonly credentials: YooKassaCredentials;
+  /** Accept payments marked `test: true` (a test shop); false in production. */
+  readonly allowTest: boolean;
   /** Timeout of one API call, ms. */
   readonly timeoutMs: number;
   /** The fetch to call the API with (global fetch by default, so tests can intercept it). */
@@ -148,6 +151,28 @@ function refundEvent(
   });
 }
 
+/**
+ * Why a fetched payment is not one we may act on, or null when it is: it must be paid to our shop
+ * (`recipient.account_id`, which YooKassa sets on every payment) and, unless test payments are
+ * allowed, not be a test-shop payment (`test: true`).
+ */
+function refusePayment(object: JsonObject, shopId: string, allowTest: boolean): string | null {
+  const recipient = readObject(object['recipient'], 'payment.recipient');
+  const accountId = recipient.ok ? recipient.value['account_id'] : undefined;
+  if (typeof accountId !== 'string' && typeof accountId !== 'number') {
+    return 'the API answered a payment without recipient.account_id';
+  }
+  if (String(accountId) !== shopId) {
+    return 'the payment was made to another shop (recipient.account_id is not our shop id)';
+  }
+  if (object['test'] !== false && !allowTest) {
+    return object['test'] === true
+      ? 'a test payment (test: true) is refused; set KEYWARDEN_YOOKASSA_ALLOW_TEST to accept it'
+      : 'the API answered a payment without a boolean test flag';
+  }
+  return null;
+}
+
 /** Parses a YooKassa notification body `{type: "notification", event, object}`. */
 export function parseYooKassaNotification(json: unknown): Result<PaymentEvent, ParseError> {
   const body = readObject(json, '$');
@@ -190,12 +215,12 @@ export function parseYooKassaNotification(json: unknown): Result<PaymentEvent, P
 
 /** Creates the YooKassa provider. */
 export function createYooKassaProvider(options: YooKassaOptions): WebhookProvider {
-  const credentials = options.credentials;
+  const { credentials } = options;
   const base: WebhookProvider = {
     name: 'yookassa',
-    description: `source address allowlist (${options.allowlist.entries.length} entries), ${
-      credentials ? 're-fetch from the API on' : 're-fetch OFF: the notification body is trusted'
-    }`,
+    description: `source address allowlist (${options.allowlist.entries.length} entries), re-fetch from the API, shop ${
+      credentials.shopId
+    } only${options.allowTest ? ', TEST payments accepted' : ''}`,
     verify(request: VerifyInput): Verification {
       if (request.clientAddress !== null && options.allowlist.allows(request.clientAddress)) {
         return { kind: 'accepted' };
@@ -212,9 +237,6 @@ export function createYooKassaProvider(options: YooKassaOptions): WebhookProvide
     },
     parse: parseYooKassaNotification,
   };
-  if (!credentials) {
-    return base;
-  }
   const apiRoot = credentials.apiRoot.endsWith('/') ? credentials.apiRoot : `${credentials.apiRoot}/`;
   const authorization = `Basic ${Buffer.from(`${credentials.shopId}:${credentials.secretKey}`).toString('base64')}`;
   const fetchImpl = options.fetch ?? globalThis.fetch;
@@ -296,6 +318,7 @@ export function createYooKassaProvider(options: YooKassaOptions): WebhookProvide
         return { kind: 'confirmed', event: fetched.value.event };
       }
       if (event.externalId === null) {
+        // An ignored event without an object id: nothing to fetch, and nothing is written.
         return { kind: 'confirmed', event };
       }
       const found = await getObject('payments', event.externalId, context);
@@ -304,6 +327,11 @@ export function createYooKassaProvider(options: YooKassaOptions): WebhookProvide
       }
       if (found.object['id'] !== event.externalId) {
         return { kind: 'disagrees', reason: `the API answered another payment for ${event.externalId}` };
+      }
+      const foreign = refusePayment(found.object, credentials.shopId, options.allowTest);
+      if (foreign !== null) {
+        context.logger.warn({ objectId: event.externalId, reason: foreign }, 'yookassa payment refused');
+        return { kind: 'disagrees', reason: foreign };
       }
       const fetched = paymentEvent(found.object, 'payment');
       if (!fetched.ok) {

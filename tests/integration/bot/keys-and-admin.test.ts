@@ -1,8 +1,8 @@
 import type { Bot } from 'grammy';
 import type { BotContext } from '../../../src/bot/index.ts';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { grantPeriod, upsertPlan } from '../../../src/db/index.ts';
-import { asUserId } from '../../../src/domain/index.ts';
+import { grantPeriod, replaceKey, upsertPlan } from '../../../src/db/index.ts';
+import { asKeyId, asUserId } from '../../../src/domain/index.ts';
 import { callbackUpdate, textUpdate, type TgUser } from '../../fakes/telegram-updates.ts';
 import { insertInbound, insertPanel } from '../../support/builders.ts';
 import { useTestDatabase } from '../../support/database.ts';
@@ -157,6 +157,83 @@ describe('keys', () => {
     expect(await liveKeys(userId)).toHaveLength(0);
   });
 
+  it('keeps a user within the key limit under eight concurrent replace presses from several chats (issue 12)', async () => {
+    const pool = database().pool;
+    const plan = await upsertPlan(pool, {
+      code: 'duo-race',
+      title: 'Duo',
+      durationDays: 30,
+      price: '1',
+      currency: 'RUB',
+      maxKeys: 2,
+    });
+    const user = newTgUser();
+    const userId = await registered(user);
+    await grantPeriod(pool, {
+      userId: asUserId(userId),
+      source: 'admin',
+      planId: plan.id,
+      durationMs: 86_400_000,
+    });
+    const bot = testBot(pool, fake());
+    await bot.handleUpdate(callbackUpdate(user, 'getkey'));
+    await bot.handleUpdate(callbackUpdate(user, 'getkey'));
+    const keys = await liveKeys(userId);
+    expect(keys).toHaveLength(2);
+    // Four presses in the private chat and four in group chats, all at once.
+    await Promise.all(
+      Array.from({ length: 8 }, (_, index) =>
+        bot.handleUpdate(
+          callbackUpdate(
+            user,
+            `repl:${keys[index % 2]!.id}`,
+            index < 4 ? undefined : { id: -1_000_000 - index, type: 'supergroup', title: 'Friends' },
+          ),
+        ),
+      ),
+    );
+    expect(await liveKeys(userId)).toHaveLength(2);
+    // The group presses were answered with a private-chat hint and changed nothing.
+    const alerts = fake()
+      .callsOf('answerCallbackQuery')
+      .filter((call) => call.params['show_alert'] === true);
+    expect(alerts).toHaveLength(4);
+    expect(String(alerts[0]?.params['text'])).toContain('private chat');
+  });
+
+  it('replaces keys in the database under the user lock: concurrent replaces never pass the limit', async () => {
+    const pool = database().pool;
+    const plan = await upsertPlan(pool, {
+      code: 'duo-db',
+      title: 'Duo',
+      durationDays: 30,
+      price: '1',
+      currency: 'RUB',
+      maxKeys: 2,
+    });
+    const user = newTgUser();
+    const userId = await registered(user);
+    await grantPeriod(pool, {
+      userId: asUserId(userId),
+      source: 'admin',
+      planId: plan.id,
+      durationMs: 86_400_000,
+    });
+    const bot = testBot(pool, fake());
+    await bot.handleUpdate(callbackUpdate(user, 'getkey'));
+    await bot.handleUpdate(callbackUpdate(user, 'getkey'));
+    const keys = await liveKeys(userId);
+    expect(keys).toHaveLength(2);
+    const outcomes = await Promise.all(
+      Array.from({ length: 8 }, (_, index) =>
+        replaceKey(pool, { userId: asUserId(userId), keyId: asKeyId(keys[index % 2]!.id) }),
+      ),
+    );
+    expect(outcomes.filter((outcome) => outcome.kind === 'replaced')).toHaveLength(2);
+    expect(outcomes.filter((outcome) => outcome.kind === 'not-found')).toHaveLength(6);
+    expect(await liveKeys(userId)).toHaveLength(2);
+  });
+
   it('does not revoke another user’s key', async () => {
     const { userId: ownerId, bot } = await userWithKey();
     const [key] = await liveKeys(ownerId);
@@ -230,6 +307,18 @@ describe('admin commands', () => {
 
   it('refuses the held-plan confirm button to a non-admin', async () => {
     await testBot(database().pool, fake()).handleUpdate(callbackUpdate(newTgUser(), 'held:abcdef0123456789'));
-    expect(textOf(fake().callsOf('sendMessage')[0])).toContain('administrators only');
+    expect(String(fake().callsOf('answerCallbackQuery')[0]?.params['text'])).toContain('administrators only');
   });
+
+  it.each(['/stats', '/grant 1 30d', 'held:abcdef0123456789'])(
+    'creates no users row for an unknown sender of %s (issue 12)',
+    async (input) => {
+      const pool = database().pool;
+      const stranger = newTgUser();
+      const update = input.startsWith('/') ? textUpdate(stranger, input) : callbackUpdate(stranger, input);
+      await testBot(pool, fake()).handleUpdate(update);
+      const { rows } = await pool.query('select 1 from users where telegram_id = $1', [stranger.id]);
+      expect(rows).toHaveLength(0);
+    },
+  );
 });

@@ -180,6 +180,60 @@ describe('Telegram Stars purchase', () => {
     expect(answers[2]).toMatchObject({ ok: false });
   });
 
+  it('answers a pre-checkout after a 429 within Telegram’s 10 s, and retries a reply and an invoice (issue 12)', async () => {
+    const pool = database().pool;
+    await upsertStarsPlan(pool, 'month-429');
+    const bot = testBot(pool, fake());
+    const { user, userId } = await startedUser(bot);
+    const payload = encodeOrderReference({ userId, planCode: 'month-429' });
+    fake().reset();
+    const limited = new Set<string>();
+    fake().respond((call) => {
+      // The first call of each of these methods is rate limited for one second.
+      if (
+        ['answerPreCheckoutQuery', 'sendMessage', 'sendInvoice'].includes(call.method) &&
+        !limited.has(call.method)
+      ) {
+        limited.add(call.method);
+        return { errorCode: 429, description: 'Too Many Requests: retry after 1', retryAfter: 1 };
+      }
+      return undefined;
+    });
+    const started = Date.now();
+    await bot.handleUpdate(preCheckoutUpdate(user, payload, 250));
+    expect(Date.now() - started).toBeLessThan(10_000);
+    const answers = fake().callsOf('answerPreCheckoutQuery');
+    expect(answers).toHaveLength(2);
+    expect(answers[1]?.params).toMatchObject({ ok: true });
+    const { rows } = await pool.query<{ id: string }>(`select id::text from plans where code = 'month-429'`);
+    await bot.handleUpdate(callbackUpdate(user, `buy:${rows[0]!.id}`));
+    expect(fake().callsOf('sendInvoice')).toHaveLength(2);
+    await bot.handleUpdate(textUpdate(user, '/menu'));
+    // The rate-limited attempt is recorded too: two calls for the one menu message.
+    expect(
+      fake()
+        .callsOf('sendMessage')
+        .map((call) => call.method),
+    ).toEqual(['sendMessage', 'sendMessage']);
+  });
+
+  it('does not wait past the pre-checkout budget for a long flood wait', async () => {
+    const pool = database().pool;
+    await upsertStarsPlan(pool, 'month-flood');
+    const bot = testBot(pool, fake());
+    const { user, userId } = await startedUser(bot);
+    const payload = encodeOrderReference({ userId, planCode: 'month-flood' });
+    fake().respond((call) =>
+      call.method === 'answerPreCheckoutQuery'
+        ? { errorCode: 429, description: 'Too Many Requests: retry after 30', retryAfter: 30 }
+        : undefined,
+    );
+    const started = Date.now();
+    await expect(bot.handleUpdate(preCheckoutUpdate(user, payload, 250))).rejects.toThrow(/429/);
+    expect(Date.now() - started).toBeLessThan(2_000);
+    expect(fake().callsOf('answerPreCheckoutQuery')).toHaveLength(1);
+  });
+
   it('grants one period for a successful payment, and none more when the same payment arrives again; a refund cancels it', async () => {
     const pool = database().pool;
     await upsertStarsPlan(pool, 'month-pay');

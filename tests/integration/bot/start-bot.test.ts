@@ -4,8 +4,9 @@ import { startBot } from '../../../src/bot/index.ts';
 import { loadConfig } from '../../../src/config/index.ts';
 import { createLogger } from '../../../src/shared/index.ts';
 import { FAKE_BOT_INFO } from '../../fakes/fake-bot-api.ts';
-import { textUpdate } from '../../fakes/telegram-updates.ts';
+import { callbackUpdate, textUpdate } from '../../fakes/telegram-updates.ts';
 import { useTestDatabase } from '../../support/database.ts';
+import { captureLogger } from '../../support/webhooks.ts';
 import { silentLogger, useFakeBotApi } from './support.ts';
 
 const database = useTestDatabase();
@@ -131,5 +132,62 @@ describe('startBot', () => {
         botInfo: FAKE_BOT_INFO,
       }),
     ).rejects.toThrow('KEYWARDEN_TELEGRAM_WEBHOOK_SECRET');
+  });
+
+  it('logs a failing handler without the bot token or the update, and answers an id beyond bigint (issue 12)', async () => {
+    const TOKEN = '7312345678:AAH-SeCrEtBoTtOkEn_abcdefghijklmnop';
+    const { logger, lines } = captureLogger('trace');
+    const handle = await startBot({
+      pool: database().pool,
+      config: loadConfig(
+        env({
+          TELEGRAM_BOT_TOKEN: TOKEN,
+          KEYWARDEN_TELEGRAM_WEBHOOK_URL: 'https://bot.example.net/telegram',
+          KEYWARDEN_TELEGRAM_WEBHOOK_SECRET: 'letmein_123',
+          KEYWARDEN_TELEGRAM_WEBHOOK_HOST: '127.0.0.1',
+          KEYWARDEN_TELEGRAM_WEBHOOK_PORT: '0',
+        }),
+      ),
+      logger,
+      botInfo: FAKE_BOT_INFO,
+    });
+    const deliver = (update: unknown) =>
+      fetch(handle.webhookListenUrl ?? '', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'x-telegram-bot-api-secret-token': 'letmein_123' },
+        body: JSON.stringify(update),
+      });
+    const user = { id: 400_077, first_name: 'Zoyá-Secretname', language_code: 'en' };
+    try {
+      // The callback id no longer reaches the database: a stale-button answer, 200, no redelivery.
+      const beyond = await deliver(callbackUpdate(user, 'show:9999999999999999999'));
+      expect(beyond.status).toBe(200);
+      expect(fake().callsOf('answerCallbackQuery')).toHaveLength(1);
+      // Any handler failure: here every reply fails at the Bot API.
+      fake().respond((call) =>
+        call.method === 'sendMessage'
+          ? { errorCode: 400, description: 'Bad Request: chat not found' }
+          : undefined,
+      );
+      const failing = textUpdate(user, '/start');
+      const answer = await deliver(failing);
+      expect(answer.status).toBe(500);
+      await expect.poll(() => lines().find((line) => line.includes('bot handler failed'))).toBeDefined();
+      const failure = JSON.parse(
+        lines().find((line) => line.includes('bot handler failed')) ?? '{}',
+      ) as Record<string, unknown>;
+      expect(failure).toMatchObject({
+        updateId: failing.update_id,
+        updateType: 'message',
+        err: { type: 'GrammyError', message: expect.stringContaining('chat not found') as string },
+      });
+    } finally {
+      await handle.close();
+    }
+    await handle.done;
+    const output = lines().join('\n');
+    expect(output).not.toContain(TOKEN);
+    expect(output).not.toContain('AAH-SeCrEtBoTtOkEn');
+    expect(output).not.toContain('Secretname');
   });
 });

@@ -122,11 +122,14 @@ describe('webhook server', () => {
       expect.objectContaining({
         msg: 'webhook server listening',
         url: url?.href,
-        providers: ['yookassa', 'cryptobot'],
+        providers: ['cryptobot'],
       }),
     );
     expect(logged).toContainEqual(
       expect.objectContaining({ msg: 'webhook provider off (not configured)', provider: 'generic' }),
+    );
+    expect(logged).toContainEqual(
+      expect.objectContaining({ msg: 'webhook provider off (not configured)', provider: 'yookassa' }),
     );
     expect(logged).toContainEqual(
       expect.objectContaining({ msg: 'webhook provider on', provider: 'cryptobot' }),
@@ -138,9 +141,17 @@ describe('webhook server', () => {
 
   it('refuses settings that cannot work, naming the variable', () => {
     const make = (env: Record<string, string>) => () => silentServer(env);
-    expect(make({ KEYWARDEN_YOOKASSA_ALLOWED_IPS: '185.71.76.0/33' })).toThrow(ConfigError);
-    expect(make({ KEYWARDEN_YOOKASSA_ALLOWED_IPS: '1.2.3' })).toThrow(/KEYWARDEN_YOOKASSA_ALLOWED_IPS/);
+    const shop = { KEYWARDEN_YOOKASSA_SHOP_ID: '1234', KEYWARDEN_YOOKASSA_SECRET_KEY: 'live_x' };
+    expect(make({ ...shop, KEYWARDEN_YOOKASSA_ALLOWED_IPS: '185.71.76.0/33' })).toThrow(ConfigError);
+    expect(make({ ...shop, KEYWARDEN_YOOKASSA_ALLOWED_IPS: '1.2.3' })).toThrow(
+      /KEYWARDEN_YOOKASSA_ALLOWED_IPS/,
+    );
     expect(make({ KEYWARDEN_YOOKASSA_SHOP_ID: '1234' })).toThrow(/KEYWARDEN_YOOKASSA_SECRET_KEY/);
+    // A proxy header without the proxies' addresses would let anyone claim any address.
+    expect(make({ KEYWARDEN_TRUSTED_PROXY_HEADER: 'x-forwarded-for' })).toThrow(/KEYWARDEN_TRUSTED_PROXIES/);
+    expect(
+      make({ KEYWARDEN_TRUSTED_PROXY_HEADER: 'x-forwarded-for', KEYWARDEN_TRUSTED_PROXIES: '10.0.0.0/33' }),
+    ).toThrow(/KEYWARDEN_TRUSTED_PROXIES/);
   });
 
   it('answers 413 to an oversized chunked body without a content-length, writing nothing', async () => {
@@ -230,6 +241,8 @@ describe('webhook server', () => {
       id: randomUUID(),
       status: 'succeeded',
       amount: { value: '299.00', currency: 'RUB' },
+      recipient: { account_id: '506751' },
+      test: false,
       metadata: { kw_ref: reference },
     };
     api.use(http.get(`${API}payments/:id`, () => HttpResponse.json(object)));

@@ -17,28 +17,50 @@ const database = useTestDatabase();
 const API = 'https://api.yookassa.test/v3/';
 const SHOP_ID = '506751';
 const SECRET_KEY = 'test_Fh8hUAVVBGUGbjmlzba6TB0iyUbos_lueTHE-axOwM0';
+const CREDENTIALS = {
+  KEYWARDEN_YOOKASSA_SHOP_ID: SHOP_ID,
+  KEYWARDEN_YOOKASSA_SECRET_KEY: SECRET_KEY,
+  KEYWARDEN_YOOKASSA_API_ROOT: API,
+  KEYWARDEN_PAYMENT_API_TIMEOUT: '300ms',
+};
 
 const api = useMockedApis();
 
-// Four servers, one per way of deciding where a request comes from.
+// One server per way of deciding where a request comes from, all with shop credentials (the route
+// is off without them), plus one without credentials and one that accepts test payments.
 const loopbackAllowed = useWebhookServer(database, {
-  env: { KEYWARDEN_YOOKASSA_ALLOWED_IPS: '127.0.0.1/32' },
+  env: { KEYWARDEN_YOOKASSA_ALLOWED_IPS: '127.0.0.1/32', ...CREDENTIALS },
 });
-const publishedList = useWebhookServer(database);
+const publishedList = useWebhookServer(database, { env: CREDENTIALS });
 const behindProxy = useWebhookServer(database, {
-  env: { KEYWARDEN_TRUSTED_PROXY_HEADER: 'X-Forwarded-For' },
+  env: {
+    KEYWARDEN_TRUSTED_PROXY_HEADER: 'X-Forwarded-For',
+    KEYWARDEN_TRUSTED_PROXIES: '127.0.0.1, 10.0.0.0/8',
+    ...CREDENTIALS,
+  },
+});
+const proxyElsewhere = useWebhookServer(database, {
+  env: {
+    KEYWARDEN_TRUSTED_PROXY_HEADER: 'X-Forwarded-For',
+    KEYWARDEN_TRUSTED_PROXIES: '10.0.0.1',
+    ...CREDENTIALS,
+  },
 });
 const refetching = useWebhookServer(database, {
+  env: { KEYWARDEN_YOOKASSA_ALLOWED_IPS: '10.0.0.0/8, 127.0.0.0/8', ...CREDENTIALS },
+});
+const withoutCredentials = useWebhookServer(database, {
+  env: { KEYWARDEN_YOOKASSA_ALLOWED_IPS: '127.0.0.1/32' },
+});
+const testShop = useWebhookServer(database, {
   env: {
-    KEYWARDEN_YOOKASSA_ALLOWED_IPS: '10.0.0.0/8, 127.0.0.0/8',
-    KEYWARDEN_YOOKASSA_SHOP_ID: SHOP_ID,
-    KEYWARDEN_YOOKASSA_SECRET_KEY: SECRET_KEY,
-    KEYWARDEN_YOOKASSA_API_ROOT: API,
-    KEYWARDEN_PAYMENT_API_TIMEOUT: '300ms',
+    KEYWARDEN_YOOKASSA_ALLOWED_IPS: '127.0.0.1/32',
+    KEYWARDEN_YOOKASSA_ALLOW_TEST: 'true',
+    ...CREDENTIALS,
   },
 });
 
-/** A payment object as YooKassa shows it (reference/payments.md §2.2). */
+/** A payment object as YooKassa shows it (reference/payments.md §2.2), paid to our shop. */
 function payment(reference: string, fields: Record<string, unknown> = {}): Record<string, unknown> {
   return {
     id: randomUUID(),
@@ -46,6 +68,7 @@ function payment(reference: string, fields: Record<string, unknown> = {}): Recor
     paid: true,
     amount: { value: '299.00', currency: 'RUB' },
     income_amount: { value: '288.54', currency: 'RUB' },
+    recipient: { account_id: SHOP_ID, gateway_id: '100700' },
     created_at: '2026-01-01T12:00:00.000Z',
     captured_at: '2026-01-01T12:00:41.000Z',
     description: 'VPN 30 days',
@@ -57,17 +80,85 @@ function payment(reference: string, fields: Record<string, unknown> = {}): Recor
   };
 }
 
+/** Makes the mocked API answer these payments and refunds by id (404 for any other). */
+function apiKnows(...objects: ReadonlyArray<Record<string, unknown>>): void {
+  const byId = new Map(objects.map((object) => [String(object['id']), object]));
+  const answer = ({ params }: { params: Record<string, unknown> }) => {
+    const found = byId.get(String(params['id']));
+    return found ? HttpResponse.json(found) : HttpResponse.json({ type: 'error' }, { status: 404 });
+  };
+  api.use(http.get(`${API}payments/:id`, answer), http.get(`${API}refunds/:id`, answer));
+}
+
 const notification = (event: string, object: Record<string, unknown>): string =>
   JSON.stringify({ type: 'notification', event, object });
 
 const send = (url: URL, body: string, headers: Record<string, string> = {}) =>
   post(url, '/webhooks/yookassa', body, headers);
 
-describe('YooKassa webhook, notification body trusted after the address check', () => {
+describe('YooKassa webhook defaults (reproduces issue 12)', () => {
+  it('is off (404) without shop credentials, so an unverifiable notification is never trusted', async () => {
+    const { pool } = database();
+    const { userId, reference } = await seedCustomer(pool);
+    const reply = await send(withoutCredentials().url, notification('payment.succeeded', payment(reference)));
+    expect(reply.status).toBe(404);
+    expect(withoutCredentials().server.providers).not.toContain('yookassa');
+    expect(await rowsOf(pool, userId)).toMatchObject({ payments: 0, periods: 0 });
+  });
+
+  it('refuses a test payment (test: true from the API) with 409 and writes nothing', async () => {
+    const { pool } = database();
+    const { userId, reference } = await seedCustomer(pool);
+    const object = payment(reference, { test: true });
+    apiKnows(object);
+    const reply = await send(loopbackAllowed().url, notification('payment.succeeded', object));
+    await expectRefused(reply, 409, 'not-confirmed', pool, userId);
+    expect(reply.body.error?.message).toContain('KEYWARDEN_YOOKASSA_ALLOW_TEST');
+  });
+
+  it('accepts a test payment when KEYWARDEN_YOOKASSA_ALLOW_TEST is set', async () => {
+    const { pool } = database();
+    const { userId, reference } = await seedCustomer(pool);
+    const object = payment(reference, { test: true });
+    apiKnows(object);
+    const reply = await send(testShop().url, notification('payment.succeeded', object));
+    expect(reply.body.outcome).toBe('granted');
+    expect(await rowsOf(pool, userId)).toMatchObject({ payments: 1, periods: 1 });
+  });
+
+  it.each([
+    ['another shop', { recipient: { account_id: '999999', gateway_id: '1' } }],
+    ['no recipient', { recipient: undefined }],
+  ])('refuses a payment the API shows made to %s, writing nothing', async (_name, fields) => {
+    const { pool } = database();
+    const { userId, reference } = await seedCustomer(pool);
+    const object = payment(reference, fields);
+    apiKnows(object);
+    const reply = await send(loopbackAllowed().url, notification('payment.succeeded', object));
+    await expectRefused(reply, 409, 'not-confirmed', pool, userId);
+  });
+
+  it('refuses a direct connection forging X-Forwarded-For when it does not come from a trusted proxy', async () => {
+    const { pool } = database();
+    const { userId, reference } = await seedCustomer(pool);
+    const object = payment(reference);
+    apiKnows(object);
+    for (let attempt = 0; attempt < 7; attempt += 1) {
+      const reply = await send(proxyElsewhere().url, notification('payment.succeeded', object), {
+        'x-forwarded-for': '185.71.76.1',
+      });
+      expect(reply.status).toBe(403);
+    }
+    expect(await rowsOf(pool, userId)).toMatchObject({ payments: 0, periods: 0 });
+  });
+});
+
+describe('YooKassa webhook from an allowed address', () => {
   it('grants exactly one period for payment.succeeded from an allowed address', async () => {
     const { pool } = database();
     const { userId, reference } = await seedCustomer(pool);
     const object = payment(reference);
+    apiKnows(object);
     const reply = await send(loopbackAllowed().url, notification('payment.succeeded', object));
     expect(reply.status).toBe(200);
     expect(reply.body.outcome).toBe('granted');
@@ -85,7 +176,9 @@ describe('YooKassa webhook, notification body trusted after the address check', 
   it('answers 200 to a replay and writes nothing new', async () => {
     const { pool } = database();
     const { userId, reference } = await seedCustomer(pool);
-    const body = notification('payment.succeeded', payment(reference));
+    const object = payment(reference);
+    apiKnows(object);
+    const body = notification('payment.succeeded', object);
     await send(loopbackAllowed().url, body);
     const replay = await send(loopbackAllowed().url, body);
     expect(replay.status).toBe(200);
@@ -103,16 +196,13 @@ describe('YooKassa webhook, notification body trusted after the address check', 
   it('writes nothing for payment.canceled and payment.waiting_for_capture', async () => {
     const { pool } = database();
     const { userId, reference } = await seedCustomer(pool);
-    const canceled = await send(
-      loopbackAllowed().url,
-      notification('payment.canceled', payment(reference, { status: 'canceled', paid: false })),
-    );
-    expect(canceled.body).toEqual({ ok: true, outcome: 'ignored' });
-    const waiting = await send(
-      loopbackAllowed().url,
-      notification('payment.waiting_for_capture', payment(reference, { status: 'waiting_for_capture' })),
-    );
-    expect(waiting.body).toEqual({ ok: true, outcome: 'ignored' });
+    const canceled = payment(reference, { status: 'canceled', paid: false });
+    const waiting = payment(reference, { status: 'waiting_for_capture' });
+    apiKnows(canceled, waiting);
+    const first = await send(loopbackAllowed().url, notification('payment.canceled', canceled));
+    expect(first.body).toEqual({ ok: true, outcome: 'ignored' });
+    const second = await send(loopbackAllowed().url, notification('payment.waiting_for_capture', waiting));
+    expect(second.body).toEqual({ ok: true, outcome: 'ignored' });
     expect(await rowsOf(pool, userId)).toMatchObject({ payments: 0, periods: 0 });
   });
 
@@ -120,14 +210,16 @@ describe('YooKassa webhook, notification body trusted after the address check', 
     const { pool } = database();
     const { userId, reference } = await seedCustomer(pool);
     const object = payment(reference);
-    await send(loopbackAllowed().url, notification('payment.succeeded', object));
-    const refund = notification('refund.succeeded', {
+    const refundObject = {
       id: randomUUID(),
       payment_id: object['id'],
       status: 'succeeded',
       amount: { value: '299.00', currency: 'RUB' },
       created_at: '2026-01-03T09:15:00.000Z',
-    });
+    };
+    apiKnows(object, refundObject);
+    await send(loopbackAllowed().url, notification('payment.succeeded', object));
+    const refund = notification('refund.succeeded', refundObject);
     const first = await send(loopbackAllowed().url, refund);
     expect(first.body.outcome).toBe('refunded');
     expect(await rowsOf(pool, userId)).toMatchObject({ payments: 1, periods: 1, livePeriods: 0 });
@@ -147,15 +239,14 @@ describe('YooKassa webhook, notification body trusted after the address check', 
     expect(await rowsOf(pool, userId)).toMatchObject({ payments: 0, periods: 0 });
   });
 
-  it('answers 400 naming the field when metadata carries no order reference', async () => {
+  it('answers 400 naming the field when the fetched metadata carries no order reference', async () => {
     const { pool } = database();
     const { reference } = await seedCustomer(pool);
-    const reply = await send(
-      loopbackAllowed().url,
-      notification('payment.succeeded', payment(reference, { metadata: { order_id: '7f3c9b2e' } })),
-    );
+    const object = payment(reference, { metadata: { order_id: '7f3c9b2e' } });
+    apiKnows(object);
+    const reply = await send(loopbackAllowed().url, notification('payment.succeeded', object));
     expect(reply.status).toBe(400);
-    expect(reply.body.error?.message).toContain('object.metadata.kw_ref');
+    expect(reply.body.error?.message).toContain('metadata.kw_ref');
   });
 });
 
@@ -178,6 +269,7 @@ describe('YooKassa webhook fuzzed', () => {
 describe('YooKassa webhook behind a trusted proxy', () => {
   it.each([
     ['the last X-Forwarded-For entry is YooKassa', '203.0.113.9, 185.71.76.10', 200],
+    ['YooKassa is the right-most hop before our second proxy', '203.0.113.9, 185.71.76.10, 10.1.2.3', 200],
     ['an IPv6 address inside 2a02:5180::/32', '2a02:5180:0:1509::5', 200],
     ['an IPv4-mapped IPv6 address of YooKassa', '::ffff:77.75.156.11', 200],
     ['only a spoofed first entry is YooKassa', '185.71.76.10, 203.0.113.9', 403],
@@ -185,14 +277,16 @@ describe('YooKassa webhook behind a trusted proxy', () => {
   ])('%s → %i', async (_name, forwardedFor, status) => {
     const { pool } = database();
     const { userId, reference } = await seedCustomer(pool);
-    const reply = await send(behindProxy().url, notification('payment.succeeded', payment(reference)), {
+    const object = payment(reference);
+    apiKnows(object);
+    const reply = await send(behindProxy().url, notification('payment.succeeded', object), {
       'x-forwarded-for': forwardedFor,
     });
     expect(reply.status).toBe(status);
     expect((await rowsOf(pool, userId)).payments).toBe(status === 200 ? 1 : 0);
   });
 
-  it('refuses a request without the proxy header even from an allowed socket address', async () => {
+  it('refuses a request through our proxy without the proxy header', async () => {
     const { pool } = database();
     const { reference } = await seedCustomer(pool);
     const reply = await send(behindProxy().url, notification('payment.succeeded', payment(reference)));

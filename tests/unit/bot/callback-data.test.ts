@@ -22,6 +22,13 @@ describe('callback data', () => {
     expect(parseCallbackData(data)).toEqual({ ok: true, value: action });
   });
 
+  it('accepts the largest bigint id', () => {
+    expect(parseCallbackData('show:9223372036854775807')).toEqual({
+      ok: true,
+      value: { kind: 'show-key', keyId: asKeyId('9223372036854775807') },
+    });
+  });
+
   it.each([
     undefined,
     '',
@@ -32,6 +39,9 @@ describe('callback data', () => {
     'show:1x',
     'buy:-3',
     'held:short',
+    // Beyond PostgreSQL's bigint (issue 12): the query would fail instead of finding nothing.
+    'show:9999999999999999999',
+    'repl:9223372036854775808',
     'drop table',
     'x'.repeat(65),
   ])('rejects %j', (data) => {

@@ -64,6 +64,36 @@ describe('loadConfig', () => {
     }
   });
 
+  it.each([
+    ['KEYWARDEN_STARS_SWEEP_INTERVAL', 'starsSweepIntervalMs'],
+    ['KEYWARDEN_GRACE', 'graceMs'],
+    ['KEYWARDEN_PANEL_WRITES_PER_SECOND', 'panelWritesPerSecond'],
+  ] as const)('accepts a bare 0 for %s, documented as "0 turns it off" (issue 12)', (env, field) => {
+    expect(loadConfig({ [env]: '0' })[field]).toBe(0);
+  });
+
+  it('still refuses a bare 0 where a duration must be positive', () => {
+    expect(() => loadConfig({ KEYWARDEN_RESYNC_INTERVAL: '0' })).toThrow(/greater than zero/);
+  });
+
+  it('refuses a generic webhook secret shorter than 16 characters without echoing it', () => {
+    expect(() => loadConfig({ KEYWARDEN_WEBHOOK_SECRET: 'abc123' })).toThrow(
+      /KEYWARDEN_WEBHOOK_SECRET: expected at least 16 characters/,
+    );
+    expect(() => loadConfig({ KEYWARDEN_WEBHOOK_SECRET: 'abc123' })).not.toThrow(/abc123/);
+  });
+
+  it('parses flags and the trusted proxies list', () => {
+    const config = loadConfig({
+      KEYWARDEN_YOOKASSA_ALLOW_TEST: 'yes',
+      KEYWARDEN_TRUSTED_PROXIES: '127.0.0.1, 10.0.0.0/8',
+    });
+    expect(config.yookassaAllowTest).toBe(true);
+    expect(config.trustedProxies).toEqual(['127.0.0.1', '10.0.0.0/8']);
+    expect(loadConfig({}).yookassaAllowTest).toBe(false);
+    expect(() => loadConfig({ KEYWARDEN_YOOKASSA_ALLOW_TEST: 'maybe' })).toThrow(/true or false/);
+  });
+
   it('treats empty values as unset', () => {
     expect(loadConfig({ KEYWARDEN_MODE: '' }).mode).toBe('enforce');
   });

@@ -53,3 +53,47 @@ describe('createLogger pretty', () => {
     expect(text.trim().split('\n')).toHaveLength(1);
   });
 });
+
+describe('createLogger secrets and errors (issue 12)', () => {
+  it('censors configured secret values wherever they appear, raw, JSON-escaped or URL-encoded', () => {
+    const out = capture();
+    const token = '7312345678:AAH-tok"en_value';
+    const logger = createLogger({ level: 'info', destination: out.stream, secrets: [token, 'short'] });
+    logger.info({ url: `https://api.telegram.org/bot${encodeURIComponent(token)}/getMe`, note: token }, 'x');
+    const line = out.text();
+    expect(line).not.toContain('AAH-tok');
+    expect(line).toContain('[redacted]');
+    // Values under 8 characters are not scrubbed (they would censor ordinary words).
+    logger.info({ word: 'short' }, 'y');
+    expect(out.text()).toContain('"word":"short"');
+  });
+
+  it('drops grammY context and payload from errors, and a database detail for credential tables', () => {
+    const out = capture();
+    const logger = createLogger({ level: 'info', destination: out.stream });
+    const botError = Object.assign(new Error('handler failed'), {
+      ctx: { api: { token: 'bot-token-value' }, update: { message: { from: { first_name: 'Ann' } } } },
+      payload: { text: 'hello Ann' },
+    });
+    const panelError = Object.assign(new Error('new row violates check constraint'), {
+      table: 'panels',
+      detail: 'Failing row contains (1, de-1, https://p/secret-path/, admin, hunter2)',
+      code: '23514',
+    });
+    const planError = Object.assign(new Error('duplicate key'), {
+      table: 'plans',
+      detail: 'Key (code)=(month) already exists.',
+    });
+    logger.error({ err: botError }, 'a');
+    logger.error({ err: panelError }, 'b');
+    logger.error({ err: new Error('wrapped', { cause: panelError }) }, 'c');
+    logger.error({ err: planError }, 'd');
+    const text = out.text();
+    for (const leaked of ['bot-token-value', 'Ann', 'hunter2', 'secret-path']) {
+      expect(text).not.toContain(leaked);
+    }
+    expect(text).toContain('handler failed');
+    expect(text).toContain('"code":"23514"');
+    expect(text).toContain('Key (code)=(month) already exists.');
+  });
+});

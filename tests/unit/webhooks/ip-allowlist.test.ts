@@ -3,6 +3,7 @@ import {
   createIpAllowlist,
   normaliseAddress,
   resolveClientAddress,
+  type TrustedProxy,
 } from '../../../src/webhooks/ip-allowlist.ts';
 
 const PUBLISHED = [
@@ -77,18 +78,39 @@ describe('client address', () => {
     );
   });
 
-  it('is the last entry of the trusted header, whatever the caller prepended', () => {
+  it('is the right-most hop that is not one of our proxies, whatever the caller prepended', () => {
+    const proxy = trusted('x-forwarded-for', ['10.0.0.0/8']);
+    expect(resolveClientAddress({ 'x-forwarded-for': '185.71.76.1, 203.0.113.7' }, '10.0.0.2', proxy)).toBe(
+      '203.0.113.7',
+    );
+    // Two of our proxies in a row: both are skipped.
     expect(
-      resolveClientAddress({ 'x-forwarded-for': '185.71.76.1, 203.0.113.7' }, '10.0.0.2', 'X-Forwarded-For'),
+      resolveClientAddress({ 'x-forwarded-for': '185.71.76.1, 203.0.113.7, 10.0.0.9' }, '10.0.0.2', proxy),
     ).toBe('203.0.113.7');
-    expect(resolveClientAddress({ 'x-real-ip': ' 2a02:5180::7 ' }, '10.0.0.2', 'x-real-ip')).toBe(
-      '2a02:5180::7',
+    // Repeated headers are one list, in order.
+    expect(
+      resolveClientAddress({ 'x-forwarded-for': ['185.71.76.1', '203.0.113.7'] }, '10.0.0.2', proxy),
+    ).toBe('203.0.113.7');
+    expect(
+      resolveClientAddress({ 'x-real-ip': ' 2a02:5180::7 ' }, '10.0.0.2', trusted('x-real-ip', ['10.0.0.2'])),
+    ).toBe('2a02:5180::7');
+  });
+
+  it('ignores the header on a connection that does not come from a trusted proxy (reproduces issue 12)', () => {
+    // A direct connection forging X-Forwarded-For: the socket address is the caller.
+    const proxy = trusted('x-forwarded-for', ['127.0.0.1']);
+    expect(resolveClientAddress({ 'x-forwarded-for': '185.71.76.1' }, '203.0.113.50', proxy)).toBe(
+      '203.0.113.50',
+    );
+    expect(resolveClientAddress({ 'x-forwarded-for': '185.71.76.1' }, '::ffff:127.0.0.1', proxy)).toBe(
+      '185.71.76.1',
     );
   });
 
-  it('is unknown when the trusted header is missing or not an address', () => {
-    expect(resolveClientAddress({}, '185.71.76.1', 'x-real-ip')).toBeNull();
-    expect(resolveClientAddress({ 'x-real-ip': 'unknown' }, '185.71.76.1', 'x-real-ip')).toBeNull();
+  it('is unknown when a proxied request lacks the header or a hop is not an address', () => {
+    const proxy = trusted('x-real-ip', ['185.71.76.1']);
+    expect(resolveClientAddress({}, '185.71.76.1', proxy)).toBeNull();
+    expect(resolveClientAddress({ 'x-real-ip': 'unknown' }, '185.71.76.1', proxy)).toBeNull();
   });
 
   it('normalises brackets, zones and case', () => {
@@ -97,3 +119,11 @@ describe('client address', () => {
     expect(normaliseAddress('999.1.1.1')).toBeNull();
   });
 });
+
+function trusted(header: string, proxies: readonly string[]): TrustedProxy {
+  const list = createIpAllowlist(proxies);
+  if (!list.ok) {
+    throw new Error(list.error);
+  }
+  return { header, proxies: list.value };
+}
