@@ -264,6 +264,27 @@ export default tseslint.config(
     },
   },
   {
+    files: ['src/panels/**/*.ts'],
+    rules: {
+      'no-restricted-imports': ban([
+        [
+          [
+            'pg',
+            'pg-listen',
+            'grammy',
+            '**/bot/**',
+            '**/webhooks/**',
+            '**/sources/**',
+            '**/metrics/**',
+            '**/cli/**',
+          ],
+          'panel administration checks panels and goes through db; the CLI and the console call it',
+        ],
+        SIMULATOR,
+      ]),
+    },
+  },
+  {
     files: ['tests/**/*.ts', 'bench/**/*.ts'],
     rules: {
       '@typescript-eslint/no-non-null-assertion': 'off',

@@ -38,11 +38,25 @@ export interface Command {
   readonly run: (context: CommandContext) => Promise<number>;
 }
 
-/** A wrong command line: printed with the usage, exit code 2. */
+/** A wrong command line: printed with the usage (unless `showUsage` is false: one line), exit code 2. */
 export class UsageError extends Error {
-  constructor(message: string) {
+  readonly showUsage: boolean;
+  constructor(message: string, options: { readonly showUsage?: boolean } = {}) {
     super(message);
     this.name = 'UsageError';
+    this.showUsage = options.showUsage ?? true;
+  }
+}
+
+/**
+ * A command that could not do its job for a reason the operator can act on: printed as one line
+ * (`keywarden <command>: <message>`, no stack, no log record), exit code 1. The message must not
+ * carry secrets.
+ */
+export class CommandFailure extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'CommandFailure';
   }
 }
 

@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { ConfigError, formatConfigError, loadConfig, secretValues } from '../config/index.ts';
 import { createLogger, toError } from '../shared/index.ts';
-import { UsageError, type Command } from './command.ts';
+import { CommandFailure, UsageError, type Command } from './command.ts';
 import { explainFailure } from './failure.ts';
 import { COMMANDS } from './registry.ts';
 
@@ -114,8 +114,16 @@ export async function runCli(
     });
   } catch (error) {
     if (error instanceof UsageError) {
-      io.stderr.write(`keywarden ${command.name}: ${error.message}\n\n${commandUsage(command)}\n`);
+      io.stderr.write(
+        error.showUsage
+          ? `keywarden ${command.name}: ${error.message}\n\n${commandUsage(command)}\n`
+          : `keywarden ${command.name}: ${error.message}\n`,
+      );
       return 2;
+    }
+    if (error instanceof CommandFailure) {
+      io.stderr.write(`keywarden ${command.name}: ${error.message}\n`);
+      return 1;
     }
     const explained = explainFailure(command.name, error, config);
     if (explained !== null) {

@@ -6,6 +6,8 @@
  * key carries a baseline (the up+down observed when its current period began being counted) and
  * usage this period is up+down minus the baseline.
  */
+import { keepableFlow } from './flow.ts';
+import type { ObservedInbound } from './observed.ts';
 import type { KeyRecord, QuotaBaseline } from './snapshot.ts';
 import type { ReconcilePolicy } from './policy.ts';
 
@@ -105,6 +107,7 @@ export function computeDesired(
   key: KeyRecord,
   policy: ReconcilePolicy,
   usedBytes: number | undefined,
+  inbound?: ObservedInbound | null,
   panelClockOffsetMs?: number,
 ): DesiredKey {
   const baseline = quotaBaselineOf(key, usedBytes);
@@ -142,7 +145,9 @@ export function computeDesired(
       expiryTimeMs,
       totalBytes: quota > 0 ? baselineBytes + quota : 0,
       resetDays: 0,
-      flow: key.flow,
+      // The flow the key's inbound can keep: the panel clears it elsewhere, and asking again would
+      // fight the panel on every pass (flow.ts). Unknown inbound: the key's own.
+      flow: keepableFlow(key.flow, inbound),
     },
     baseline,
   };

@@ -97,8 +97,8 @@ export function diffKey(
   if (!identityMatches(desired, observed, inbound?.protocol)) {
     drift.push('identity-mismatch');
   }
-  if (observed.resetDays !== 0) {
-    // Auto-renew would revive a disabled key behind our back (xui-api.md §8).
+  if (observed.resetDays !== 0 || observed.hasPanelRenewal) {
+    // Auto-renew or a traffic reset cycle would revive a disabled key behind our back (xui-api.md §8).
     drift.push('reset-nonzero');
   }
   if (desired.kind === 'disabled') {

@@ -9,6 +9,7 @@ export * from './desired.ts';
 export * from './diff.ts';
 export * from './plan.ts';
 export * from './pass.ts';
+export * from './flow.ts';
 export * from './verdict.ts';
 export * from './record.ts';
 export * from './needs-human.ts';

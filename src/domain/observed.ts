@@ -32,6 +32,12 @@ export interface ObservedClient {
   readonly downBytes: number;
   /** Auto-renew period in days; 0 = off. Managed clients must carry 0 (§8). */
   readonly resetDays: number;
+  /**
+   * Whether the panel would renew or reset this client on its own besides `resetDays` (main / 3.7+: a
+   * calendar renew day `resetDay` > 0, or a traffic reset cycle `trafficReset` other than `never`). A
+   * managed client must not (xui-api.md §8): it counts as `reset-nonzero` drift.
+   */
+  readonly hasPanelRenewal: boolean;
   readonly flow: string;
   readonly subId: string;
   readonly tgId: number;
@@ -52,6 +58,8 @@ export interface ObservedInbound {
   readonly settings: Readonly<Record<string, unknown>>;
   /** Transport, TLS and Reality settings as the panel stores them. */
   readonly streamSettings: Readonly<Record<string, unknown>>;
+  /** main: the inbound's `disableFlow` switch (the panel drops every client's flow there). */
+  readonly isFlowDisabled: boolean;
 }
 
 /** A complete, successful read of one panel. */

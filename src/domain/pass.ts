@@ -13,7 +13,12 @@ import type { KeyVerdict } from './verdict.ts';
 
 /** The result of reading one panel: the observation, or unknown with a cause (never "empty"). */
 export type PanelRead =
-  | { readonly kind: 'observed'; readonly observation: PanelObservation }
+  | {
+      readonly kind: 'observed';
+      readonly observation: PanelObservation;
+      /** The panel's reported version (`server/status`), null when it reports none or was not asked. */
+      readonly panelVersion?: string | null;
+    }
   | { readonly kind: 'unknown'; readonly cause: string };
 
 /** The verdicts on the keys of a panel that could not be read: desired known, nothing else. */
@@ -59,12 +64,14 @@ export function planPass(
       return { kind: 'unknown', panelId, cause, verdicts: unknownVerdicts(keys, policy) };
     }
     const { clients, clockOffsetMs } = read.observation;
+    const inbounds = new Map(read.observation.inbounds.map((inbound) => [inbound.id, inbound]));
     const desired = keys.map((key) => {
       const client = clients.get(key.email);
       return computeDesired(
         key,
         policy,
         client === undefined ? undefined : client.upBytes + client.downBytes,
+        inbounds.get(key.inboundId) ?? null,
         clockOffsetMs,
       );
     });

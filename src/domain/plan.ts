@@ -210,7 +210,8 @@ export function planPanel(diff: PanelDiff, panelName: string): PanelPlan & { rea
       kind: observed.isClientEnabled ? 'disable' : 'update',
       fields,
       before,
-      isFlagOnly: observed.resetDays === 0,
+      // A client the panel would renew on its own needs a full write that pins it (not a bulk flag).
+      isFlagOnly: observed.resetDays === 0 && !observed.hasPanelRenewal,
     });
   }
   return {

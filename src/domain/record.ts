@@ -136,6 +136,10 @@ export interface PanelPassRecord {
    */
   readonly scope: 'panel' | 'keys';
   readonly generation: ApiGeneration | null;
+  /** The version the panel reported this pass (null: none reported, or not read; the stored one stays). */
+  readonly panelVersion: string | null;
+  /** Why the panel could not be read this pass, or null after a good read (`panels.last_error`). */
+  readonly readError: string | null;
   /** Inbounds as read (null when the panel was not read). */
   readonly inbounds: ReadonlyArray<ObservedInbound> | null;
   readonly keyStates: ReadonlyArray<KeyStateRecord>;
@@ -264,6 +268,8 @@ export function recordPanelPass(input: PanelPassInput): PanelPassRecord {
       panelId: plan.panelId,
       scope,
       generation: null,
+      panelVersion: null,
+      readError: plan.cause,
       inbounds: null,
       keyStates: plan.verdicts.map((verdict) => ({
         ...keyStateOf(verdict, undefined, isWriting, at),
@@ -313,6 +319,8 @@ export function recordPanelPass(input: PanelPassInput): PanelPassRecord {
     panelId: plan.panelId,
     scope,
     generation: isWholePanel && read?.kind === 'observed' ? read.observation.generation : null,
+    panelVersion: isWholePanel && read?.kind === 'observed' ? (read.panelVersion ?? null) : null,
+    readError: null,
     inbounds: isWholePanel && read?.kind === 'observed' ? read.observation.inbounds : null,
     keyStates,
     events,

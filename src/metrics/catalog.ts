@@ -154,6 +154,12 @@ export const METRICS = {
     help: 'HTTP requests to the payment webhook server, by provider and status code class.',
     labels: ['provider', 'status'],
   },
+  panelVersionUntested: {
+    name: 'keywarden_panel_version_untested',
+    type: 'gauge',
+    help: '1 when the panel reports a 3x-ui version outside the tested range (v2.8.0–v3.6.x, or a dev build), else 0.',
+    labels: ['panel'],
+  },
   outboxMessages: {
     name: 'keywarden_outbox_messages_total',
     type: 'counter',

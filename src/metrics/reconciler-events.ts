@@ -16,6 +16,9 @@ export function reconcilerMetrics(metrics: Metrics): Required<ReconcilerEvents> 
         metrics.get('panelClockOffset').set({ panel }, clockOffsetMs / 1000);
       }
     },
+    panelVersion: ({ panel, isTested }) => {
+      metrics.get('panelVersionUntested').set({ panel }, isTested === false ? 1 : 0);
+    },
     panelRequest: ({ panel, op, outcome, durationSeconds }) => {
       metrics.get('panelRequestDuration').observe({ panel, op, outcome }, durationSeconds);
     },

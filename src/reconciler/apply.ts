@@ -48,7 +48,8 @@ function confirms(action: Action, client: ObservedClient | null): boolean {
     client.isClientEnabled === action.fields.enable &&
     client.expiryTimeMs === action.fields.expiryTimeMs &&
     client.totalBytes === action.fields.totalBytes &&
-    client.resetDays === action.fields.resetDays
+    client.resetDays === action.fields.resetDays &&
+    !client.hasPanelRenewal
   );
 }
 

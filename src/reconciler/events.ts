@@ -15,6 +15,8 @@ export interface ReconcilerEvents {
   runFinished?(event: { trigger: Trigger; outcome: RunOutcome; durationSeconds: number }): void;
   /** A panel read; `clockOffsetMs` is the panel's clock minus ours when known. */
   panelRead?(event: { panel: string; up: boolean; clockOffsetMs?: number }): void;
+  /** The version a panel reports; `isTested` false when it lies outside the tested range (warn). */
+  panelVersion?(event: { panel: string; version: string | null; isTested: boolean | null }): void;
   /** One HTTP exchange with a panel (reported by the panel client factory the daemon builds). */
   panelRequest?(event: { panel: string; op: string; outcome: string; durationSeconds: number }): void;
   /**

@@ -6,6 +6,7 @@ export type {
   PanelClientFactory,
   LoginBlock,
   LoginGuard,
+  PanelVersionInfo,
 } from './ports.ts';
 export type * from './store.ts';
 export {

@@ -48,6 +48,39 @@ export function createPanelReader(options: PanelReaderOptions): {
   const log = options.logger;
   const events = options.events;
 
+  /** Panels already warned about an untested version (by `panelId:version`): one warning each. */
+  const warned = new Set<string>();
+
+  /**
+   * The panel's version, checked against the tested range: a metric always, a warning once per panel
+   * and version. A failure here never fails the read (the observation is what matters).
+   */
+  async function readVersion(
+    panel: PanelRecord,
+    client: PanelClient,
+    signal: AbortSignal,
+  ): Promise<string | null> {
+    try {
+      const info = await client.readVersion(signal);
+      events.panelVersion?.({ panel: panel.name, version: info.panelVersion, isTested: info.isTested });
+      const warnKey = `${panel.panelId}:${info.panelVersion ?? ''}`;
+      if (info.isTested === false && !warned.has(warnKey)) {
+        warned.add(warnKey);
+        log.warn(
+          { panelId: panel.panelId, panel: panel.name, panelVersion: info.panelVersion },
+          'panel version outside the tested range (3x-ui v2.8.0–v3.6.x); check the changelog of this release',
+        );
+      }
+      return info.panelVersion;
+    } catch (error) {
+      log.debug(
+        { panelId: panel.panelId, panel: panel.name, error: toError(error).message },
+        'panel version unread',
+      );
+      return null;
+    }
+  }
+
   async function readPanel(panel: PanelRecord, client: PanelClient, signal: AbortSignal): Promise<PanelRead> {
     try {
       const observation = await client.observe(
@@ -58,7 +91,7 @@ export function createPanelReader(options: PanelReaderOptions): {
         up: true,
         ...(observation.clockOffsetMs === undefined ? {} : { clockOffsetMs: observation.clockOffsetMs }),
       });
-      return { kind: 'observed', observation };
+      return { kind: 'observed', observation, panelVersion: await readVersion(panel, client, signal) };
     } catch (error) {
       const cause = toError(error).message;
       events.panelRead?.({ panel: panel.name, up: false });

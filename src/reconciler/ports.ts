@@ -39,6 +39,16 @@ export interface NewClient extends ClientFields {
   readonly comment: string;
 }
 
+/** What a panel says about its version (`server/status`), and whether keywarden was tested against it. */
+export interface PanelVersionInfo {
+  /** `panelVersion` as reported (`3.6.0`, `dev+02002dc1`), or null where the panel has none (≤ v3.0.2). */
+  readonly panelVersion: string | null;
+  /** The Xray core version, when reported. */
+  readonly xrayVersion: string | null;
+  /** true inside the tested range, false outside it (warn), null when the version is unknown. */
+  readonly isTested: boolean | null;
+}
+
 /** Result of a bulk enable/disable: which emails changed, which the panel skipped and why. */
 export interface BulkResult {
   readonly changed: ReadonlyArray<ClientEmail>;
@@ -55,6 +65,11 @@ export interface PanelClient {
   readonly panelId: PanelId;
   /** Probes (once, then cached) which API generation the panel speaks. */
   detectGeneration(signal: AbortSignal): Promise<ApiGeneration>;
+  /**
+   * Reads the panel's version from `server/status` (cached for a while; a panel without the route or
+   * the field gives nulls). Throws a PanelError when the panel cannot be reached or refuses.
+   */
+  readVersion(signal: AbortSignal): Promise<PanelVersionInfo>;
   /** Reads every inbound and client of the panel, with effective enable state. */
   observe(signal: AbortSignal): Promise<PanelObservation>;
   /** Reads one client by email; null when the panel confirms it does not exist. */

@@ -7,13 +7,30 @@ import { empty, envelope, failure, isRecord, json, WENT_WRONG, type Answer } fro
 import { routeG1 } from './g1-routes.ts';
 import { routeG2 } from './g2-routes.ts';
 import type { PanelModel } from './model/store.ts';
+import type { ProfileTraits } from './profiles.ts';
 import { renderInbound } from './render.ts';
 
 /** What the routes act on. */
 export interface RouteContext {
   readonly model: PanelModel;
-  /** G2: whether `bulkEnable`/`bulkDisable` exist (v3.4.1+). */
-  readonly hasBulk: boolean;
+  /** What the panel's version does differently (bulk routes, traffic answers, status fields). */
+  readonly traits: ProfileTraits;
+}
+
+/**
+ * `GET server/status` (every generation): the `xray` block and, from v3.1.0, `panelVersion` — the only
+ * place the API tells the panel's version.
+ */
+function serverStatus({ traits }: RouteContext): Answer {
+  return json(
+    envelope(true, '', {
+      cpu: 3.5,
+      mem: { current: 412_000_000, total: 2_000_000_000 },
+      xray: { state: 'running', errorMsg: '', version: traits.xrayVersion },
+      uptime: 86_400,
+      ...(traits.panelVersion === undefined ? {} : { panelVersion: traits.panelVersion }),
+    }),
+  );
 }
 
 /** One authenticated API request; `parts` is the path after `panel/api/`, split and decoded. */
@@ -37,6 +54,9 @@ export function routeApi(
   const [area, action, param] = parts;
   const request: ApiRequest = { method, parts, query, body };
   const bodyRecord = isRecord(body) ? body : {};
+  if (area === 'server' && action === 'status' && parts.length === 2 && method === 'GET') {
+    return serverStatus(context);
+  }
   if (area === 'inbounds') {
     if (method === 'GET' && action === 'list' && parts.length === 2) {
       const list = [...model.inbounds.values()].map((inbound) => renderInbound(model, inbound));

@@ -5,6 +5,7 @@
  */
 import type { FaultScope, SimulatedFault } from './faults.ts';
 import type { ClientSeed, InboundSeed, PanelModel, SimClient } from './model/store.ts';
+import { runTrafficResetCycle, type TrafficResetPeriod } from './model/traffic-job.ts';
 
 /** One logged request. */
 export interface LoggedRequest {
@@ -36,6 +37,8 @@ export interface SimulatedPanel {
   addTraffic(email: string, upBytes: number, downBytes: number): void;
   /** Runs the traffic job now. */
   runJob(): void;
+  /** Runs main's per-client traffic reset cron for one period now; returns the emails it reset. */
+  runTrafficResetCycle(period: TrafficResetPeriod): string[];
   setInboundEnabled(inboundId: number, enable: boolean): void;
   /** Attaches an existing client to one more inbound (G2 identity; on G1 this makes a duplicate). */
   attachClient(email: string, inboundId: number): void;
@@ -75,6 +78,12 @@ export interface InspectedClient {
   readonly tgId: number;
   readonly limitIp: number;
   readonly comment: string;
+  /** main / 3.7+ fields (0 / `never` / 1 elsewhere). */
+  readonly limitHwid: number;
+  readonly resetDay: number;
+  readonly resetMax: number;
+  readonly trafficReset: string;
+  readonly trafficResetDay: number;
   readonly inboundIds: ReadonlyArray<number>;
 }
 
@@ -88,6 +97,7 @@ export type ModelControl = Pick<
   | 'editClient'
   | 'addTraffic'
   | 'runJob'
+  | 'runTrafficResetCycle'
   | 'setInboundEnabled'
   | 'attachClient'
 >;
@@ -116,6 +126,11 @@ export function inspectClient(model: PanelModel, email: string): InspectedClient
     tgId: client.tgId,
     limitIp: client.limitIp,
     comment: client.comment,
+    limitHwid: client.limitHwid,
+    resetDay: client.resetDay,
+    resetMax: client.resetMax,
+    trafficReset: client.trafficReset,
+    trafficResetDay: client.trafficResetDay,
     inboundIds: [...client.inboundIds],
   };
 }
@@ -171,6 +186,11 @@ function editClient(
   if (patch.comment !== undefined) {
     client.comment = patch.comment;
   }
+  client.limitHwid = patch.limitHwid ?? client.limitHwid;
+  client.resetDay = patch.resetDay ?? client.resetDay;
+  client.resetMax = patch.resetMax ?? client.resetMax;
+  client.trafficReset = patch.trafficReset ?? client.trafficReset;
+  client.trafficResetDay = patch.trafficResetDay ?? client.trafficResetDay;
   client.updatedAt = model.now();
   const row = model.findTraffic(email);
   if (row !== undefined) {
@@ -208,6 +228,7 @@ export function createModelControl(model: PanelModel): ModelControl {
     runJob: () => {
       model.runTrafficJob();
     },
+    runTrafficResetCycle: (period) => runTrafficResetCycle(model, period),
     setInboundEnabled: (inboundId, enable) => {
       const inbound = model.inbounds.get(inboundId);
       if (inbound === undefined) {

@@ -7,6 +7,7 @@ import { empty, envelope, failure, isRecord, json, outcome, WENT_WRONG, type Ans
 import type { ApiRequest, RouteContext } from './api-routes.ts';
 import { bindClient, type DecodedClient } from './go-json.ts';
 import { addClientG1, deleteClientByEmailG1, deleteClientG1, updateClientG1 } from './model/g1.ts';
+import type { PanelModel } from './model/store.ts';
 import { renderTraffic } from './render.ts';
 
 type BoundClients = Array<{ client: DecodedClient; extra: Record<string, unknown> }>;
@@ -48,13 +49,43 @@ function inboundIdOf(body: Record<string, unknown>): number | undefined {
   return typeof id === 'number' && Number.isInteger(id) ? id : undefined;
 }
 
+/** The localized prefix of `pages.inbounds.toasts.trafficGetError` (en_US; ru_RU and others translate it). */
+const TRAFFIC_GET_ERROR = 'Error getting traffics.';
+
+/**
+ * `getClientTraffics/:email` (§6.2). v2.8.0 and older read the traffic row: unknown email → success
+ * with obj null. v2.8.1–v3.0.x look the client up through the row's inbound: no row → success:false
+ * `(Inbound Not Found For Email: x\n)`, the row's inbound gone → `(record not found)`, the client
+ * missing from that inbound → `(Client Not Found In Inbound For Email: x\n)`.
+ */
+function clientTraffics(model: PanelModel, absent: 'null' | 'refused', email: string): Answer {
+  const row = model.findTraffic(email);
+  if (absent === 'null') {
+    return json(envelope(true, '', row === undefined ? null : renderTraffic(row, model.findClient(email))));
+  }
+  if (row === undefined) {
+    return json(failure(TRAFFIC_GET_ERROR, `Inbound Not Found For Email: ${email}`));
+  }
+  const inbound = model.inbounds.get(row.inboundId);
+  if (inbound === undefined) {
+    return json(envelope(false, `${TRAFFIC_GET_ERROR} (record not found)`, null));
+  }
+  const client = model.clients.get(email.toLowerCase());
+  if (client === undefined || client.email !== email || !inbound.clients.has(email.toLowerCase())) {
+    return json(failure(TRAFFIC_GET_ERROR, `Client Not Found In Inbound For Email: ${email}`));
+  }
+  return json(envelope(true, '', renderTraffic(row, client)));
+}
+
 /** Routes a G1 client request under `panel/api/inbounds/`. */
-export function routeG1({ model }: RouteContext, { method, parts, body: rawBody }: ApiRequest): Answer {
+export function routeG1(
+  { model, traits }: RouteContext,
+  { method, parts, body: rawBody }: ApiRequest,
+): Answer {
   const [, action, param, extra] = parts;
   const body = isRecord(rawBody) ? rawBody : {};
   if (method === 'GET' && action === 'getClientTraffics' && param !== undefined) {
-    const row = model.findTraffic(param);
-    return json(envelope(true, '', row === undefined ? null : renderTraffic(row, model.findClient(param))));
+    return clientTraffics(model, traits.absentTraffic, param);
   }
   if (method !== 'POST') {
     return empty(404);

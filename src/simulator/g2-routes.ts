@@ -4,7 +4,7 @@
  */
 import { empty, envelope, failure, isRecord, json, outcome, WENT_WRONG, type Answer } from './answers.ts';
 import type { ApiRequest, RouteContext } from './api-routes.ts';
-import { bindClient } from './go-json.ts';
+import { bindClient, CLIENT_FIELD_TYPES, MAIN_CLIENT_FIELD_TYPES } from './go-json.ts';
 import { addClientG2, bulkSetEnable, deleteClientG2, updateClientG2 } from './model/g2.ts';
 import type { PanelModel } from './model/store.ts';
 import { renderClientRecord, renderTraffic } from './render.ts';
@@ -42,7 +42,7 @@ function routeReads(
       const list = [...model.clients.values()].map((client) => {
         const row = model.findTraffic(client.email);
         return {
-          ...renderClientRecord(client),
+          ...renderClientRecord(client, model.traits),
           inboundIds: client.inboundIds,
           ...(row === undefined ? {} : { traffic: renderTraffic(row, client) }),
         };
@@ -58,7 +58,7 @@ function routeReads(
       const row = model.findTraffic(client.email);
       return json(
         envelope(true, '', {
-          client: renderClientRecord(client),
+          client: renderClientRecord(client, model.traits),
           inboundIds: client.inboundIds,
           externalLinks: [],
           usedTraffic: row === undefined ? 0 : row.up + row.down,
@@ -78,12 +78,10 @@ function routeReads(
 }
 
 /** Routes a G2 client request under `panel/api/clients/`. */
-export function routeG2(
-  { model, hasBulk }: RouteContext,
-  { method, parts, query, body }: ApiRequest,
-): Answer {
+export function routeG2({ model, traits }: RouteContext, { method, parts, query, body }: ApiRequest): Answer {
   const [, action, param] = parts;
   const record = isRecord(body) ? body : {};
+  const fields = traits.hasCycleFields ? MAIN_CLIENT_FIELD_TYPES : CLIENT_FIELD_TYPES;
   if (method === 'GET') {
     return routeReads(model, action ?? '', param, query);
   }
@@ -92,7 +90,7 @@ export function routeG2(
   }
   switch (action ?? '') {
     case 'add': {
-      const bound = bindClient(record.client);
+      const bound = bindClient(record.client, 'Client', fields);
       if (!bound.ok) {
         return json(failure(WENT_WRONG, bound.error));
       }
@@ -105,7 +103,7 @@ export function routeG2(
       if (param === undefined) {
         return empty(404);
       }
-      const bound = bindClient(body);
+      const bound = bindClient(body, 'Client', fields);
       if (!bound.ok) {
         return json(failure(WENT_WRONG, bound.error));
       }
@@ -123,7 +121,7 @@ export function routeG2(
       return outcome(deleteClientG2(model, param, false), 'Inbound client has been deleted.');
     case 'bulkEnable':
     case 'bulkDisable': {
-      if (!hasBulk) {
+      if (!traits.bulkEndpoints) {
         return empty(404);
       }
       const emails = Array.isArray(record.emails)

@@ -33,13 +33,26 @@ export const CLIENT_FIELD_TYPES = {
   method: 'string',
 } as const satisfies Record<string, GoType>;
 
+/**
+ * The fields main (3.7+) adds: the renewal and traffic-reset cycle on `model.Client`, and `limitHwid`,
+ * which the update handler binds next to the client (top level of the body) and add binds inside it.
+ */
+export const MAIN_CLIENT_FIELD_TYPES = {
+  ...CLIENT_FIELD_TYPES,
+  resetDay: 'int64',
+  resetMax: 'int64',
+  trafficReset: 'string',
+  trafficResetDay: 'int64',
+  limitHwid: 'int64',
+} as const satisfies Record<string, GoType>;
+
 /** A decoded client body: only keys that were present (so "omitted" stays visible). */
 export type DecodedClient = {
-  -readonly [K in keyof typeof CLIENT_FIELD_TYPES]?: (typeof CLIENT_FIELD_TYPES)[K] extends 'string'
+  -readonly [K in keyof typeof MAIN_CLIENT_FIELD_TYPES]?: (typeof MAIN_CLIENT_FIELD_TYPES)[K] extends 'string'
     ? string
-    : (typeof CLIENT_FIELD_TYPES)[K] extends 'bool'
+    : (typeof MAIN_CLIENT_FIELD_TYPES)[K] extends 'bool'
       ? boolean
-      : (typeof CLIENT_FIELD_TYPES)[K] extends 'int64'
+      : (typeof MAIN_CLIENT_FIELD_TYPES)[K] extends 'int64'
         ? number
         : string[];
 };
@@ -64,8 +77,12 @@ function unmarshalError(value: unknown, struct: string, field: string, goType: s
   return `json: cannot unmarshal ${shown} into Go struct field ${struct}.${field} of type ${goType}`;
 }
 
-/** Binds a JSON value into `model.Client` with Go's rules. */
-export function bindClient(value: unknown, struct = 'Client'): BindResult {
+/** Binds a JSON value into `model.Client` with Go's rules (`fields`: the struct of the panel's version). */
+export function bindClient(
+  value: unknown,
+  struct = 'Client',
+  fields: Readonly<Record<string, GoType>> = CLIENT_FIELD_TYPES,
+): BindResult {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
     return {
       ok: false,
@@ -75,7 +92,7 @@ export function bindClient(value: unknown, struct = 'Client'): BindResult {
   const client: Record<string, unknown> = {};
   const extra: Record<string, unknown> = {};
   for (const [key, raw] of Object.entries(value)) {
-    const goType: GoType | undefined = (CLIENT_FIELD_TYPES as Record<string, GoType>)[key];
+    const goType: GoType | undefined = fields[key];
     if (goType === undefined) {
       extra[key] = raw;
       continue;

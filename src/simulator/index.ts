@@ -5,11 +5,15 @@
  * of keywarden: a fake built from the code under test would agree with that code's bugs.
  *
  * Layout: server.ts (listener and request pipeline), sessions.ts (login, lockout, CSRF, tokens),
- * faults.ts, api-routes.ts / g1-routes.ts / g2-routes.ts, control.ts (the test-facing surface),
+ * faults.ts, token-scopes.ts, profiles.ts (what each release does differently), api-routes.ts /
+ * g1-routes.ts / g2-routes.ts, control.ts (the test-facing surface),
  * render.ts and go-json.ts (wire forms), model/ (store, per-generation operations, traffic job).
  */
 export { startSimulatedPanel } from './server.ts';
-export type { SimulatedPanelOptions, UnauthorizedStyle } from './options.ts';
+export type { SimulatedPanelOptions, SimulatedToken, UnauthorizedStyle } from './options.ts';
+export { PROFILE_TRAITS, VERSION_PROFILES, type ProfileTraits, type VersionProfile } from './profiles.ts';
+export type { TokenScope } from './token-scopes.ts';
+export type { TrafficResetPeriod } from './model/traffic-job.ts';
 export type { SimulatedPanel, LoggedRequest, InspectedClient } from './control.ts';
 export type { SimulatedFault, FaultScope } from './faults.ts';
 export { PanelModel, type ClientSeed, type InboundSeed, type DepletionStyle } from './model/store.ts';

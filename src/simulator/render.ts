@@ -7,12 +7,24 @@
  * where the two look alike: a fake built from the code under test would agree with that code's bugs.
  */
 import type { PanelModel, SimClient, SimInbound, SimTraffic } from './model/store.ts';
+import type { ProfileTraits } from './profiles.ts';
+
+/** main / 3.7+: the renewal and traffic-reset cycle of `model.Client` (§4.2). */
+function cycleFields(client: SimClient): Record<string, unknown> {
+  return {
+    resetDay: client.resetDay,
+    resetMax: client.resetMax,
+    trafficReset: client.trafficReset,
+    trafficResetDay: client.trafficResetDay,
+  };
+}
 
 /** A client as stored in `settings.clients[]` of an inbound with this protocol. */
 export function renderSettingsClient(
   client: SimClient,
   protocol: string,
   generation: 'g1' | 'g2',
+  traits?: ProfileTraits,
 ): Record<string, unknown> {
   const wire: Record<string, unknown> = generation === 'g1' ? { ...client.extra } : {};
   switch (protocol) {
@@ -46,6 +58,9 @@ export function renderSettingsClient(
   if (generation === 'g2') {
     wire.group = client.group;
   }
+  if (traits?.hasCycleFields === true) {
+    Object.assign(wire, cycleFields(client));
+  }
   wire.created_at = client.createdAt;
   wire.updated_at = client.updatedAt;
   return wire;
@@ -70,8 +85,11 @@ export function renderTraffic(row: SimTraffic, client: SimClient | undefined): R
   };
 }
 
-/** The G2 ClientRecord: numeric `id`, UUID in `uuid`, camelCase timestamps, comma-joined allowedIPs (§4.3). */
-export function renderClientRecord(client: SimClient): Record<string, unknown> {
+/**
+ * The G2 ClientRecord: numeric `id`, UUID in `uuid`, camelCase timestamps, comma-joined allowedIPs,
+ * `reverse` as an object or null (§4.3); main adds `limitHwid` and the cycle fields.
+ */
+export function renderClientRecord(client: SimClient, traits: ProfileTraits): Record<string, unknown> {
   return {
     id: client.rowId,
     uuid: client.uuid,
@@ -82,7 +100,7 @@ export function renderClientRecord(client: SimClient): Record<string, unknown> {
     expiryTime: client.expiryTime,
     totalGB: client.totalGB,
     limitIp: client.limitIp,
-    limitHwid: 0,
+    ...(traits.hasCycleFields ? { limitHwid: client.limitHwid } : {}),
     tgId: client.tgId,
     subId: client.subId,
     flow: client.flow,
@@ -90,9 +108,11 @@ export function renderClientRecord(client: SimClient): Record<string, unknown> {
     reset: client.reset,
     comment: client.comment,
     group: client.group,
+    reverse: null,
     allowedIPs: '',
     secret: '',
     adTag: '',
+    ...(traits.hasCycleFields ? cycleFields(client) : {}),
     createdAt: client.createdAt,
     updatedAt: client.updatedAt,
   };
@@ -104,7 +124,7 @@ export function renderInbound(model: PanelModel, inbound: SimInbound): Record<st
   for (const key of inbound.clients) {
     const client = model.clients.get(key);
     if (client !== undefined) {
-      clients.push(renderSettingsClient(client, inbound.protocol, model.generation));
+      clients.push(renderSettingsClient(client, inbound.protocol, model.generation, model.traits));
     }
   }
   const clientStats: Array<Record<string, unknown>> = [];
@@ -137,5 +157,6 @@ export function renderInbound(model: PanelModel, inbound: SimInbound): Record<st
     tag: inbound.tag,
     sniffing: isG1 ? JSON.stringify(inbound.sniffing) : inbound.sniffing,
     ...(isG1 ? {} : { subSortIndex: 0, trafficResetDay: 0, shareAddrStrategy: '', shareAddr: '' }),
+    ...(model.traits.flowGate === 'tls-or-disable-flow' ? { disableFlow: inbound.disableFlow } : {}),
   };
 }

@@ -25,30 +25,56 @@ import { createModelControl, type LoggedRequest, type SimulatedPanel } from './c
 import { createFaultSwitch, faultAnswer } from './faults.ts';
 import { PanelModel } from './model/store.ts';
 import type { SimulatedPanelOptions } from './options.ts';
+import { defaultTraits, PROFILE_TRAITS, type ProfileTraits } from './profiles.ts';
 import { createSessionGate, type GateRequest } from './sessions.ts';
+
+/** The traits of a panel: its profile's (or the generation's defaults), with explicit options on top. */
+function resolveTraits(options: SimulatedPanelOptions): ProfileTraits {
+  const profile = options.profile === undefined ? undefined : PROFILE_TRAITS[options.profile];
+  if (
+    profile !== undefined &&
+    options.generation !== undefined &&
+    options.generation !== profile.generation
+  ) {
+    throw new Error(
+      `simulator: profile ${String(options.profile)} is ${profile.generation}, not ${options.generation}`,
+    );
+  }
+  const generation = options.generation ?? profile?.generation;
+  if (generation === undefined) {
+    throw new Error('simulator: give a profile or a generation');
+  }
+  const base = profile ?? defaultTraits(generation);
+  return {
+    ...base,
+    unauthorized: options.unauthorized ?? base.unauthorized,
+    csrf: options.csrf ?? base.csrf,
+    depletionStyle: options.depletionStyle ?? base.depletionStyle,
+    bulkEndpoints: options.bulkEndpoints ?? base.bulkEndpoints,
+    panelVersion: options.panelVersion ?? base.panelVersion,
+  };
+}
 
 /** Starts a simulated panel on 127.0.0.1 with a free port. */
 export async function startSimulatedPanel(options: SimulatedPanelOptions): Promise<SimulatedPanel> {
-  const generation = options.generation;
+  const traits = resolveTraits(options);
+  const generation = traits.generation;
   const base = normaliseBase(options.webBasePath);
   const baseNow = options.now ?? Date.now;
   let clockOffsetMs = options.clockOffsetMs ?? 0;
   const now = (): number => baseNow() + clockOffsetMs;
-  const model = new PanelModel(
-    generation,
-    now,
-    options.depletionStyle ?? (generation === 'g1' ? 'traffic-only' : 'everywhere'),
-  );
+  const model = new PanelModel(traits, now);
   const gate = createSessionGate({
     base,
-    isCsrfOn: options.csrf ?? generation === 'g2',
-    unauthorized: options.unauthorized ?? 'v3',
+    isCsrfOn: traits.csrf,
+    unauthorized: traits.unauthorized,
     username: options.username ?? 'admin',
     password: options.password ?? 'admin',
-    token: options.token,
+    tokens: [...(options.token === undefined ? [] : [{ token: options.token }]), ...(options.tokens ?? [])],
+    hasTokenScopes: traits.hasTokenScopes,
     now,
   });
-  const routes: RouteContext = { model, hasBulk: options.bulkEndpoints ?? true };
+  const routes: RouteContext = { model, traits };
   const faults = createFaultSwitch();
   let latencyMs = options.latencyMs ?? 0;
   const log: LoggedRequest[] = [];

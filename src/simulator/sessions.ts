@@ -16,7 +16,8 @@ import {
   parseCookies,
   type Answer,
 } from './answers.ts';
-import type { UnauthorizedStyle } from './options.ts';
+import type { SimulatedToken, UnauthorizedStyle } from './options.ts';
+import { scopeRefusal } from './token-scopes.ts';
 
 const LOGIN_FAILED = 'Invalid username or password or two-factor code.';
 const COOKIE = '3x-ui';
@@ -34,7 +35,9 @@ export interface SessionGateOptions {
   readonly unauthorized: UnauthorizedStyle;
   readonly username: string;
   readonly password: string;
-  readonly token: string | undefined;
+  readonly tokens: ReadonlyArray<SimulatedToken>;
+  /** Whether tokens carry scopes (main); elsewhere every token is admin. */
+  readonly hasTokenScopes: boolean;
   readonly now: () => number;
 }
 
@@ -167,10 +170,19 @@ export function createSessionGate(options: SessionGateOptions): SessionGate {
       }
       return undefined;
     },
-    authorize: ({ req, method }) => {
-      const bearer = req.headers.authorization;
-      if (options.token !== undefined && bearer === `Bearer ${options.token}`) {
-        return undefined; // Bearer requests skip the session and CSRF checks (§2.5).
+    authorize: ({ req, method, path }) => {
+      const bearer = req.headers.authorization ?? '';
+      const token = bearer.startsWith('Bearer ')
+        ? options.tokens.find((candidate) => `Bearer ${candidate.token}` === bearer)
+        : undefined;
+      // An expired token counts as no token: the request falls through to the session check (§2.5).
+      const isLive =
+        token !== undefined && ((token.expiresAtMs ?? 0) <= 0 || (token.expiresAtMs ?? 0) > now());
+      if (token !== undefined && isLive) {
+        // Bearer requests skip the session and CSRF checks (§2.5); main checks the token's scope.
+        return options.hasTokenScopes
+          ? scopeRefusal(token.scope ?? 'admin', method, path.slice('panel/api/'.length))
+          : undefined;
       }
       const session = sessionOf(req);
       const isValid = session !== undefined && session[1].loggedIn && session[1].epoch === epoch;

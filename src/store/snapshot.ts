@@ -353,8 +353,9 @@ async function readTargetedExtras(
     is_enabled: boolean;
     settings: Record<string, unknown>;
     stream_settings: Record<string, unknown>;
+    disable_flow: boolean;
   }>(
-    `select panel_id::text, inbound_id, protocol, port, remark, is_enabled, settings, stream_settings
+    `select panel_id::text, inbound_id, protocol, port, remark, is_enabled, settings, stream_settings, disable_flow
      from inbounds where panel_id = any($1::bigint[]) and missing_since is null`,
     [panelIds],
   );
@@ -372,6 +373,7 @@ async function readTargetedExtras(
       isEnabled: row.is_enabled,
       settings: row.settings,
       streamSettings: row.stream_settings,
+      isFlowDisabled: row.disable_flow,
     });
     storedInbounds.set(panelId, list);
   }

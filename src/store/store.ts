@@ -102,14 +102,17 @@ async function writeInbounds(client: pg.PoolClient, record: PanelPassRecord): Pr
     return;
   }
   await client.query(
-    `insert into inbounds (panel_id, inbound_id, protocol, port, remark, is_enabled, settings, stream_settings, observed_at)
-     select $1, i.inbound_id, i.protocol, i.port, i.remark, i.is_enabled, i.settings, i.stream_settings, now()
-     from unnest($2::int[], $3::text[], $4::int[], $5::text[], $6::boolean[], $7::jsonb[], $8::jsonb[])
-       as i(inbound_id, protocol, port, remark, is_enabled, settings, stream_settings)
+    `insert into inbounds (panel_id, inbound_id, protocol, port, remark, is_enabled, settings, stream_settings,
+                           disable_flow, observed_at)
+     select $1, i.inbound_id, i.protocol, i.port, i.remark, i.is_enabled, i.settings, i.stream_settings,
+            i.disable_flow, now()
+     from unnest($2::int[], $3::text[], $4::int[], $5::text[], $6::boolean[], $7::jsonb[], $8::jsonb[], $9::boolean[])
+       as i(inbound_id, protocol, port, remark, is_enabled, settings, stream_settings, disable_flow)
      on conflict (panel_id, inbound_id) do update set
        protocol = excluded.protocol, port = excluded.port, remark = excluded.remark,
        is_enabled = excluded.is_enabled, settings = excluded.settings,
-       stream_settings = excluded.stream_settings, observed_at = excluded.observed_at, missing_since = null`,
+       stream_settings = excluded.stream_settings, disable_flow = excluded.disable_flow,
+       observed_at = excluded.observed_at, missing_since = null`,
     [
       record.panelId,
       inbounds.map((inbound) => inbound.id),
@@ -119,6 +122,7 @@ async function writeInbounds(client: pg.PoolClient, record: PanelPassRecord): Pr
       inbounds.map((inbound) => inbound.isEnabled),
       inbounds.map((inbound) => JSON.stringify(inbound.settings)),
       inbounds.map((inbound) => JSON.stringify(inbound.streamSettings)),
+      inbounds.map((inbound) => inbound.isFlowDisabled),
     ],
   );
 }
@@ -271,6 +275,13 @@ export function createPostgresStore(
             [record.panelId, record.generation],
           );
         }
+        // What `panels list` shows: the version (kept when none was reported), the last read and its error.
+        await client.query(
+          `update panels set panel_version = coalesce($2, panel_version), last_error = $3, last_read_at = now(),
+             last_read_ok = ($3::text is null)
+           where id = $1`,
+          [record.panelId, record.panelVersion, record.readError],
+        );
       });
     },
   };

@@ -87,10 +87,22 @@ export type AuthFailureReason =
   | 'login-backoff'
   /** Still unauthenticated after logging in again once (401/404/3xx/HTML, §2.4). */
   | 'session-rejected'
-  /** The Bearer token was not accepted. */
+  /** The Bearer token was not accepted: wrong, disabled, expired or deleted (the panel cannot tell us which, §2.5). */
   | 'token-rejected'
-  /** 403 even with a fresh CSRF token (§2.2), or a token outside its scope. */
+  /** main: the token's scope (`monitor`, `node-sync`) does not cover this route: 403 with a JSON envelope (§2.5). */
+  | 'token-scope'
+  /** 403 even with a fresh CSRF token (§2.2), or the panel's webDomain check (§1). */
   | 'forbidden';
+
+/** What an operator reads for each auth failure: what is wrong and what to do. */
+export const AUTH_FAILURE_TEXT = {
+  'login-rejected': 'login rejected — check the username and password',
+  'login-backoff': 'login backing off after a rejected login (the panel locks out repeated failures)',
+  'session-rejected': 'session rejected right after logging in again',
+  'token-rejected': 'token expired or revoked',
+  'token-scope': 'token lacks the admin scope',
+  forbidden: "forbidden (CSRF or the panel's webDomain setting)",
+} as const satisfies Record<AuthFailureReason, string>;
 
 /** Authentication failed; the operator must fix credentials, or the lockout must pass. */
 export class PanelAuthError extends PanelError {
@@ -116,7 +128,7 @@ export class PanelAuthError extends PanelError {
     } = {},
   ) {
     super(
-      `authentication failed (${reason}${details.status === undefined ? '' : `, HTTP ${String(details.status)}`})${details.detail === undefined ? '' : `: ${details.detail}`}`,
+      `authentication failed: ${AUTH_FAILURE_TEXT[reason]} (${reason}${details.status === undefined ? '' : `, HTTP ${String(details.status)}`})${details.detail === undefined ? '' : `: ${details.detail}`}`,
       context,
       details.cause,
     );

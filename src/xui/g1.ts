@@ -37,11 +37,20 @@ export function createG1Ops(calls: PanelCalls): GenerationOps {
     return calls.parsed(op, parseInboundList(obj), obj);
   }
 
-  /** The client's traffic row (GET inbounds/getClientTraffics), or null when the panel has none. */
+  /**
+   * The client's traffic row (GET inbounds/getClientTraffics), or null when this route did not find
+   * one. An unknown email is `success:true, obj:null` up to v2.8.0 but a `success:false` with a
+   * *localized* message from v2.8.1 to v3.0.x (§6.2), which also refuses a client whose row points at
+   * the wrong inbound. So any refusal here means "not found by this route", never "absent": callers
+   * confirm absence from the inbounds themselves, and the message text is never matched (it is
+   * translated).
+   */
   async function readTraffic(op: string, email: string, signal: AbortSignal): Promise<WireTraffic | null> {
     const envelope = await calls.call(op, 'GET', `inbounds/getClientTraffics/${segment(email)}`, signal);
-    const obj = calls.succeed(op, envelope);
-    return calls.parsed(op, parseTrafficOrNull(obj), obj);
+    if (!envelope.success) {
+      return null;
+    }
+    return calls.parsed(op, parseTrafficOrNull(envelope.obj), envelope.obj);
   }
 
   function holdersIn(inbounds: ReadonlyArray<WireInbound>, email: string): Located['holders'] {

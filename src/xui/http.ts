@@ -181,6 +181,11 @@ export class PanelHttp {
         await this.fetchCsrfToken(signal);
         continue;
       }
+      if (status === 403 && isToken && isJsonRefusal(response)) {
+        // main (§2.5): a route outside the token's scope is 403 with a JSON envelope; CSRF and the
+        // webDomain check answer 403 with an empty body.
+        throw new PanelAuthError(this.context(call.op), 'token-scope', { status });
+      }
       if (status === 403) {
         throw new PanelAuthError(this.context(call.op), 'forbidden', { status });
       }
@@ -458,6 +463,16 @@ export class PanelHttp {
     if (this.ownsDispatcher) {
       await this.dispatcher.close();
     }
+  }
+}
+
+/** Whether an answer is a JSON `success:false` body (the token-scope 403 of main, §2.5). */
+function isJsonRefusal(response: RawResponse): boolean {
+  try {
+    const body: unknown = JSON.parse(response.body);
+    return typeof body === 'object' && body !== null && (body as { success?: unknown }).success === false;
+  } catch {
+    return false; // An empty or HTML 403 body: CSRF or webDomain, not a token scope.
   }
 }
 

@@ -3,6 +3,7 @@
  * (reference/xui-api.md). The simulated panel is src/simulator (tests, bench and the demo only).
  */
 export { createPanelClient, createPanelClientFactory, type XuiPanelClient } from './panel-client.ts';
+export { isTestedPanelVersion, TESTED_PANEL_VERSIONS, versionFromStatus } from './version.ts';
 export {
   createPanelAgent,
   DEFAULT_LOGIN_BACKOFF,
@@ -19,6 +20,7 @@ export {
   PanelUnparseableError,
   isPanelError,
   isDuplicateEmailError,
+  AUTH_FAILURE_TEXT,
   type PanelErrorKind,
   type PanelErrorContext,
   type AuthFailureReason,

@@ -29,6 +29,7 @@ export function toObservedClient(
     upBytes: traffic?.up ?? 0,
     downBytes: traffic?.down ?? 0,
     resetDays: client.reset,
+    hasPanelRenewal: client.resetDay > 0 || (client.trafficReset !== '' && client.trafficReset !== 'never'),
     flow: client.flow,
     subId: client.subId,
     tgId: client.tgId,
@@ -49,6 +50,7 @@ export function toObservedInbound(panelId: PanelId, inbound: WireInbound): Obser
     isEnabled: inbound.enable,
     settings: inbound.settings,
     streamSettings: inbound.streamSettings,
+    isFlowDisabled: inbound.disableFlow,
   };
 }
 

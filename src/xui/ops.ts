@@ -53,7 +53,14 @@ export function newClientWire(client: NewClient): Record<string, unknown> {
   return wire;
 }
 
-/** Applies the managed fields to a full wire object (read-modify-write, §7.1). */
+/**
+ * Applies the managed fields to a full wire object (read-modify-write, §7.1). Every other key goes back
+ * as read, including keys this code does not know: the panel rebuilds the client from the body and
+ * resets whatever is missing. Where the panel has them (main / 3.7+), the renewal knobs are pinned so
+ * it cannot revive or renew a managed client on its own (§8): no calendar renew day (`resetDay` 0) and
+ * no traffic reset cycle (`trafficReset` `never`); `resetMax`, `trafficResetDay` and `limitHwid` stay
+ * as read.
+ */
 export function applyManagedFields(
   wire: Readonly<Record<string, unknown>>,
   fields: ClientFields,
@@ -66,6 +73,12 @@ export function applyManagedFields(
     totalGB: fields.totalBytes,
     reset: fields.resetDays,
   };
+  if ('resetDay' in wire) {
+    next.resetDay = 0;
+  }
+  if ('trafficReset' in wire) {
+    next.trafficReset = 'never';
+  }
   // flow only means something on vless; elsewhere keep whatever the panel stored.
   if (protocol === 'vless' || (protocol === undefined && 'flow' in wire)) {
     next.flow = fields.flow;

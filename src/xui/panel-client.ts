@@ -16,6 +16,7 @@ import type {
   PanelClient,
   PanelClientFactory,
   PanelConnection,
+  PanelVersionInfo,
 } from '../reconciler/ports.ts';
 import { PanelCalls } from './calls.ts';
 import { PanelAuthError } from './errors.ts';
@@ -23,6 +24,10 @@ import { createG1Ops } from './g1.ts';
 import { createG2Ops } from './g2.ts';
 import { PanelHttp, type PanelClientOptions } from './http.ts';
 import type { GenerationOps } from './ops.ts';
+import { versionFromStatus } from './version.ts';
+
+/** How long a read version is reused: panels are upgraded rarely, and the call is not free. */
+const VERSION_TTL_MS = 10 * 60_000;
 
 /** The PanelClient plus what only an admin (and the contract tests) do with a panel. */
 export interface XuiPanelClient extends PanelClient {
@@ -42,6 +47,23 @@ export function createPanelClient(connection: PanelConnection, options: PanelCli
   let isConfirmed = false;
   let probeInFlight: Promise<ApiGeneration> | undefined;
   let writeChain: Promise<unknown> = Promise.resolve();
+  let version: { info: PanelVersionInfo; atMs: number } | undefined;
+  const now = options.now ?? Date.now;
+
+  async function readVersion(signal: AbortSignal): Promise<PanelVersionInfo> {
+    if (version !== undefined && now() - version.atMs < VERSION_TTL_MS) {
+      return version.info;
+    }
+    // Every generation since v2.0 serves server/status (GET, the monitor scope allows it); only
+    // v3.1.0+ puts `panelVersion` in it. A 404 is a panel too old to have the route.
+    const envelope = await calls.callIfExists('readVersion', 'GET', 'server/status', signal);
+    const info =
+      envelope?.success === true
+        ? versionFromStatus(envelope.obj)
+        : { panelVersion: null, xrayVersion: null, isTested: null };
+    version = { info, atMs: now() };
+    return info;
+  }
 
   async function probe(signal: AbortSignal): Promise<ApiGeneration> {
     // §0: with a valid session, the G2 paged list answers 200 JSON on G2 and 404 on G1. A 404 is
@@ -106,6 +128,7 @@ export function createPanelClient(connection: PanelConnection, options: PanelCli
   return {
     panelId: connection.id,
     detectGeneration,
+    readVersion,
     observe: async (signal): Promise<PanelObservation> => {
       const observation = await run(signal, (ops) => ops.observe(signal));
       const clockOffsetMs = http.clockOffsetMs();

@@ -29,6 +29,10 @@ export interface WireClient {
   readonly subId: string;
   readonly flow: string;
   readonly reset: number;
+  /** main / 3.7+: calendar renew day (0 = interval mode, or a panel without the field). */
+  readonly resetDay: number;
+  /** main / 3.7+: the client's traffic reset cycle; '' on a panel without the field. */
+  readonly trafficReset: string;
   readonly comment: string;
 }
 
@@ -51,6 +55,8 @@ export interface WireInbound {
   readonly port: number;
   readonly listen: string;
   readonly enable: boolean;
+  /** main: `disableFlow` (false where the field does not exist). */
+  readonly disableFlow: boolean;
   /** Protocol settings without `clients`. */
   readonly settings: Readonly<Record<string, unknown>>;
   readonly streamSettings: Readonly<Record<string, unknown>>;
@@ -220,6 +226,8 @@ function parseClientAt(value: unknown, path: string, uuidKey: 'id' | 'uuid'): Wi
     subId: str(obj, 'subId', path),
     flow: str(obj, 'flow', path),
     reset: num(obj, 'reset', path),
+    resetDay: num(obj, 'resetDay', path),
+    trafficReset: str(obj, 'trafficReset', path),
     comment: str(obj, 'comment', path),
   };
 }
@@ -261,6 +269,7 @@ function parseInboundAt(value: unknown, path: string): WireInbound {
     port: num(obj, 'port', path),
     listen: str(obj, 'listen', path),
     enable: bool(obj, 'enable', path),
+    disableFlow: bool(obj, 'disableFlow', path),
     settings: rest,
     streamSettings: jsonObject(obj.streamSettings, `${path}.streamSettings`),
     clients,

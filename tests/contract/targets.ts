@@ -53,9 +53,12 @@ export function connectionTo(
   };
 }
 
-/** Starts a simulated panel with a random base path, one vless (Reality) inbound, and a client. */
+/**
+ * Starts a simulated panel (a version profile or a bare generation) with a random base path, one vless
+ * (Reality) inbound, and a client.
+ */
 export async function startFake(
-  options: Partial<SimulatedPanelOptions> & Pick<SimulatedPanelOptions, 'generation'>,
+  options: SimulatedPanelOptions,
   auth: 'password' | 'token' = 'password',
   clientOptions: Partial<PanelClientOptions> = {},
 ): Promise<ContractTarget> {
@@ -80,7 +83,7 @@ export async function startFake(
     testClientOptions(clientOptions),
   );
   return {
-    name: `simulated ${options.generation}${auth === 'token' ? ' (token)' : ''}`,
+    name: `simulated ${options.profile ?? options.generation ?? '?'}${auth === 'token' ? ' (token)' : ''}`,
     client,
     inboundId,
     panel,

@@ -64,6 +64,7 @@ export function observedClient(id: number, overrides: Partial<ObservedClient> = 
     upBytes: 0,
     downBytes: 0,
     resetDays: 0,
+    hasPanelRenewal: false,
     flow: '',
     subId: `sub${id}`,
     tgId: 1000 + id,
@@ -76,6 +77,7 @@ export function observedClient(id: number, overrides: Partial<ObservedClient> = 
 /** Inbound 1 of panel 1, vless. */
 export function observedInbound(overrides: Partial<ObservedInbound> = {}): ObservedInbound {
   return {
+    isFlowDisabled: false,
     panelId: asPanelId(1),
     id: asInboundId(1),
     protocol: 'vless',

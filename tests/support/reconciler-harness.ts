@@ -9,7 +9,7 @@ import { loadConfig, type Config } from '../../src/config/index.ts';
 import { startReconcilerDaemon, type ReconcilerDaemon } from '../../src/app/index.ts';
 import { asPanelId, type PanelId } from '../../src/domain/index.ts';
 import { createLogger, type Logger } from '../../src/shared/index.ts';
-import { startSimulatedPanel, type SimulatedPanel } from '../../src/simulator/index.ts';
+import { startSimulatedPanel, type SimulatedPanel, type VersionProfile } from '../../src/simulator/index.ts';
 import { createTestDatabase, type TestDatabase } from './database.ts';
 
 /** A test logger (silent unless KW_TEST_LOG is set, e.g. `KW_TEST_LOG=debug`). */
@@ -55,10 +55,17 @@ export interface TestPanel {
 export async function addSimulatedPanel(
   pool: pg.Pool,
   generation: 'g1' | 'g2',
-  options: { readonly jobIntervalMs?: number; readonly latencyMs?: number; readonly name?: string } = {},
+  options: {
+    readonly jobIntervalMs?: number;
+    readonly latencyMs?: number;
+    readonly name?: string;
+    /** A release profile of the simulator (its generation must be `generation`). */
+    readonly profile?: VersionProfile;
+  } = {},
 ): Promise<TestPanel> {
   const sim = await startSimulatedPanel({
     generation,
+    ...(options.profile === undefined ? {} : { profile: options.profile }),
     token: 'test-token',
     jobIntervalMs: options.jobIntervalMs ?? 0,
     latencyMs: options.latencyMs ?? 0,

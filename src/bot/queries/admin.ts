@@ -64,7 +64,7 @@ export async function readStats(db: pg.Pool | pg.ClientBase, graceMs: number): P
             count(*) filter (where suspended)::int as suspended,
             count(*) filter (where exists (select 1 from inbounds i where i.panel_id = panels.id
                                            and i.observed_at > now() - interval '10 minutes'))::int as observed
-     from panels`,
+     from panels where removed_at is null`,
   );
   const u = users.rows[0] ?? { users: 0, entitled: 0, banned: 0 };
   const p = panels.rows[0] ?? { total: 0, enabled: 0, suspended: 0, observed: 0 };

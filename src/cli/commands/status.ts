@@ -8,6 +8,7 @@ interface StatusRow {
   is_enabled: boolean;
   suspended: boolean;
   api_generation: string | null;
+  panel_version: string | null;
   owner: string | null;
   keys: Record<string, number> | null;
   unknown_keys: number;
@@ -26,7 +27,7 @@ export const statusCommand: Command = {
   run: async (context) =>
     withPool(context, async (pool) => {
       const { rows } = await pool.query<StatusRow>(
-        `select p.id::text, p.name, p.is_enabled, p.suspended, p.api_generation,
+        `select p.id::text, p.name, p.is_enabled, p.suspended, p.api_generation, p.panel_version,
            (select a.application_name from pg_locks l join pg_stat_activity a on a.pid = l.pid
             where l.locktype = 'advisory' and l.granted and l.classid = $1::int::oid and l.objid = p.id::int::oid
               and l.objsubid = 2
@@ -45,7 +46,7 @@ export const statusCommand: Command = {
            (select max(observed_at) from inbounds i where i.panel_id = p.id) as last_sync,
            (select coalesce(sum(action_count), 0)::int from held_plans h
             where h.panel_id = p.id and h.resolved_at is null) as held
-         from panels p order by p.id`,
+         from panels p where p.removed_at is null order by p.id`,
         [LOCK_CLASS],
       );
       const panels = rows.map((row) => ({
@@ -54,6 +55,7 @@ export const statusCommand: Command = {
         enabled: row.is_enabled,
         suspended: row.suspended,
         generation: row.api_generation,
+        version: row.panel_version,
         up: row.last_sync === null ? null : row.unknown_keys === 0,
         ownedBy: row.owner === null ? null : row.owner.replace(/^keywarden-lock /, ''),
         keys: row.keys ?? {},
@@ -69,10 +71,11 @@ export const statusCommand: Command = {
       println(
         context,
         formatTable(
-          ['panel', 'up', 'owner', 'mode', 'keys', 'drifted', 'needs human', 'held', 'last sync'],
+          ['panel', 'up', 'version', 'owner', 'mode', 'keys', 'drifted', 'needs human', 'held', 'last sync'],
           panels.map((panel) => [
             panel.panel,
             panel.up === null ? '?' : panel.up ? 'yes' : 'NO',
+            panel.version ?? '-',
             panel.ownedBy ?? '-',
             !panel.enabled ? 'disabled' : panel.suspended ? 'observe' : 'enforce',
             Object.entries(panel.keys)

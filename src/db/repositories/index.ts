@@ -39,6 +39,20 @@ export {
   type RekeyReport,
 } from './panels.ts';
 export {
+  DuplicatePanelNameError,
+  findPanelByName,
+  listPanels,
+  loadPanelConnection,
+  recordPanelInbounds,
+  removePanel,
+  updatePanel,
+  type PanelInboundRow,
+  type PanelPatch,
+  type PanelSummary,
+  type RemovePanelOutcome,
+  type StoredPanelConnection,
+} from './panels.ts';
+export {
   deriveSubscriptionToken,
   hashSubscriptionToken,
   isSubscriptionTokenShaped,

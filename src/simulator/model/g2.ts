@@ -23,6 +23,10 @@ export function addClientG2(
   if (inboundIds.length === 0) {
     return no('at least one inbound is required');
   }
+  const cycle = model.cycleRefusal(body);
+  if (cycle !== undefined) {
+    return no(cycle);
+  }
   const inbounds: SimInbound[] = [];
   for (const id of inboundIds) {
     const inbound = model.inbounds.get(id);
@@ -57,6 +61,9 @@ export function addClientG2(
   const client = model.fromBody(body, {}, first.id, undefined);
   client.enable = true; // §7.1: G2 add ignores enable:false.
   client.subId = subId;
+  if (!inbounds.some((inbound) => model.keepsFlow(inbound))) {
+    client.flow = ''; // clientWithInboundFlow: no attached inbound can use an XTLS flow.
+  }
   if (client.uuid === '') {
     client.uuid = randomUUID();
   }
@@ -91,11 +98,15 @@ export function updateClientG2(
   if (body.email === undefined || body.email === '') {
     return no('client email is required');
   }
-  const refusal = model.emailRefusal(body.email);
+  const refusal = model.emailRefusal(body.email) ?? model.cycleRefusal(body);
   if (refusal !== undefined) {
     return no(refusal);
   }
   const next = model.fromBody(body, {}, current.inboundIds[0] ?? 0, current);
+  const attached = current.inboundIds.map((id) => model.inbounds.get(id)).filter((ib) => ib !== undefined);
+  if (!attached.some((inbound) => model.keepsFlow(inbound))) {
+    next.flow = ''; // clientWithInboundFlow: no attached inbound can use an XTLS flow.
+  }
   if (body.subId === undefined || body.subId === '') {
     next.subId = current.subId;
   }

@@ -7,6 +7,7 @@
  */
 import { randomUUID, randomBytes } from 'node:crypto';
 import type { DecodedClient } from '../go-json.ts';
+import type { ProfileTraits } from '../profiles.ts';
 import { defaultSettings, defaultStreamSettings } from './defaults.ts';
 import { runTrafficJob } from './traffic-job.ts';
 
@@ -31,6 +32,15 @@ export interface SimClient {
   reset: number;
   comment: string;
   group: string;
+  /** main / 3.7+: max devices (stored on the record), calendar renew day (0 = interval mode), renew cap. */
+  limitHwid: number;
+  resetDay: number;
+  resetMax: number;
+  /** Renewals done so far, against `resetMax`. */
+  resetCount: number;
+  /** main / 3.7+: the client's own traffic reset cycle (`never` by default) and its day of month. */
+  trafficReset: string;
+  trafficResetDay: number;
   createdAt: number;
   updatedAt: number;
   /** Inbounds the client belongs to, in attach order. */
@@ -74,6 +84,8 @@ export interface SimInbound {
   sniffing: Record<string, unknown>;
   /** Lower-cased emails of the clients, in order. */
   clients: Set<string>;
+  /** main: `disableFlow` drops the flow of every client stored on this inbound. */
+  disableFlow: boolean;
 }
 
 /** A refusal with 3x-ui's error text (the HTTP layer adds the localised prefix). */
@@ -111,6 +123,8 @@ export interface InboundSeed {
   readonly enable?: boolean;
   readonly settings?: Record<string, unknown>;
   readonly streamSettings?: Record<string, unknown>;
+  /** main: the inbound drops every client's flow. */
+  readonly disableFlow?: boolean;
 }
 
 /** What `seedClient` takes: a client put straight into the store, bypassing the API's rules. */
@@ -128,6 +142,11 @@ export interface ClientSeed {
   readonly flow?: string;
   readonly reset?: number;
   readonly comment?: string;
+  readonly limitHwid?: number;
+  readonly resetDay?: number;
+  readonly resetMax?: number;
+  readonly trafficReset?: string;
+  readonly trafficResetDay?: number;
   readonly up?: number;
   readonly down?: number;
   /** The traffic row's flag (false = depleted); defaults to `enable`. */
@@ -147,11 +166,65 @@ export class PanelModel {
   readonly now: () => number;
   readonly generation: 'g1' | 'g2';
   depletionStyle: DepletionStyle;
+  /** What this panel's version does differently. */
+  readonly traits: ProfileTraits;
 
-  constructor(generation: 'g1' | 'g2', now: () => number, depletionStyle: DepletionStyle) {
-    this.generation = generation;
+  constructor(traits: ProfileTraits, now: () => number) {
+    this.traits = traits;
+    this.generation = traits.generation;
     this.now = now;
-    this.depletionStyle = depletionStyle;
+    this.depletionStyle = traits.depletionStyle;
+  }
+
+  /**
+   * Whether a client stored on `inbound` keeps its XTLS flow (`clientWithInboundFlow`, v3.3.0+): vless
+   * over `tcp` (not `raw`) with TLS or Reality, or `xhttp` with VLESS encryption; on main not on an
+   * inbound with `disableFlow`. G1 stores the flow as sent.
+   */
+  keepsFlow(inbound: SimInbound): boolean {
+    if (this.traits.flowGate === 'none') {
+      return true;
+    }
+    if (this.traits.flowGate === 'tls-or-disable-flow' && inbound.disableFlow) {
+      return false;
+    }
+    if (inbound.protocol !== 'vless') {
+      return false;
+    }
+    const network = inbound.streamSettings.network;
+    const security = inbound.streamSettings.security;
+    if (network === 'tcp') {
+      return security === 'tls' || security === 'reality';
+    }
+    if (network === 'xhttp') {
+      const isSet = (value: unknown): boolean =>
+        typeof value === 'string' && value !== '' && value !== 'none';
+      return isSet(inbound.settings.encryption) || isSet(inbound.settings.decryption);
+    }
+    return false;
+  }
+
+  /** main: the refusal for out-of-range cycle fields (`client … must be …, got: x`), or undefined. */
+  cycleRefusal(body: DecodedClient): string | undefined {
+    if (!this.traits.hasCycleFields) {
+      return undefined;
+    }
+    const resetDay = body.resetDay ?? 0;
+    if (resetDay < 0 || resetDay > 31) {
+      return `client resetDay must be between 0 and 31, got: ${String(resetDay)}`;
+    }
+    if ((body.resetMax ?? 0) < 0) {
+      return `client resetMax must not be negative, got: ${String(body.resetMax)}`;
+    }
+    const period = body.trafficReset ?? '';
+    if (!['', 'never', 'hourly', 'daily', 'weekly', 'monthly'].includes(period)) {
+      return `client trafficReset must be never, hourly, daily, weekly or monthly, got: ${period}`;
+    }
+    const day = body.trafficResetDay ?? 0;
+    if (day < 0 || day > 31) {
+      return `client trafficResetDay must be between 0 and 31, got: ${String(day)}`;
+    }
+    return undefined;
   }
 
   /** Creates an inbound; returns its id. */
@@ -177,6 +250,7 @@ export class PanelModel {
         routeOnly: false,
       },
       clients: new Set(),
+      disableFlow: seed.disableFlow ?? false,
     });
     return id;
   }
@@ -216,11 +290,17 @@ export class PanelModel {
       limitIp: seed.limitIp ?? 0,
       tgId: seed.tgId ?? 0,
       subId: seed.subId ?? randomBytes(8).toString('hex'),
-      flow: seed.flow ?? (inbound.protocol === 'vless' ? 'xtls-rprx-vision' : ''),
+      flow: seed.flow ?? (inbound.protocol === 'vless' && this.keepsFlow(inbound) ? 'xtls-rprx-vision' : ''),
       security: inbound.protocol === 'vmess' ? 'auto' : '',
       reset: seed.reset ?? 0,
       comment: seed.comment ?? '',
       group: '',
+      limitHwid: seed.limitHwid ?? 0,
+      resetDay: seed.resetDay ?? 0,
+      resetMax: seed.resetMax ?? 0,
+      resetCount: 0,
+      trafficReset: seed.trafficReset ?? 'never',
+      trafficResetDay: seed.trafficResetDay ?? 1,
       createdAt: now,
       updatedAt: now,
       inboundIds: [inboundId],
@@ -322,6 +402,17 @@ export class PanelModel {
       reset: body.reset ?? 0,
       comment: body.comment ?? '',
       group: body.group ?? '',
+      // main rebuilds these from the body too: omitted means 0 / `never` / day 1 (§7.1).
+      limitHwid: this.traits.hasCycleFields ? (body.limitHwid ?? 0) : 0,
+      resetDay: this.traits.hasCycleFields ? (body.resetDay ?? 0) : 0,
+      resetMax: this.traits.hasCycleFields ? (body.resetMax ?? 0) : 0,
+      resetCount: previous?.resetCount ?? 0,
+      trafficReset:
+        this.traits.hasCycleFields && (body.trafficReset ?? '') !== ''
+          ? (body.trafficReset ?? 'never')
+          : 'never',
+      trafficResetDay:
+        this.traits.hasCycleFields && (body.trafficResetDay ?? 0) > 0 ? (body.trafficResetDay ?? 1) : 1,
       createdAt: previous?.createdAt ?? body.created_at ?? now,
       updatedAt: now,
       inboundIds: previous?.inboundIds ?? [inboundId],

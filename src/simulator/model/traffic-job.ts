@@ -26,8 +26,12 @@ export function runTrafficJob(model: PanelModel): void {
         }
       }
     }
-    if (row.reset > 0 && row.expiryTime > 0 && row.expiryTime <= now) {
-      const periodMs = row.reset * 86_400_000;
+    // main also renews on a calendar day (resetDay > 0) and stops after resetMax renewals (§8).
+    const resetDay = model.traits.hasCycleFields ? (client?.resetDay ?? 0) : 0;
+    const isCapped = client !== undefined && client.resetMax > 0 && client.resetCount >= client.resetMax;
+    if ((row.reset > 0 || resetDay > 0) && !isCapped && row.expiryTime > 0 && row.expiryTime <= now) {
+      // A calendar renewal moves to the same day next month; 30 days stands in for that here.
+      const periodMs = (row.reset > 0 ? row.reset : 30) * 86_400_000;
       while (row.expiryTime <= now) {
         row.expiryTime += periodMs;
       }
@@ -37,6 +41,7 @@ export function runTrafficJob(model: PanelModel): void {
       if (client !== undefined) {
         client.expiryTime = row.expiryTime;
         client.enable = true; // Auto-renew revives clients even when an admin disabled them (§7.3).
+        client.resetCount++;
         client.updatedAt = now;
       }
     }
@@ -50,4 +55,36 @@ export function runTrafficJob(model: PanelModel): void {
       }
     }
   }
+}
+
+/** A client traffic reset cycle (main `resetClientsOnTheirOwnCycle`). */
+export type TrafficResetPeriod = 'hourly' | 'daily' | 'weekly' | 'monthly';
+
+/**
+ * One run of main's per-client traffic reset cron for `period` (§8): every client whose `trafficReset`
+ * is that period gets its counters zeroed and is re-enabled, like `resetTraffic` — except a client an
+ * admin disabled below its quota. Returns the emails reset.
+ */
+export function runTrafficResetCycle(model: PanelModel, period: TrafficResetPeriod): string[] {
+  const reset: string[] = [];
+  if (!model.traits.hasCycleFields) {
+    return reset;
+  }
+  for (const [key, client] of model.clients) {
+    const row = model.traffic.get(key);
+    if (client.trafficReset !== period || row === undefined) {
+      continue;
+    }
+    const isDepleted = row.total > 0 && row.up + row.down >= row.total;
+    if (!client.enable && !isDepleted) {
+      continue;
+    }
+    row.up = 0;
+    row.down = 0;
+    row.enable = true;
+    client.enable = true;
+    client.updatedAt = model.now();
+    reset.push(client.email);
+  }
+  return reset;
 }

@@ -77,10 +77,23 @@ describe('admin CLI against a simulated G2 panel', () => {
     expect(once.code).toBe(0);
     expect(sim.inspectClient(email!)).toMatchObject({ enable: true, reset: 0 });
     expect((await cli(['plan'])).out).toContain('in sync');
+    // The pass recorded what `panels list` shows: the version read from server/status, up, no error.
+    expect(JSON.parse((await cli(['panels', 'list', '--json'])).out)).toMatchObject([
+      {
+        name: 'edge-1',
+        version: '3.6.0',
+        generation: 'g2',
+        inbounds: 1,
+        keys: 1,
+        up: true,
+        last_error: null,
+      },
+    ]);
 
     const status = await cli(['status', '--json']);
     expect((JSON.parse(status.out) as { panels: unknown[] }).panels[0]).toMatchObject({
       panel: 'edge-1',
+      version: '3.6.0',
       up: true,
       keys: { 'enabled:entitled': 1 },
       drifted: 0,

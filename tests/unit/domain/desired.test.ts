@@ -96,6 +96,7 @@ describe('computeDesired', () => {
       keyRecord(1, { entitledUntil: until }),
       { ...POLICY, expiryMarginMs: 60_000 },
       0,
+      undefined,
       offsetMs,
     );
     expect(desired.kind === 'enabled' ? desired.fields.expiryTimeMs : null).toBe(
