@@ -253,6 +253,28 @@ export default tseslint.config(
     },
   },
   {
+    files: ['src/payments/**/*.ts'],
+    rules: {
+      'no-restricted-imports': ban([
+        [
+          [
+            'pg',
+            'pg-listen',
+            'grammy',
+            '**/db/**',
+            '**/bot/**',
+            '**/webhooks/**',
+            '**/xui/**',
+            '**/reconciler/**',
+            '**/sources/**',
+            '**/cli/**',
+          ],
+          'payments only calls provider APIs: no database, no Telegram, no panels',
+        ],
+      ]),
+    },
+  },
+  {
     files: ['src/shared/**/*.ts', 'src/config/**/*.ts'],
     rules: {
       'no-restricted-imports': ban([

@@ -27,11 +27,29 @@ export type CallbackAction =
   | { readonly kind: 'replace-key'; readonly keyId: KeyId }
   | { readonly kind: 'revoke-key'; readonly keyId: KeyId }
   | { readonly kind: 'confirm-held'; readonly fingerprintPrefix: string }
+  | {
+      readonly kind: 'checkout';
+      readonly provider: CheckoutProvider;
+      readonly planId: PlanId;
+      /** Card only: save it for automatic renewals (`pay:ya:<plan id>`). */
+      readonly autopay?: boolean;
+    }
+  | { readonly kind: 'autopay-off' }
+  | { readonly kind: 'subscribe'; readonly planId: PlanId }
+  | { readonly kind: 'stars-subscription-off' }
   | { readonly kind: 'subscription' }
   | { readonly kind: 'rotate-subscription' }
   | { readonly kind: 'confirm-rotate-subscription' }
   | { readonly kind: 'devices' }
   | { readonly kind: 'remove-device'; readonly deviceId: string };
+
+/** Providers the bot creates payments with (callback data `pay:<code>:<plan id>`). */
+export type CheckoutProvider = 'yookassa' | 'cryptobot';
+
+const CHECKOUT_CODES = { yk: 'yookassa', ya: 'yookassa', cp: 'cryptobot' } as const satisfies Record<
+  string,
+  CheckoutProvider
+>;
 
 const SIMPLE = {
   menu: 'menu',
@@ -39,12 +57,20 @@ const SIMPLE = {
   trial: 'trial',
   keys: 'keys',
   getkey: 'get-key',
+  autopayoff: 'autopay-off',
+  starsuboff: 'stars-subscription-off',
   sub: 'subscription',
   subrot: 'rotate-subscription',
   subrotok: 'confirm-rotate-subscription',
   devs: 'devices',
 } as const;
-const WITH_ID = { buy: 'buy', show: 'show-key', repl: 'replace-key', revoke: 'revoke-key' } as const;
+const WITH_ID = {
+  buy: 'buy',
+  ssub: 'subscribe',
+  show: 'show-key',
+  repl: 'replace-key',
+  revoke: 'revoke-key',
+} as const;
 const ID = /^[1-9]\d{0,18}$/;
 /** Our ids are PostgreSQL bigints: a larger number would fail the query, not just find nothing. */
 const MAX_ID = 9_223_372_036_854_775_807n;
@@ -66,7 +92,26 @@ export function parseCallbackData(data: string | undefined): Result<CallbackActi
       return err({ path: 'callback_data.id', expected: 'a positive decimal id up to 2^63-1' });
     }
     const kind = WITH_ID[head as keyof typeof WITH_ID];
-    return ok(kind === 'buy' ? { kind, planId: asPlanId(arg) } : { kind, keyId: asKeyId(arg) });
+    return ok(
+      kind === 'buy' || kind === 'subscribe'
+        ? { kind, planId: asPlanId(arg) }
+        : { kind, keyId: asKeyId(arg) },
+    );
+  }
+  if (head === 'pay' && arg !== undefined) {
+    const [code, id, ...rest] = arg.split(':');
+    if (code === undefined || !Object.hasOwn(CHECKOUT_CODES, code) || id === undefined || rest.length > 0) {
+      return err({ path: 'callback_data', expected: 'pay:<yk|ya|cp>:<plan id>' });
+    }
+    if (!ID.test(id)) {
+      return err({ path: 'callback_data.id', expected: 'a positive decimal id' });
+    }
+    return ok({
+      kind: 'checkout',
+      provider: CHECKOUT_CODES[code as keyof typeof CHECKOUT_CODES],
+      planId: asPlanId(id),
+      ...(code === 'ya' ? { autopay: true } : {}),
+    });
   }
   if (head === 'devrm' && arg !== undefined) {
     return ID.test(arg)
@@ -101,6 +146,14 @@ export function encodeCallbackData(action: CallbackAction): string {
       return `revoke:${action.keyId}`;
     case 'confirm-held':
       return `held:${action.fingerprintPrefix}`;
+    case 'checkout':
+      return `pay:${action.provider === 'cryptobot' ? 'cp' : action.autopay === true ? 'ya' : 'yk'}:${action.planId}`;
+    case 'autopay-off':
+      return 'autopayoff';
+    case 'subscribe':
+      return `ssub:${action.planId}`;
+    case 'stars-subscription-off':
+      return 'starsuboff';
     case 'subscription':
       return 'sub';
     case 'rotate-subscription':

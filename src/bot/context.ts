@@ -3,6 +3,7 @@ import type { Context } from 'grammy';
 import type pg from 'pg';
 import type { Config } from '../config/index.ts';
 import type { UserRecord } from '../db/index.ts';
+import type { CryptoPayApi, YooKassaApi } from '../payments/index.ts';
 import type { Logger } from '../shared/index.ts';
 import type { Language, Messages } from './i18n/index.ts';
 import type { BotObserver } from './observer.ts';
@@ -17,7 +18,8 @@ export type BotConfig = Pick<
   | 'subPublicUrl'
   | 'subTokenSecret'
   | 'subTitle'
->;
+> &
+  Partial<Pick<Config, 'orderLifetimeMs'>>;
 
 /** What the handlers need. */
 export interface BotDeps {
@@ -26,6 +28,27 @@ export interface BotDeps {
   readonly config: BotConfig;
   /** Metrics sink; default records nothing. */
   readonly observer?: BotObserver;
+  /** Card and crypto payments the bot creates itself; absent providers get no button. */
+  readonly checkout?: CheckoutDeps;
+}
+
+/** The provider APIs and their settings (issue 16). */
+export interface CheckoutDeps {
+  readonly yookassa?: {
+    readonly api: YooKassaApi;
+    /** The plan price in this currency is charged (KEYWARDEN_YOOKASSA_CURRENCY). */
+    readonly currency: string;
+    /** Where YooKassa sends the customer back; null: the bot's own t.me link. */
+    readonly returnUrl: string | null;
+    /** 54-FZ receipts: which contact to ask for, or off. */
+    readonly receipt: 'off' | 'email' | 'phone' | 'email-or-phone';
+    readonly vatCode: number;
+  };
+  readonly cryptoPay?: {
+    readonly api: CryptoPayApi;
+    readonly currency: string;
+    readonly assets: readonly string[];
+  };
 }
 
 /** Per-update state set by the registration middleware. */
@@ -38,3 +61,6 @@ export interface KeywardenFlavor {
 
 /** grammY context with the keywarden flavour. */
 export type BotContext = Context & KeywardenFlavor;
+
+/** An order's lifetime when the config does not say (KEYWARDEN_ORDER_LIFETIME's default). */
+export const DEFAULT_ORDER_LIFETIME_MS = 3_600_000;

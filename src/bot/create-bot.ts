@@ -14,8 +14,15 @@ import { parseCallbackData, type CallbackAction } from './callback-data.ts';
 import type { BotContext, BotDeps, KeywardenFlavor } from './context.ts';
 import { adminHandlers, adminRefusals, confirmHeld } from './handlers/admin.ts';
 import { getKey, replaceUserKey, revokeUserKey, showKey, showKeys } from './handlers/keys.ts';
+import { receiptContactHandlers, startCheckout, turnAutopayOff } from './handlers/checkout.ts';
 import { menuHandlers, showMenu, takeTrial } from './handlers/menu.ts';
-import { paymentHandlers, sendStarsInvoice, showPlans } from './handlers/payments.ts';
+import {
+  cancelStarsSubscription,
+  paymentHandlers,
+  sendStarsInvoice,
+  sendStarsSubscription,
+  showPlans,
+} from './handlers/payments.ts';
 import {
   askRotateSubscription,
   removeUserDevice,
@@ -101,6 +108,7 @@ function installHandlers(
   bot.use(menuHandlers(deps));
   bot.use(adminHandlers(deps));
   bot.use(paymentHandlers(deps));
+  bot.use(receiptContactHandlers(deps));
 
   bot.on('callback_query', async (ctx) => {
     const parsed = parseCallbackData(ctx.callbackQuery.data);
@@ -139,6 +147,14 @@ function installHandlers(
         return revokeUserKey(ctx, deps, action.keyId);
       case 'confirm-held':
         return confirmHeld(ctx, deps, action.fingerprintPrefix);
+      case 'checkout':
+        return startCheckout(ctx, deps, action.provider, action.planId, action.autopay === true);
+      case 'autopay-off':
+        return turnAutopayOff(ctx, deps);
+      case 'subscribe':
+        return sendStarsSubscription(ctx, deps, action.planId);
+      case 'stars-subscription-off':
+        return cancelStarsSubscription(ctx, deps);
       case 'subscription':
         return showSubscription(ctx, deps);
       case 'rotate-subscription':

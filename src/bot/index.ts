@@ -1,6 +1,21 @@
-export { startBot, type BotHandle, type StartBotConfig, type StartBotOptions } from './start-bot.ts';
+export {
+  startBot,
+  checkoutDepsFrom,
+  renewalScheduleFrom,
+  type BotHandle,
+  type StartBotConfig,
+  type StartBotOptions,
+} from './start-bot.ts';
+export { runOrdersPass, runOrdersLoop, type OrdersLoopOptions } from './orders-loop.ts';
+export {
+  runAutopayPass,
+  runAutopayLoop,
+  AUTOPAY_FAILED_KIND,
+  type AutopayOptions,
+  type AutopayPassResult,
+} from './autopay.ts';
 export { createBot, type CreateBotOptions } from './create-bot.ts';
-export { type BotConfig, type BotContext, type BotDeps } from './context.ts';
+export { type BotConfig, type BotContext, type BotDeps, type CheckoutDeps } from './context.ts';
 // The link builder lives in src/links (shared with the subscription server); re-exported for callers
 // that render a key's link through the bot's surface.
 export { renderLink, type LinkInput } from '../links/index.ts';

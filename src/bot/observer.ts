@@ -3,15 +3,16 @@
  * (`keywarden_outbox_messages_total{kind,outcome}` and `keywarden_payments_total{provider,outcome}`
  * in src/metrics/catalog.ts); the bot itself knows nothing about Prometheus.
  */
+import type { PaymentMetricOutcome } from '../db/index.ts';
 
 /** How one outbox delivery attempt ended, the `outcome` label of keywarden_outbox_messages_total. */
 export type OutboxOutcome = 'sent' | 'retry' | 'undeliverable';
 
 /**
- * How one Stars payment event ended, the `outcome` label of keywarden_payments_total (the same values
- * as the webhooks use): granted, duplicate, mismatch, refunded, rejected.
+ * How one Stars payment event ended, the `outcome` label of keywarden_payments_total: the same type
+ * the webhooks use (src/db payment-outcome.ts).
  */
-export type StarsPaymentOutcome = 'granted' | 'duplicate' | 'mismatch' | 'refunded' | 'rejected';
+export type StarsPaymentOutcome = PaymentMetricOutcome;
 
 /** Receives one call per outbox attempt and one per Stars payment event. Must not throw. */
 export interface BotObserver {
@@ -30,6 +31,8 @@ const KNOWN_KINDS: ReadonlySet<string> = new Set([
   'access-suspended',
   'access-reactivated',
   'expiry-reminder',
+  'payment-received',
+  'autopay-failed',
 ]);
 
 /** The `kind` label for an outbox kind: itself when known, else `other`. */

@@ -18,6 +18,7 @@ import {
   markOutboxSent,
   markOutboxUndeliverable,
   type OutboxMessage,
+  type ReminderOptions,
 } from './queries/outbox.ts';
 import { NO_BOT_OBSERVER, outboxKindLabel, type BotObserver } from './observer.ts';
 import { noticeText } from './render.ts';
@@ -42,6 +43,8 @@ export interface OutboxOptions {
   readonly backoff?: BackoffPolicy;
   /** How often the loop queues expiry reminders; default 60 s. */
   readonly reminderIntervalMs?: number;
+  /** Which reminders to queue (days before the end, autopay's terms). */
+  readonly reminders?: ReminderOptions;
   /** Metrics sink; default records nothing. */
   readonly observer?: BotObserver;
 }
@@ -73,7 +76,18 @@ async function sendOne(api: Api, message: OutboxMessage, logger: Logger): Promis
     );
   }
   try {
-    await api.sendMessage(message.telegramId, notice.text);
+    const buttons = notice.buttons ?? [];
+    await api.sendMessage(
+      message.telegramId,
+      notice.text,
+      buttons.length === 0
+        ? undefined
+        : {
+            reply_markup: {
+              inline_keyboard: buttons.map((button) => [{ text: button.text, callback_data: button.data }]),
+            },
+          },
+    );
     return { kind: 'sent' };
   } catch (thrown: unknown) {
     if (thrown instanceof GrammyError) {
@@ -106,7 +120,7 @@ export async function deliverOutboxOnce(
   const maxAttempts = options.maxAttempts ?? 8;
   const spacingMs = 1_000 / options.messagesPerSecond;
   if (queueReminders) {
-    await enqueueExpiryReminders(options.pool, options.graceMs);
+    await enqueueExpiryReminders(options.pool, options.graceMs, options.reminders);
   }
   const batch = await claimOutbox(options.pool, options.batchSize ?? 25, options.leaseMs ?? 60_000);
   const observer = options.observer ?? NO_BOT_OBSERVER;

@@ -11,8 +11,14 @@
 import type { Api } from 'grammy';
 import type { StarTransaction } from 'grammy/types';
 import type pg from 'pg';
-import { cancelPayment, findPlan, findUser, recordPayment } from '../db/index.ts';
-import { parseOrderReference } from '../domain/index.ts';
+import {
+  cancelPayment,
+  findUser,
+  paymentMetricOutcome,
+  recordProviderPayment,
+  refundMetricOutcome,
+} from '../db/index.ts';
+import { parsePaymentReference } from '../domain/index.ts';
 import { sleep, toError, type Logger } from '../shared/index.ts';
 import { STARS_PROVIDER } from './handlers/payments.ts';
 import { formatInstant, messagesFor, pickLanguage } from './i18n/index.ts';
@@ -53,19 +59,19 @@ async function applyTransaction(
     source.transaction_type === 'invoice_payment' &&
     source.invoice_payload !== undefined
   ) {
-    const order = parseOrderReference(source.invoice_payload, 'invoice_payload');
-    const plan = order.ok ? await findPlan(options.pool, { code: order.value.planCode }) : null;
-    if (!order.ok || plan === null) {
+    const reference = parsePaymentReference(source.invoice_payload, 'invoice_payload');
+    if (!reference.ok) {
       log.warn({ telegramId: source.user.id }, 'star transaction names no known order; left for a human');
       return 'nothing';
     }
-    const outcome = await recordPayment(options.pool, {
+    const outcome = await recordProviderPayment(options.pool, {
       provider: STARS_PROVIDER,
       externalId: tx.id,
-      userId: order.value.userId,
-      planId: plan.id,
+      reference: reference.value,
       amount: String(tx.amount),
       currency: 'XTR',
+      // A subscription payment for an order already paid is the subscription's next period.
+      recurring: source.subscription_period !== undefined,
       payload: {
         invoice_payload: source.invoice_payload,
         transaction_date: tx.date,
@@ -77,12 +83,13 @@ async function applyTransaction(
     if (outcome.kind !== 'granted') {
       if (outcome.kind !== 'duplicate') {
         log.error({ outcome: outcome.kind }, 'swept star payment was not granted');
+        (options.observer ?? NO_BOT_OBSERVER).onPayment(STARS_PROVIDER, paymentMetricOutcome(outcome));
       }
       return 'nothing';
     }
     log.warn({ paymentId: outcome.paymentId }, 'recovered a star payment whose update was lost');
-    (options.observer ?? NO_BOT_OBSERVER).onPayment(STARS_PROVIDER, 'granted');
-    const user = await findUser(options.pool, { id: order.value.userId });
+    (options.observer ?? NO_BOT_OBSERVER).onPayment(STARS_PROVIDER, paymentMetricOutcome(outcome));
+    const user = await findUser(options.pool, { id: outcome.userId });
     const messages = messagesFor(pickLanguage(user?.language));
     try {
       await options.api.sendMessage(
@@ -104,7 +111,7 @@ async function applyTransaction(
     });
     if (outcome.kind === 'cancelled') {
       log.warn({ paymentId: outcome.paymentId }, 'applied a star refund whose update was lost');
-      (options.observer ?? NO_BOT_OBSERVER).onPayment(STARS_PROVIDER, 'refunded');
+      (options.observer ?? NO_BOT_OBSERVER).onPayment(STARS_PROVIDER, refundMetricOutcome(outcome));
       return 'refunded';
     }
   }

@@ -16,6 +16,14 @@ import { messagesFor } from './i18n/index.ts';
 import type { BotObserver } from './observer.ts';
 import { runOutboxLoop } from './outbox.ts';
 import { runStarsSweepLoop } from './stars-sweep.ts';
+import { runOrdersLoop } from './orders-loop.ts';
+import { runAutopayLoop } from './autopay.ts';
+import type { RenewalSchedule } from '../db/index.ts';
+import { createCryptoPayApi, createYooKassaApi } from '../payments/index.ts';
+import type { CheckoutDeps } from './context.ts';
+
+/** How often unpaid orders are looked at (expiry). */
+const ORDERS_INTERVAL_MS = 30_000;
 
 /** The settings `startBot` reads. */
 export type StartBotConfig = Pick<
@@ -33,10 +41,74 @@ export type StartBotConfig = Pick<
   | 'adminTelegramIds'
   | 'trialDurationMs'
   | 'checkoutLinks'
+  | 'orderLifetimeMs'
+  | 'yookassaShopId'
+  | 'yookassaSecretKey'
+  | 'yookassaApiRoot'
+  | 'yookassaCurrency'
+  | 'yookassaReturnUrl'
+  | 'yookassaReceipt'
+  | 'yookassaVatCode'
+  | 'cryptoPayToken'
+  | 'cryptoPayApiRoot'
+  | 'cryptoPayCurrency'
+  | 'cryptoPayAssets'
+  | 'paymentApiTimeoutMs'
+  | 'autorenewLeadMs'
+  | 'autorenewRetryMs'
+  | 'autorenewAttempts'
+  | 'reminderDays'
   | 'subPublicUrl'
   | 'subTokenSecret'
   | 'subTitle'
 >;
+
+/** When and how often autopay charges (KEYWARDEN_AUTORENEW_*; renewal orders live 12 h). */
+export function renewalScheduleFrom(config: StartBotConfig): RenewalSchedule {
+  return {
+    leadMs: config.autorenewLeadMs,
+    retryMs: config.autorenewRetryMs,
+    maxAttempts: config.autorenewAttempts,
+    currency: config.yookassaCurrency,
+    orderLifetimeMs: 12 * 3_600_000,
+  };
+}
+
+/** The provider APIs the bot creates payments with: YooKassa with shop credentials, Crypto Pay with a token. */
+export function checkoutDepsFrom(config: StartBotConfig): CheckoutDeps {
+  const timeoutMs = config.paymentApiTimeoutMs;
+  return {
+    ...(config.yookassaShopId !== undefined && config.yookassaSecretKey !== undefined
+      ? {
+          yookassa: {
+            api: createYooKassaApi({
+              shopId: config.yookassaShopId,
+              secretKey: config.yookassaSecretKey,
+              apiRoot: config.yookassaApiRoot,
+              timeoutMs,
+            }),
+            currency: config.yookassaCurrency,
+            returnUrl: config.yookassaReturnUrl ?? null,
+            receipt: config.yookassaReceipt,
+            vatCode: config.yookassaVatCode,
+          },
+        }
+      : {}),
+    ...(config.cryptoPayToken !== undefined
+      ? {
+          cryptoPay: {
+            api: createCryptoPayApi({
+              token: config.cryptoPayToken,
+              apiRoot: config.cryptoPayApiRoot,
+              timeoutMs,
+            }),
+            currency: config.cryptoPayCurrency,
+            assets: config.cryptoPayAssets,
+          },
+        }
+      : {}),
+  };
+}
 
 /** What `startBot` needs. */
 export interface StartBotOptions {
@@ -102,12 +174,14 @@ export async function startBot(options: StartBotOptions): Promise<BotHandle> {
       'KEYWARDEN_TELEGRAM_WEBHOOK_SECRET must be set when KEYWARDEN_TELEGRAM_WEBHOOK_URL is (Telegram signs updates with it)',
     );
   }
+  const checkout = checkoutDepsFrom(config);
   const bot = createBot(
     token,
     {
       pool: options.pool,
       logger,
       config,
+      checkout,
       ...(options.observer === undefined ? {} : { observer: options.observer }),
     },
     {
@@ -133,6 +207,13 @@ export async function startBot(options: StartBotOptions): Promise<BotHandle> {
       graceMs: config.graceMs,
       messagesPerSecond: config.botMessagesPerSecond,
       intervalMs: config.outboxIntervalMs,
+      reminders: {
+        days: config.reminderDays,
+        autopay:
+          checkout.yookassa === undefined
+            ? undefined
+            : { currency: config.yookassaCurrency, leadMs: config.autorenewLeadMs },
+      },
       ...(options.observer === undefined ? {} : { observer: options.observer }),
     },
     controller.signal,
@@ -151,6 +232,26 @@ export async function startBot(options: StartBotOptions): Promise<BotHandle> {
           controller.signal,
         )
       : Promise.resolve();
+
+  const orders = runOrdersLoop(
+    { pool: options.pool, logger: logger.child({ part: 'orders' }), intervalMs: ORDERS_INTERVAL_MS },
+    controller.signal,
+  );
+  const cardApi = checkout.yookassa?.api;
+  const autopay =
+    cardApi === undefined
+      ? Promise.resolve()
+      : runAutopayLoop(
+          {
+            pool: options.pool,
+            api: cardApi,
+            schedule: renewalScheduleFrom(config),
+            logger: logger.child({ part: 'autopay' }),
+            intervalMs: ORDERS_INTERVAL_MS,
+            ...(options.observer === undefined ? {} : { observer: options.observer }),
+          },
+          controller.signal,
+        );
 
   let server: Server | null = null;
   let runner: RunnerHandle | null = null;
@@ -210,7 +311,7 @@ export async function startBot(options: StartBotOptions): Promise<BotHandle> {
     closing ??= (async () => {
       controller.abort();
       options.signal?.removeEventListener('abort', onAbort);
-      const stopping: Array<Promise<unknown>> = [outbox, sweep];
+      const stopping: Array<Promise<unknown>> = [outbox, sweep, orders, autopay];
       if (server !== null) {
         const listening = server;
         stopping.push(
@@ -246,6 +347,6 @@ export async function startBot(options: StartBotOptions): Promise<BotHandle> {
   }
 
   // After a close, done also waits for close to finish, so "done" means everything has stopped.
-  const done = Promise.all([updates, outbox, sweep]).then(() => closing);
+  const done = Promise.all([updates, outbox, sweep, orders, autopay]).then(() => closing);
   return { isRunning: true, webhookListenUrl, done, close };
 }

@@ -8,6 +8,7 @@ import { statusCommand } from './commands/status.ts';
 import { panelsCommand } from './commands/panels.ts';
 import { grantCommand } from './commands/grant.ts';
 import { keysCommand } from './commands/keys.ts';
+import { paymentsCommand } from './commands/payments.ts';
 import { subCommand } from './commands/sub.ts';
 import { adoptCommand } from './commands/adopt.ts';
 import { rekeyCommand } from './commands/rekey.ts';
@@ -24,6 +25,7 @@ export const COMMANDS: readonly Command[] = [
   panelsCommand,
   grantCommand,
   keysCommand,
+  paymentsCommand,
   subCommand,
   adoptCommand,
   rekeyCommand,

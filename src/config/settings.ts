@@ -135,6 +135,35 @@ const checkoutLinks: Parser<ReadonlyArray<{ readonly label: string; readonly url
   return okv(links);
 };
 
+const currencyCode: Parser<string> = (raw) =>
+  /^[A-Z0-9]{2,10}$/.test(raw)
+    ? okv(raw)
+    : bad('a currency or asset code of 2-10 of A-Z and 0-9, like RUB or USDT');
+const assetList: Parser<readonly string[]> = (raw) => {
+  const parts = raw
+    .split(',')
+    .map((part) => part.trim())
+    .filter((part) => part.length > 0);
+  return parts.length > 0 && parts.every((part) => /^[A-Z0-9]{2,10}$/.test(part))
+    ? okv(parts)
+    : bad('a comma-separated list of asset codes, like USDT,TON');
+};
+const yookassaReceipt: Parser<'off' | 'email' | 'phone' | 'email-or-phone'> = oneOf(
+  'off',
+  'email',
+  'phone',
+  'email-or-phone',
+);
+
+const dayList: Parser<readonly number[]> = (raw) => {
+  const parts = raw
+    .split(',')
+    .map((part) => part.trim())
+    .filter((part) => part.length > 0);
+  return parts.length > 0 && parts.every((part) => /^[1-9]\d?$/.test(part))
+    ? okv(parts.map(Number))
+    : bad('a comma-separated list of whole days from 1 to 99, like 3,1');
+};
 const tokenSecret: Parser<string> = (raw) =>
   raw.length >= 32 ? okv(raw) : bad('at least 32 characters (e.g. `openssl rand -base64 48`)');
 const publicBaseUrl: Parser<string> = (raw) => {
@@ -366,6 +395,81 @@ export const SETTINGS = {
     parse: checkoutLinks,
     default: '',
     doc: 'Extra checkout buttons under each plan, `Label=https://...` comma-separated; `{user}` and `{plan}` in the URL are replaced by our user id and plan code.',
+  }),
+
+  orderLifetimeMs: setting({
+    env: 'KEYWARDEN_ORDER_LIFETIME',
+    parse: positiveDuration,
+    default: '1h',
+    doc: 'How long a customer has to pay an order the bot created; then it expires (a payment that still arrives later is honoured).',
+  }),
+
+  yookassaCurrency: setting({
+    env: 'KEYWARDEN_YOOKASSA_CURRENCY',
+    parse: currencyCode,
+    default: 'RUB',
+    doc: 'Currency of the card payments the bot creates with YooKassa; plans need a price in it (plans.price or plan_prices). Card payments are on when the shop id and secret key are set.',
+  }),
+  yookassaReturnUrl: setting({
+    env: 'KEYWARDEN_YOOKASSA_RETURN_URL',
+    parse: url,
+    doc: "Where YooKassa sends the customer after paying. Unset: the bot's own t.me link.",
+  }),
+  yookassaReceipt: setting({
+    env: 'KEYWARDEN_YOOKASSA_RECEIPT',
+    parse: yookassaReceipt,
+    default: 'off',
+    doc: "54-FZ receipts: `off`, or which contact the bot asks the customer for and sends in the payment's receipt: `email`, `phone` or `email-or-phone`.",
+  }),
+  yookassaVatCode: setting({
+    env: 'KEYWARDEN_YOOKASSA_VAT_CODE',
+    parse: integer(1, 12),
+    default: '1',
+    doc: "The receipt item's `vat_code` (YooKassa's table; 1 = no VAT).",
+  }),
+  cryptoPayApiRoot: setting({
+    env: 'KEYWARDEN_CRYPTOPAY_API_ROOT',
+    parse: url,
+    default: 'https://pay.crypt.bot/api/',
+    doc: 'Crypto Pay API root (testnet: https://testnet-pay.crypt.bot/api/).',
+  }),
+  cryptoPayCurrency: setting({
+    env: 'KEYWARDEN_CRYPTOPAY_CURRENCY',
+    parse: currencyCode,
+    default: 'USD',
+    doc: 'Which plan price crypto invoices are made in: a fiat code (a fiat invoice payable in KEYWARDEN_CRYPTOPAY_ASSETS) or an asset like USDT. Crypto payments are on when KEYWARDEN_CRYPTOPAY_TOKEN is set.',
+  }),
+  cryptoPayAssets: setting({
+    env: 'KEYWARDEN_CRYPTOPAY_ASSETS',
+    parse: assetList,
+    default: 'USDT,TON',
+    doc: 'Assets a customer may pay a fiat-priced Crypto Pay invoice with.',
+  }),
+
+  autorenewLeadMs: setting({
+    env: 'KEYWARDEN_AUTORENEW_LEAD',
+    parse: positiveDuration,
+    default: '24h',
+    doc: "How long before a customer's coverage ends autopay charges their saved card (YooKassa).",
+  }),
+  autorenewRetryMs: setting({
+    env: 'KEYWARDEN_AUTORENEW_RETRY',
+    parse: positiveDuration,
+    default: '6h',
+    doc: 'Wait after a declined automatic charge before the next attempt (a new order each time).',
+  }),
+  autorenewAttempts: setting({
+    env: 'KEYWARDEN_AUTORENEW_ATTEMPTS',
+    parse: integer(1, 10),
+    default: '3',
+    doc: 'Automatic charge attempts per coverage end before autopay waits for the customer.',
+  }),
+
+  reminderDays: setting({
+    env: 'KEYWARDEN_REMINDER_DAYS',
+    parse: dayList,
+    default: '3,1',
+    doc: "Days before the end of a customer's coverage at which the bot reminds them (once per period each; none when the coverage extends further).",
   }),
 
   // — payment webhooks

@@ -11,6 +11,8 @@
  *   T+30  carol renews through a signed payment webhook before her period ends: no interruption
  *   T+35  bob pays through the webhook: his suspended key is reactivated within a second (NOTIFY)
  *   T+45  dave, who never had a subscription, pays: his client is created on the panel
+ *   T+47  frank buys a month by card (a stand-in YooKassa: order, payment, webhook) and saves the card;
+ *         autopay then renews him once through a renewal order
  *   T+50  the G1 panel goes down for 25 s; erin's trial ends at T+60 meanwhile: keywarden holds
  *         (fail-open) and disables her key once the panel is back
  *   T+90  a summary of every key; the daemon keeps running until Ctrl-C
@@ -32,6 +34,7 @@ import {
 } from '../db/index.ts';
 import { toError, type Logger } from '../shared/index.ts';
 import { startSimulatedPanel } from '../simulator/index.ts';
+import { startFakeYooKassa } from './fake-yookassa.ts';
 import { narrateEvents, playScript } from './script.ts';
 import { seedDemo } from './seed.ts';
 import { adoptOldShop, seedOldShop } from './adoption.ts';
@@ -129,10 +132,21 @@ export async function startDemo(options: {
     seedOldShop(legacy, vmess);
     await adoptOldShop({ pool, config, logger: options.logger, signal: script.signal, panelId: legacyId });
 
+    // A stand-in for YooKassa, so the demo can show a card purchase and an automatic renewal.
+    const yookassa = await startFakeYooKassa('demo-shop');
+    closers.push(() => yookassa.close());
+    const appConfig: Config = Object.freeze({
+      ...config,
+      yookassaShopId: yookassa.shopId,
+      yookassaSecretKey: 'demo-secret-key',
+      yookassaApiRoot: yookassa.apiRoot,
+      yookassaIpAllowlist: ['127.0.0.1/32', '::1/128'],
+    });
+
     const app: App = await startApp({
       pool,
       databaseUrl: database.url,
-      config,
+      config: appConfig,
       logger: options.logger,
       signal: script.signal,
     });
@@ -154,13 +168,20 @@ export async function startDemo(options: {
     }
 
     const narrator = narrateEvents(pool, log, script.signal);
-    const scriptDone = playScript({ pool, log, cast, legacy, app, at, signal: script.signal }).catch(
-      (error: unknown) => {
-        if (!script.signal.aborted) {
-          log.error({ err: toError(error) }, 'the demo script failed');
-        }
-      },
-    );
+    const scriptDone = playScript({
+      pool,
+      log,
+      cast,
+      legacy,
+      app,
+      at,
+      signal: script.signal,
+      yookassa,
+    }).catch((error: unknown) => {
+      if (!script.signal.aborted) {
+        log.error({ err: toError(error) }, 'the demo script failed');
+      }
+    });
     closers.push(async () => {
       await narrator;
       await scriptDone;

@@ -1,11 +1,15 @@
 /** The demo's script (what happens when) and its narration of what keywarden does. */
 import type pg from 'pg';
 import type { App } from '../app/index.ts';
-import { encodeOrderReference } from '../domain/index.ts';
+import { runAutopayPass } from '../bot/index.ts';
+import { createOrder, findPlan, markOrderPending } from '../db/index.ts';
+import { encodeOrderId, encodeOrderReference } from '../domain/index.ts';
+import { createYooKassaApi } from '../payments/index.ts';
 import { sleep, toError, type Logger } from '../shared/index.ts';
 import { signGenericWebhook } from '../webhooks/index.ts';
 import type { SimulatedPanel } from '../simulator/index.ts';
 import { DEMO_ENVIRONMENT } from './environment.ts';
+import type { FakeYooKassaServer } from './fake-yookassa.ts';
 import type { Cast } from './seed.ts';
 
 /** Posts a signed payment to the generic webhook, as a shop would. */
@@ -37,6 +41,91 @@ async function pay(app: App, cast: Cast, paymentId: string): Promise<string> {
   return `${String(response.status)} ${await response.text()}`;
 }
 
+/**
+ * A card purchase as the bot makes it (docs/payments.md): an order, a YooKassa payment with the order's
+ * idempotence key that also saves the card, the customer pays, YooKassa notifies the webhook. Then
+ * one automatic renewal: the autopay pass charges the saved card through a renewal order.
+ */
+async function buyByCardThenRenew(
+  pool: pg.Pool,
+  app: App,
+  cast: Cast,
+  yookassa: FakeYooKassaServer,
+  log: Logger,
+): Promise<void> {
+  if (app.webhookUrl === undefined || cast.userId === undefined) {
+    throw new Error('the webhook server is not running');
+  }
+  const plan = await findPlan(pool, { code: 'month' });
+  if (plan === null) {
+    throw new Error('the demo plan is missing');
+  }
+  const created = await createOrder(pool, {
+    userId: cast.userId,
+    planId: plan.id,
+    provider: 'yookassa',
+    currency: 'RUB',
+    lifetimeMs: 3_600_000,
+    saveMethod: true,
+  });
+  if (created.kind !== 'created') {
+    throw new Error('the demo plan has no RUB price');
+  }
+  const order = created.order;
+  const api = createYooKassaApi({
+    shopId: yookassa.shopId,
+    secretKey: 'demo-secret-key',
+    apiRoot: yookassa.apiRoot,
+    timeoutMs: 2_000,
+  });
+  const payment = await api.createPayment({
+    idempotenceKey: order.idempotenceKey,
+    amount: order.amount,
+    currency: order.currency,
+    description: 'VPN 30 days',
+    metadata: { kw_ref: encodeOrderId(order.id) },
+    returnUrl: 'https://t.me/keywarden_demo_bot',
+    savePaymentMethod: true,
+  });
+  if (payment.kind !== 'created') {
+    throw new Error(`the fake YooKassa refused: ${payment.reason}`);
+  }
+  await markOrderPending(pool, order.id, {
+    providerPaymentId: payment.payment.id,
+    confirmationUrl: payment.payment.confirmationUrl,
+  });
+  log.info(
+    { order: order.id, pay: payment.payment.confirmationUrl },
+    '▸ frank buys a month by card: the bot made an order and a YooKassa payment and shows him a Pay button',
+  );
+  const response = await fetch(new URL('webhooks/yookassa', app.webhookUrl), {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: yookassa.succeed(payment.payment.id),
+  });
+  log.info(
+    { answer: `${String(response.status)} ${await response.text()}` },
+    '▸ frank paid and saved his card; YooKassa notifies keywarden, which re-fetches the payment and grants one period',
+  );
+  const renewal = await runAutopayPass({
+    pool,
+    api,
+    // A lead longer than his coverage, so the demo shows the renewal now rather than in a month.
+    schedule: {
+      leadMs: 400 * 86_400_000,
+      retryMs: 3_600_000,
+      maxAttempts: 3,
+      currency: 'RUB',
+      orderLifetimeMs: 3_600_000,
+    },
+    logger: log,
+  });
+  log.info(
+    { renewal },
+    '▸ autopay renews frank with his saved card: one renewal order, one charge with its own idempotence key, one more period',
+  );
+}
+
 export async function playScript(options: {
   pool: pg.Pool;
   log: Logger;
@@ -45,6 +134,7 @@ export async function playScript(options: {
   app: App;
   at: (seconds: number) => number;
   signal: AbortSignal;
+  yookassa: FakeYooKassaServer;
 }): Promise<void> {
   const { log, cast, legacy, app, at, signal } = options;
   const started = Date.now();
@@ -85,6 +175,10 @@ export async function playScript(options: {
     { answer: await pay(app, member('dave'), 'demo-dave-1') },
     '▸ dave, who never had a subscription, pays through the payment webhook: his key is created',
   );
+  if (!(await until(47))) {
+    return;
+  }
+  await buyByCardThenRenew(options.pool, app, member('frank'), options.yookassa, log);
   if (!(await until(50))) {
     return;
   }

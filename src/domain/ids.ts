@@ -17,6 +17,8 @@ export type InboundId = Brand<number, 'InboundId'>;
 export type ClientEmail = Brand<string, 'ClientEmail'>;
 /** `plans.id`. */
 export type PlanId = Brand<string, 'PlanId'>;
+/** `orders.id`: a UUID, opaque to providers and customers. */
+export type OrderId = Brand<string, 'OrderId'>;
 /** Telegram's numeric user id (fits a JS number: Telegram guarantees at most 52 significant bits). */
 export type TelegramId = Brand<number, 'TelegramId'>;
 
@@ -37,3 +39,5 @@ export const asInboundId = (id: number): InboundId => id as InboundId;
 export const asClientEmail = (email: string): ClientEmail => email as ClientEmail;
 /** Brands a Telegram user id. */
 export const asTelegramId = (id: number): TelegramId => id as TelegramId;
+/** Brands a UUID string as an order id. */
+export const asOrderId = (id: string): OrderId => id.toLowerCase() as OrderId;

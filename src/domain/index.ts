@@ -3,6 +3,7 @@ export * from './result.ts';
 export * from './entitlement.ts';
 export * from './observed.ts';
 export * from './order-reference.ts';
+export * from './order-state.ts';
 export * from './snapshot.ts';
 export * from './policy.ts';
 export * from './desired.ts';

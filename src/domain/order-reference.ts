@@ -1,6 +1,12 @@
 /**
- * The order reference: the one string every payment we create carries back to us, so that a
- * confirmed payment names the user and the plan it pays for (issue 5). The same format is used by
+ * The order reference: the one string every payment we create carries back to us.
+ *
+ * Since issue 16 keywarden creates an order first and sends the opaque `o:<order id>` (a UUID): the
+ * order fixes user, plan, price and currency, so the reference says nothing a payer could change.
+ * The older form below, naming user and plan, is still accepted for payments already in flight and
+ * for operators' own checkouts (the generic webhook); `parsePaymentReference` reads both.
+ *
+ * The legacy form (issue 5) names the user and the plan a payment is for. The same format is used by
  * every provider:
  *
  * | provider        | where the reference goes                                   |
@@ -23,7 +29,7 @@
  * the plan's prices when the payment is recorded, so a reference pointing at a dearer plan than the
  * one paid for is recorded as a mismatch and grants nothing.
  */
-import { asUserId, type UserId } from './ids.ts';
+import { asOrderId, asUserId, type OrderId, type UserId } from './ids.ts';
 import { err, ok, type ParseError, type Result } from './result.ts';
 
 /** The user and plan a payment is for, as decoded from an order reference. */
@@ -95,4 +101,39 @@ export function parseOrderReference(value: unknown, path = 'reference'): Result<
     return err({ path, expected });
   }
   return ok({ userId: asUserId(userId), planCode, tag: tag ?? null });
+}
+
+/** What a provider's reference points at: one of our orders, or (legacy) a user and a plan. */
+export type PaymentReference =
+  | { readonly kind: 'order'; readonly orderId: OrderId }
+  | { readonly kind: 'legacy'; readonly reference: OrderReference };
+
+const ORDER_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** Encodes the opaque reference of an order: `o:<order id>` (38 bytes). */
+export function encodeOrderId(orderId: OrderId): string {
+  if (!ORDER_ID.test(orderId)) {
+    throw new RangeError(`order id must be a UUID, got ${JSON.stringify(orderId)}`);
+  }
+  return `o:${orderId}`;
+}
+
+/**
+ * Decodes a reference in either form: `o:<order id>` or `kw:<userId>:<planCode>[:<tag>]`. The error
+ * names `path` and both expected forms.
+ */
+export function parsePaymentReference(
+  value: unknown,
+  path = 'reference',
+): Result<PaymentReference, ParseError> {
+  if (typeof value === 'string' && value.startsWith('o:')) {
+    const id = value.slice(2);
+    return ORDER_ID.test(id)
+      ? ok({ kind: 'order', orderId: asOrderId(id) })
+      : err({ path, expected: 'an order reference o:<order id> (a UUID)' });
+  }
+  const legacy = parseOrderReference(value, path);
+  return legacy.ok
+    ? ok({ kind: 'legacy', reference: legacy.value })
+    : err({ path, expected: 'an order reference o:<order id> or kw:<userId>:<planCode>[:<tag>]' });
 }

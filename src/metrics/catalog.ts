@@ -145,7 +145,7 @@ export const METRICS = {
   payments: {
     name: 'keywarden_payments_total',
     type: 'counter',
-    help: 'Payment events handled, by provider and outcome (granted, duplicate, mismatch, refunded, ignored, rejected).',
+    help: 'Payment events handled, by provider and outcome (granted, late, duplicate, mismatch, refunded, ignored, rejected).',
     labels: ['provider', 'outcome'],
   },
   webhookRequests: {

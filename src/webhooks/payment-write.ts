@@ -1,10 +1,16 @@
 /**
- * Writing one verified payment event through the write path (src/db): `paid` records the payment and
- * grants a period, `refunded` cancels it, `ignored` writes nothing. The answer is chosen here; 2xx
+ * Writing one verified payment event through the write path (src/db): `paid` goes through the one
+ * payment use case (recordProviderPayment: resolve the order, check the money, record, grant), `refunded` cancels it, `ignored` writes nothing. The answer is chosen here; 2xx
  * only once the transaction committed.
  */
 import type pg from 'pg';
-import { cancelPayment, findPlan, findUser, recordPayment } from '../db/index.ts';
+import {
+  cancelPayment,
+  endOrderOfProviderPayment,
+  paymentMetricOutcome,
+  recordProviderPayment,
+  refundMetricOutcome,
+} from '../db/index.ts';
 import { assertNever } from '../domain/index.ts';
 import type { Logger } from '../shared/index.ts';
 import { failure, type Answer } from './http-io.ts';
@@ -20,6 +26,24 @@ export async function applyPaymentEvent(
 ): Promise<{ readonly answer: Answer; readonly outcome: PaymentOutcome }> {
   switch (event.kind) {
     case 'ignored':
+      if (event.cancellation !== undefined && event.externalId !== null) {
+        const ended = await endOrderOfProviderPayment(
+          pool,
+          provider,
+          event.externalId,
+          event.cancellation.reason,
+        );
+        log.info(
+          {
+            externalId: event.externalId,
+            reason: event.cancellation.reason,
+            orderId: ended?.id,
+            state: ended?.state,
+          },
+          'payment canceled by the provider',
+        );
+        return { answer: { status: 200, body: { ok: true, outcome: 'ignored' } }, outcome: 'ignored' };
+      }
       log.info({ externalId: event.externalId, reason: event.reason }, 'payment event ignored');
       return { answer: { status: 200, body: { ok: true, outcome: 'ignored' } }, outcome: 'ignored' };
     case 'refunded': {
@@ -28,100 +52,92 @@ export async function applyPaymentEvent(
         externalId: event.externalId,
         refund: event.refund,
       });
+      const outcome = refundMetricOutcome(result);
       switch (result.kind) {
         case 'cancelled':
           log.info(
             { externalId: event.externalId, paymentId: result.paymentId, periodId: result.periodId },
             'payment refunded, period cancelled',
           );
-          return { answer: { status: 200, body: { ok: true, outcome: 'refunded' } }, outcome: 'refunded' };
+          return { answer: { status: 200, body: { ok: true, outcome: 'refunded' } }, outcome };
         case 'already-cancelled':
           log.info({ externalId: event.externalId, paymentId: result.paymentId }, 'refund already recorded');
-          return {
-            answer: { status: 200, body: { ok: true, outcome: 'duplicate' } },
-            outcome: 'duplicate',
-          };
+          return { answer: { status: 200, body: { ok: true, outcome: 'duplicate' } }, outcome };
         case 'unknown-payment':
           // Possibly the refund overtook the payment's own notification: 409 makes the provider
           // deliver it again later, when the payment is recorded.
           return {
             answer: failure(409, 'unknown-payment', `no ${provider} payment ${event.externalId} is recorded`),
-            outcome: 'rejected',
+            outcome,
           };
         default:
           return assertNever(result, 'cancel outcome');
       }
     }
     case 'paid': {
-      const { reference } = event;
-      const plan = await findPlan(pool, { code: reference.planCode });
-      if (!plan) {
-        return {
-          answer: failure(422, 'unknown-plan', `no plan has the code ${JSON.stringify(reference.planCode)}`),
-          outcome: 'rejected',
-        };
-      }
-      const user = await findUser(pool, { id: reference.userId });
-      if (!user) {
-        return {
-          answer: failure(422, 'unknown-user', `no user has the id ${reference.userId}`),
-          outcome: 'rejected',
-        };
-      }
-      const result = await recordPayment(pool, {
+      const result = await recordProviderPayment(pool, {
         provider,
         externalId: event.externalId,
-        userId: user.id,
-        planId: plan.id,
+        reference: event.reference,
         amount: event.amount,
         currency: event.currency,
-        payload: { ...event.payload, order_tag: reference.tag },
+        payload: event.payload,
+        savedMethodId: event.savedMethodId ?? null,
+        notify: true,
       });
-      const fields = {
-        externalId: event.externalId,
-        userId: user.id,
-        plan: plan.code,
-        amount: event.amount,
-        currency: event.currency,
-      };
+      const outcome = paymentMetricOutcome(result);
+      const fields = { externalId: event.externalId, amount: event.amount, currency: event.currency };
       switch (result.kind) {
         case 'granted':
           log.info(
             {
               ...fields,
+              userId: result.userId,
+              orderId: result.orderId,
               paymentId: result.paymentId,
               periodId: result.period.id,
               endsAt: result.period.endsAt,
+              late: result.late,
             },
-            'payment recorded, period granted',
+            result.late
+              ? 'late payment for an ended order recorded, period granted'
+              : 'payment recorded, period granted',
           );
-          return { answer: { status: 200, body: { ok: true, outcome: 'granted' } }, outcome: 'granted' };
+          return { answer: { status: 200, body: { ok: true, outcome: 'granted' } }, outcome };
         case 'duplicate':
           log.info(
             { ...fields, paymentId: result.paymentId, status: result.status },
             'payment already recorded',
           );
-          return {
-            answer: { status: 200, body: { ok: true, outcome: 'duplicate' } },
-            outcome: 'duplicate',
-          };
+          return { answer: { status: 200, body: { ok: true, outcome: 'duplicate' } }, outcome };
         case 'mismatch':
           // Recorded so that money is never lost; an admin decides (keywarden status lists it).
           log.warn(
-            { ...fields, paymentId: result.paymentId, expected: result.expected },
-            'payment does not match the plan price: recorded as mismatch, nothing granted',
+            {
+              ...fields,
+              userId: result.userId,
+              orderId: result.orderId,
+              paymentId: result.paymentId,
+              reason: result.reason,
+              expected: result.expected,
+            },
+            'payment does not match its order or plan: recorded as mismatch, nothing granted',
           );
-          return { answer: { status: 200, body: { ok: true, outcome: 'mismatch' } }, outcome: 'mismatch' };
+          return { answer: { status: 200, body: { ok: true, outcome: 'mismatch' } }, outcome };
+        case 'unknown-order':
+          return {
+            answer: failure(422, 'unknown-order', `no order has the id ${result.orderId}`),
+            outcome,
+          };
         case 'unknown-plan':
         case 'unknown-user':
-          // The plan or user vanished between the look-up and the transaction.
           return {
             answer: failure(
               422,
               result.kind,
-              `the ${result.kind.slice('unknown-'.length)} of the payment is unknown`,
+              `the ${result.kind.slice('unknown-'.length)} the payment names does not exist`,
             ),
-            outcome: 'rejected',
+            outcome,
           };
         default:
           return assertNever(result, 'record outcome');

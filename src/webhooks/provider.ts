@@ -5,7 +5,7 @@
  * the database; providers own only their wire format and their trust rules.
  */
 import type { IncomingHttpHeaders } from 'node:http';
-import type { OrderReference, ParseError, Result } from '../domain/index.ts';
+import type { ParseError, PaymentReference, Result } from '../domain/index.ts';
 import type { Logger } from '../shared/index.ts';
 
 /** The providers the webhook server knows; also the `payments.provider` value they write. */
@@ -46,12 +46,15 @@ export type PaymentEvent =
       readonly kind: 'paid';
       /** The provider's id of the payment: the idempotency key of `payments`. */
       readonly externalId: string;
-      readonly reference: OrderReference;
+      /** The order (or, legacy, the user and plan) the payment names. */
+      readonly reference: PaymentReference;
       /** Decimal string as the provider sent it. */
       readonly amount: string;
       readonly currency: string;
       /** What to keep in `payments.payload` (no secrets). */
       readonly payload: Readonly<Record<string, unknown>>;
+      /** The card the provider saved with this payment, for automatic renewals. */
+      readonly savedMethodId?: string;
     }
   | {
       readonly kind: 'refunded';
@@ -67,6 +70,11 @@ export type PaymentEvent =
       readonly externalId: string | null;
       /** Why nothing is written (e.g. `payment canceled`), for the log and the answer. */
       readonly reason: string;
+      /**
+       * Set when the provider cancelled the payment for good: its open order ends (`cancelled`, or
+       * `failed` for an automatic renewal charge). Nothing about money is written.
+       */
+      readonly cancellation?: { readonly reason: string };
     };
 
 /** What confirming an event with the provider's API found. */

@@ -1,23 +1,39 @@
 /**
- * Plans and Telegram Stars payments (payments.md §1): invoice (XTR, one price, provider_token ""),
- * pre-checkout re-validation answered inline within Telegram's 10 s window, successful_payment through
- * the one idempotent money path (`recordPayment`, keyed by telegram_payment_charge_id), and
- * refunded_payment through `cancelPayment`.
+ * Plans and Telegram Stars payments (payments.md §1): an order first (price fixed), then the invoice
+ * (XTR, one price, provider_token "", payload `o:<order id>`), pre-checkout re-validation against the
+ * order answered inline within Telegram's 10 s window, successful_payment through the one payment use
+ * case (`recordProviderPayment`, keyed by telegram_payment_charge_id), and refunded_payment through
+ * `cancelPayment`. This file keeps only the Telegram transport; resolving and checking is in src/db.
  */
 import { Composer, InlineKeyboard } from 'grammy';
 import {
   cancelPayment,
+  createOrder,
+  endOrder,
+  findOrder,
   findPlan,
+  findStarsSubscriptions,
   findUser,
   listActivePlans,
-  recordPayment,
+  markOrderPending,
+  markSubscriptionCancelled,
+  paymentMetricOutcome,
+  recordProviderPayment,
+  refundMetricOutcome,
+  type OrderRecord,
   type PlanRecord,
-  type UserRecord,
 } from '../../db/index.ts';
 import { backoffDelayMs, sleep, toError, type Logger } from '../../shared/index.ts';
-import { encodeOrderReference, parseOrderReference, type PlanId } from '../../domain/index.ts';
+import {
+  encodeOrderId,
+  isOrderOpen,
+  parsePaymentReference,
+  type PaymentReference,
+  type PlanId,
+} from '../../domain/index.ts';
 import { encodeCallbackData } from '../callback-data.ts';
-import type { BotContext, BotDeps } from '../context.ts';
+import { autopayButton, checkoutButtons } from './checkout.ts';
+import { DEFAULT_ORDER_LIFETIME_MS, type BotContext, type BotDeps } from '../context.ts';
 import { NO_BOT_OBSERVER } from '../observer.ts';
 import { formatInstant } from '../i18n/index.ts';
 
@@ -58,13 +74,26 @@ export async function showPlans(ctx: BotContext, deps: BotDeps): Promise<void> {
           encodeCallbackData({ kind: 'buy', planId: plan.id }),
         )
         .row();
+      if (plan.durationDays === STARS_SUBSCRIPTION_DAYS) {
+        keyboard
+          .text(
+            t.buttonSubscribeStars(plan.title, String(stars)),
+            encodeCallbackData({ kind: 'subscribe', planId: plan.id }),
+          )
+          .row();
+      }
     }
+    checkoutButtons(keyboard, t, plan, deps.checkout);
     for (const link of deps.config.checkoutLinks) {
       const url = link.url
         .replaceAll('{user}', encodeURIComponent(user.id))
         .replaceAll('{plan}', encodeURIComponent(plan.code));
       keyboard.url(`${plan.title}: ${link.label}`, url).row();
     }
+  }
+  await autopayButton(keyboard, ctx, deps);
+  if ((await findStarsSubscriptions(deps.pool, user.id)).length > 0) {
+    keyboard.text(t.buttonStarsSubscriptionOff, encodeCallbackData({ kind: 'stars-subscription-off' })).row();
   }
   keyboard.text(t.buttonBack, encodeCallbackData({ kind: 'menu' }));
   await ctx.reply(lines.join('\n'), { reply_markup: keyboard });
@@ -82,15 +111,106 @@ export async function sendStarsInvoice(ctx: BotContext, deps: BotDeps, planId: P
     await ctx.reply(ctx.t.planUnavailable);
     return;
   }
+  const created = await createOrder(deps.pool, {
+    userId: user.id,
+    planId: plan.id,
+    provider: STARS_PROVIDER,
+    currency: 'XTR',
+    lifetimeMs: deps.config.orderLifetimeMs ?? DEFAULT_ORDER_LIFETIME_MS,
+  });
+  if (created.kind !== 'created') {
+    await ctx.reply(ctx.t.planUnavailable);
+    return;
+  }
+  const order = created.order;
   // Title 1-32 and description 1-255 characters (payments.md §1.1).
-  await ctx.replyWithInvoice(
-    plan.title.slice(0, 32),
-    ctx.t.invoiceDescription(plan.title, plan.durationDays).slice(0, 255),
-    encodeOrderReference({ userId: user.id, planCode: plan.code }),
-    'XTR',
-    [{ label: plan.title.slice(0, 32), amount: stars }],
-    { provider_token: '' },
-  );
+  try {
+    await ctx.replyWithInvoice(
+      plan.title.slice(0, 32),
+      ctx.t.invoiceDescription(plan.title, plan.durationDays).slice(0, 255),
+      encodeOrderId(order.id),
+      'XTR',
+      [{ label: plan.title.slice(0, 32), amount: Number(order.amount) }],
+      { provider_token: '' },
+    );
+  } catch (thrown: unknown) {
+    await endOrder(deps.pool, order.id, 'failed', 'sendInvoice failed');
+    throw thrown;
+  }
+  await markOrderPending(deps.pool, order.id, { providerPaymentId: null, confirmationUrl: null });
+}
+
+/** Telegram Stars subscriptions renew every 30 days (subscription_period 2592000 s, payments.md §1.1). */
+export const STARS_SUBSCRIPTION_DAYS = 30;
+const STARS_SUBSCRIPTION_PERIOD_S = 2_592_000;
+
+/**
+ * Sends a Stars subscription link for a 30-day plan: an order first, then `createInvoiceLink` with
+ * `subscription_period` 2592000 and the order reference as payload. Telegram renews it every 30 days;
+ * each recurring successful_payment pays one renewal order (one period).
+ */
+export async function sendStarsSubscription(ctx: BotContext, deps: BotDeps, planId: PlanId): Promise<void> {
+  const user = ctx.user;
+  if (user === undefined) {
+    return;
+  }
+  const plan = await findPlan(deps.pool, { id: planId });
+  const stars = plan === null ? null : starsPrice(plan);
+  if (plan === null || !plan.isActive || stars === null || plan.durationDays !== STARS_SUBSCRIPTION_DAYS) {
+    await ctx.reply(ctx.t.planUnavailable);
+    return;
+  }
+  const created = await createOrder(deps.pool, {
+    userId: user.id,
+    planId: plan.id,
+    provider: STARS_PROVIDER,
+    currency: 'XTR',
+    lifetimeMs: deps.config.orderLifetimeMs ?? DEFAULT_ORDER_LIFETIME_MS,
+    isSubscription: true,
+  });
+  if (created.kind !== 'created') {
+    await ctx.reply(ctx.t.planUnavailable);
+    return;
+  }
+  const order = created.order;
+  let link: string;
+  try {
+    link = await ctx.api.createInvoiceLink(
+      plan.title.slice(0, 32),
+      ctx.t.invoiceDescription(plan.title, plan.durationDays).slice(0, 255),
+      encodeOrderId(order.id),
+      '',
+      'XTR',
+      [{ label: plan.title.slice(0, 32), amount: Number(order.amount) }],
+      { subscription_period: STARS_SUBSCRIPTION_PERIOD_S },
+    );
+  } catch (thrown: unknown) {
+    await endOrder(deps.pool, order.id, 'failed', 'createInvoiceLink failed');
+    throw thrown;
+  }
+  await markOrderPending(deps.pool, order.id, { providerPaymentId: null, confirmationUrl: link });
+  await ctx.reply(ctx.t.subscriptionReady(plan.title, String(stars)), {
+    reply_markup: new InlineKeyboard().url(ctx.t.buttonSubscribe, link),
+  });
+}
+
+/** Stops the customer's Stars subscriptions from renewing (editUserStarSubscription, is_canceled). */
+export async function cancelStarsSubscription(ctx: BotContext, deps: BotDeps): Promise<void> {
+  const user = ctx.user;
+  if (user === undefined || ctx.from === undefined) {
+    return;
+  }
+  const subscriptions = await findStarsSubscriptions(deps.pool, user.id);
+  if (subscriptions.length === 0) {
+    await ctx.reply(ctx.t.starsSubscriptionNone);
+    return;
+  }
+  for (const subscription of subscriptions) {
+    await ctx.api.editUserStarSubscription(ctx.from.id, subscription.chargeId, true);
+    await markSubscriptionCancelled(deps.pool, subscription.orderId);
+    deps.logger.info({ orderId: subscription.orderId }, 'stars subscription cancelled by the customer');
+  }
+  await ctx.reply(ctx.t.starsSubscriptionOff);
 }
 
 /** Attempts of a money write before the update is given up (then an error log names the charge). */
@@ -128,8 +248,8 @@ export function paymentHandlers(deps: BotDeps): Composer<BotContext> {
       deps.logger.warn({ why, telegramId: query.from.id }, 'pre-checkout rejected');
       await ctx.answerPreCheckoutQuery(false, { error_message: ctx.t.preCheckoutRejected });
     };
-    const order = parseOrderReference(query.invoice_payload, 'invoice_payload');
-    if (!order.ok) {
+    const reference = parsePaymentReference(query.invoice_payload, 'invoice_payload');
+    if (!reference.ok) {
       await reject('unparseable payload');
       return;
     }
@@ -137,29 +257,17 @@ export function paymentHandlers(deps: BotDeps): Composer<BotContext> {
       await reject('currency is not XTR');
       return;
     }
-    let found: readonly [UserRecord | null, PlanRecord | null];
+    let verdict: string | null;
     try {
-      found = await Promise.all([
-        findUser(deps.pool, { telegramId: query.from.id }),
-        findPlan(deps.pool, { code: order.value.planCode }),
-      ]);
+      verdict = await preCheckoutVerdict(deps, reference.value, query.from.id, query.total_amount);
     } catch (thrown: unknown) {
       // Without the database we cannot validate; saying no now beats Telegram's timeout after 10 s.
       deps.logger.error({ err: toError(thrown) }, 'pre-checkout could not read the database');
       await reject('database unavailable');
       return;
     }
-    const [user, plan] = found;
-    if (user === null || user.id !== order.value.userId) {
-      await reject('payer is not the user named in the payload');
-      return;
-    }
-    if (user.bannedAt !== null) {
-      await reject('user is banned');
-      return;
-    }
-    if (plan === null || !plan.isActive || starsPrice(plan) !== query.total_amount) {
-      await reject('plan not on sale at this price');
+    if (verdict !== null) {
+      await reject(verdict);
       return;
     }
     await ctx.answerPreCheckoutQuery(true);
@@ -168,31 +276,24 @@ export function paymentHandlers(deps: BotDeps): Composer<BotContext> {
   composer.on('message:successful_payment', async (ctx) => {
     const payment = ctx.message.successful_payment;
     const log = deps.logger.child({ chargeId: payment.telegram_payment_charge_id });
-    const order = parseOrderReference(payment.invoice_payload, 'invoice_payload');
-    const plan = order.ok ? await findPlan(deps.pool, { code: order.value.planCode }) : null;
-    if (!order.ok || plan === null || payment.currency !== 'XTR') {
+    const reference = parsePaymentReference(payment.invoice_payload, 'invoice_payload');
+    if (!reference.ok || payment.currency !== 'XTR') {
       // Money arrived that we cannot attribute: a human must look (refund or grant by hand).
       log.error(
-        { currency: payment.currency, error: order.ok ? null : order.error },
+        { currency: payment.currency, error: reference.ok ? null : reference.error },
         'stars payment cannot be attributed',
       );
       await ctx.reply(ctx.t.paymentFailed);
       return;
     }
-    if (ctx.user !== undefined && ctx.user.id !== order.value.userId) {
-      log.warn(
-        { payerUserId: ctx.user.id, payloadUserId: order.value.userId },
-        'stars payment made by another user than the invoice names',
-      );
-    }
     const outcome = await withRetries(log, 'record stars payment', () =>
-      recordPayment(deps.pool, {
+      recordProviderPayment(deps.pool, {
         provider: STARS_PROVIDER,
         externalId: payment.telegram_payment_charge_id,
-        userId: order.value.userId,
-        planId: plan.id,
+        reference: reference.value,
         amount: String(payment.total_amount),
         currency: 'XTR',
+        recurring: payment.is_recurring === true && payment.is_first_recurring !== true,
         payload: {
           invoice_payload: payment.invoice_payload,
           is_recurring: payment.is_recurring ?? false,
@@ -203,15 +304,24 @@ export function paymentHandlers(deps: BotDeps): Composer<BotContext> {
         },
       }),
     );
-    const observer = deps.observer ?? NO_BOT_OBSERVER;
-    observer.onPayment(
-      STARS_PROVIDER,
-      outcome.kind === 'unknown-plan' || outcome.kind === 'unknown-user' ? 'rejected' : outcome.kind,
-    );
+    (deps.observer ?? NO_BOT_OBSERVER).onPayment(STARS_PROVIDER, paymentMetricOutcome(outcome));
+    if (outcome.kind === 'granted' || outcome.kind === 'duplicate' || outcome.kind === 'mismatch') {
+      if (ctx.user !== undefined && outcome.userId !== null && ctx.user.id !== outcome.userId) {
+        log.warn(
+          { payerUserId: ctx.user.id, orderUserId: outcome.userId },
+          'stars payment made by another user than the order names',
+        );
+      }
+    }
     switch (outcome.kind) {
       case 'granted':
         log.info(
-          { paymentId: outcome.paymentId, periodId: outcome.period.id },
+          {
+            paymentId: outcome.paymentId,
+            periodId: outcome.period.id,
+            orderId: outcome.orderId,
+            late: outcome.late,
+          },
           'stars payment granted a period',
         );
         await ctx.reply(ctx.t.paymentGranted(formatInstant(outcome.period.endsAt)));
@@ -222,14 +332,15 @@ export function paymentHandlers(deps: BotDeps): Composer<BotContext> {
         return;
       case 'mismatch':
         log.error(
-          { paymentId: outcome.paymentId, amount: payment.total_amount },
-          'stars payment amount matches no price of the plan',
+          { paymentId: outcome.paymentId, amount: payment.total_amount, reason: outcome.reason },
+          'stars payment does not match its order or plan',
         );
         await ctx.reply(ctx.t.paymentMismatch);
         return;
+      case 'unknown-order':
       case 'unknown-plan':
       case 'unknown-user':
-        log.error({ outcome: outcome.kind }, 'stars payment names an unknown plan or user');
+        log.error({ outcome: outcome.kind }, 'stars payment names an unknown order, plan or user');
         await ctx.reply(ctx.t.paymentFailed);
         return;
     }
@@ -250,18 +361,56 @@ export function paymentHandlers(deps: BotDeps): Composer<BotContext> {
       { chargeId: refund.telegram_payment_charge_id, outcome: outcome.kind },
       'stars refund handled',
     );
-    (deps.observer ?? NO_BOT_OBSERVER).onPayment(
-      STARS_PROVIDER,
-      outcome.kind === 'cancelled'
-        ? 'refunded'
-        : outcome.kind === 'already-cancelled'
-          ? 'duplicate'
-          : 'rejected',
-    );
+    (deps.observer ?? NO_BOT_OBSERVER).onPayment(STARS_PROVIDER, refundMetricOutcome(outcome));
     if (outcome.kind === 'cancelled') {
       await ctx.reply(ctx.t.paymentRefunded);
     }
   });
 
   return composer;
+}
+
+/**
+ * Why a Stars pre-checkout must be refused, or null to approve. An order must be open, belong to the
+ * payer and cost exactly `totalAmount` Stars; a legacy reference must name the payer and the plan's
+ * Stars price. A banned payer is refused either way.
+ */
+async function preCheckoutVerdict(
+  deps: BotDeps,
+  reference: PaymentReference,
+  telegramId: number,
+  totalAmount: number,
+): Promise<string | null> {
+  const user = await findUser(deps.pool, { telegramId });
+  if (user === null) {
+    return 'payer is unknown';
+  }
+  if (user.bannedAt !== null) {
+    return 'user is banned';
+  }
+  if (reference.kind === 'order') {
+    const order: OrderRecord | null = await findOrder(deps.pool, reference.orderId);
+    if (order === null || order.userId !== user.id) {
+      return 'payer is not the user of the order';
+    }
+    if (!isOrderOpen(order.state) || order.expiresAt.getTime() <= Date.now()) {
+      return `order is ${order.state}`;
+    }
+    if (
+      order.provider !== STARS_PROVIDER ||
+      order.currency !== 'XTR' ||
+      Number(order.amount) !== totalAmount
+    ) {
+      return 'amount is not the order price';
+    }
+    return null;
+  }
+  const plan: PlanRecord | null = await findPlan(deps.pool, { code: reference.reference.planCode });
+  if (user.id !== reference.reference.userId) {
+    return 'payer is not the user named in the payload';
+  }
+  if (plan === null || !plan.isActive || starsPrice(plan) !== totalAmount) {
+    return 'plan not on sale at this price';
+  }
+  return null;
 }

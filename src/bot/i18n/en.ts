@@ -31,6 +31,41 @@ export const en = {
     'The amount paid does not match the plan, so no access was granted. Support will sort it out: please contact them.',
   paymentFailed: 'We could not record this payment. Support has been notified; please contact them.',
   paymentRefunded: 'Your payment was refunded and the period it paid for is cancelled.',
+  buttonBuyCard: (title: string, price: string): string => `💳 ${title}: ${price}`,
+  buttonBuyCrypto: (title: string, price: string): string => `🪙 ${title}: ${price} in crypto`,
+  buttonPay: (price: string): string => `Pay ${price}`,
+  checkoutReady: (title: string, price: string, until: string): string =>
+    `Order: ${title}, ${price}. Pay with the button below before ${until}; the bot confirms here as soon as the payment arrives.`,
+  checkoutRefused: 'The payment could not be created. Please try again later or choose another way to pay.',
+  checkoutUnavailable: 'The payment service is not answering right now. Please try again in a few minutes.',
+  receiptContactNeeded: (kinds: string): string =>
+    `A receipt is sent for every card payment. Please send your ${kinds} as a message (or share your phone number with the button below), then choose the plan again.`,
+  receiptKindEmail: 'e-mail address',
+  receiptKindPhone: 'phone number',
+  receiptKindEither: 'e-mail address or phone number',
+  buttonSharePhone: '📱 Share my phone number',
+  receiptContactSaved: 'Thank you, receipts will be sent there. Choose the plan again to pay.',
+  buttonBuyCardAutopay: (title: string, price: string): string =>
+    `🔁 ${title}: ${price}, renew automatically`,
+  buttonAutopayOff: '🔁 Turn automatic renewal off',
+  autopayOff:
+    'Automatic renewal is off. Your card will not be charged; your access runs until the end of what you paid for.',
+  autopayNotSet: 'You have no card saved for automatic renewal.',
+  noticeAutopayFailed: (price: string, until: string): string =>
+    `Automatic renewal could not charge ${price}. Your access runs until ${until}; pay now to keep it, or we will try again later.`,
+  buttonPayNow: (price: string): string => `Pay ${price} now`,
+  noticeExpiringAutopay: (price: string, on: string): string =>
+    `Automatic renewal will charge ${price} on ${on}; nothing to do. You can turn it off in the plans menu.`,
+  buttonRenew: '🔄 Renew',
+  buttonSubscribeStars: (title: string, stars: string): string =>
+    `⭐ ${title}: subscribe, ${stars} ⭐ every 30 days`,
+  subscriptionReady: (title: string, stars: string): string =>
+    `${title}: ${stars} ⭐ every 30 days, renewed by Telegram until you cancel. Subscribe with the button below.`,
+  buttonSubscribe: 'Subscribe',
+  buttonStarsSubscriptionOff: '⭐ Cancel the Stars subscription',
+  starsSubscriptionOff:
+    'Your Stars subscription will not renew. Access runs until the end of the period already paid.',
+  starsSubscriptionNone: 'You have no Stars subscription to cancel.',
   trialGranted: (until: string): string => `Your free trial is active until ${until}.`,
   trialUsed: 'You have already used your free trial.',
 

@@ -25,6 +25,39 @@ export const ru: Messages = {
   invoiceDescription: (title, days) => `${title}: доступ к VPN на ${days} дн.`,
   planUnavailable: 'Этот тариф больше не продаётся. Выберите другой.',
   preCheckoutRejected: 'Предложение устарело. Откройте список тарифов заново.',
+  buttonBuyCard: (title, price) => `💳 ${title}: ${price}`,
+  buttonBuyCrypto: (title, price) => `🪙 ${title}: ${price} в криптовалюте`,
+  buttonPay: (price) => `Оплатить ${price}`,
+  checkoutReady: (title, price, until) =>
+    `Заказ: ${title}, ${price}. Оплатите кнопкой ниже до ${until}; бот подтвердит здесь, как только платёж поступит.`,
+  checkoutRefused: 'Не удалось создать платёж. Попробуйте позже или выберите другой способ оплаты.',
+  checkoutUnavailable: 'Платёжный сервис сейчас не отвечает. Попробуйте через несколько минут.',
+  receiptContactNeeded: (kinds) =>
+    `На каждую оплату картой отправляется чек. Пришлите, пожалуйста, ваш ${kinds} сообщением (или поделитесь номером телефона кнопкой ниже) и выберите тариф ещё раз.`,
+  receiptKindEmail: 'адрес e-mail',
+  receiptKindPhone: 'номер телефона',
+  receiptKindEither: 'адрес e-mail или номер телефона',
+  buttonSharePhone: '📱 Поделиться номером',
+  receiptContactSaved: 'Спасибо, чеки будут приходить туда. Выберите тариф ещё раз, чтобы оплатить.',
+  buttonBuyCardAutopay: (title, price) => `🔁 ${title}: ${price}, с автопродлением`,
+  buttonAutopayOff: '🔁 Отключить автопродление',
+  autopayOff:
+    'Автопродление отключено. Карта больше не будет списываться; доступ действует до конца оплаченного срока.',
+  autopayNotSet: 'У вас нет карты, сохранённой для автопродления.',
+  noticeAutopayFailed: (price, until) =>
+    `Не удалось списать ${price} для автопродления. Доступ действует до ${until}; оплатите сейчас, чтобы сохранить его, или мы попробуем позже.`,
+  buttonPayNow: (price) => `Оплатить ${price} сейчас`,
+  noticeExpiringAutopay: (price, on) =>
+    `Автопродление спишет ${price} ${on}; ничего делать не нужно. Отключить его можно в меню тарифов.`,
+  buttonRenew: '🔄 Продлить',
+  buttonSubscribeStars: (title, stars) => `⭐ ${title}: подписка, ${stars} ⭐ каждые 30 дней`,
+  subscriptionReady: (title, stars) =>
+    `${title}: ${stars} ⭐ каждые 30 дней, Telegram продлевает подписку, пока вы её не отмените. Оформите её кнопкой ниже.`,
+  buttonSubscribe: 'Оформить подписку',
+  buttonStarsSubscriptionOff: '⭐ Отменить подписку за звёзды',
+  starsSubscriptionOff:
+    'Подписка за звёзды не будет продлена. Доступ действует до конца оплаченного периода.',
+  starsSubscriptionNone: 'У вас нет подписки за звёзды.',
   paymentGranted: (until) => `Оплата получена, спасибо! Доступ активен до ${until}.`,
   paymentDuplicate: 'Этот платёж уже учтён; ничего не изменилось.',
   paymentMismatch:

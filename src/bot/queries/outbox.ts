@@ -18,35 +18,65 @@ export interface OutboxMessage {
   readonly attempts: number;
 }
 
+/** What reminders to queue: the days before the end, and autopay's terms for the text. */
+export interface ReminderOptions {
+  /** Whole days before the end of coverage (KEYWARDEN_REMINDER_DAYS); default 3 and 1. */
+  readonly days?: readonly number[];
+  /** With card autopay: its currency and lead, so the text says "autopay will charge X on DATE". */
+  readonly autopay?: { readonly currency: string; readonly leadMs: number } | undefined;
+}
+
 /**
- * Queues expiry reminders 3 days and 1 day before the end of each entitled user's coverage, one per
- * (days, period) through the unique dedupe_key. The 3-day reminder is skipped when less than a day is
- * left (the 1-day one covers it). Returns how many rows were queued.
+ * Queues expiry reminders `days` before the end of each entitled user's coverage (3 and 1 by
+ * default), one per (days, period) through the unique dedupe_key, so each is queued once per period.
+ * Only the nearest window applies (no 3-day reminder with less than a day left), and a customer whose
+ * coverage extends further gets none: the end is the end of the whole coverage (kw_entitlements), not
+ * of one period. With autopay on, the payload carries the amount and the charge date. Returns how many
+ * rows were queued.
  */
-export async function enqueueExpiryReminders(db: pg.Pool | pg.ClientBase, graceMs: number): Promise<number> {
+export async function enqueueExpiryReminders(
+  db: pg.Pool | pg.ClientBase,
+  graceMs: number,
+  options: ReminderOptions = {},
+): Promise<number> {
+  const days = [...new Set(options.days ?? [3, 1])].filter((day) => Number.isInteger(day) && day > 0);
+  if (days.length === 0) {
+    return 0;
+  }
   const { rowCount } = await db.query(
     `with grace as (select $1::double precision * interval '1 millisecond' as g),
-     -- Only users with a live period ending within 3 days can need a reminder: a cheap prefilter
-     -- before the per-user entitlement function.
+     windows as (select unnest($2::int[]) as days),
+     -- Only users with a live period ending within the widest window can need a reminder: a cheap
+     -- prefilter before the per-user entitlement function.
      candidates as (
        select distinct sp.user_id from subscription_periods sp, grace
-       where sp.cancelled_at is null and sp.ends_at + grace.g > now() and sp.ends_at + grace.g <= now() + interval '3 days')
+       where sp.cancelled_at is null and sp.ends_at + grace.g > now()
+         and sp.ends_at + grace.g <= now() + make_interval(days => (select max(days) from windows)))
      insert into outbox (user_id, kind, dedupe_key, payload)
      select e.user_id, 'expiry-reminder', 'expiry-reminder:' || r.days || 'd:period:' || p.id,
             jsonb_build_object('days', r.days, 'endsAt', e.entitled_until, 'periodId', p.id)
+            || case when ap.amount is null then '{}'::jsonb else jsonb_build_object(
+                 'autopay', jsonb_build_object('amount', ap.amount::text, 'currency', $3::text),
+                 'chargeAt', greatest(now(), e.entitled_until - $4::double precision * interval '1 millisecond')) end
      from candidates c
      join kw_entitlements(now(), $1::double precision * interval '1 millisecond') e on e.user_id = c.user_id
-     cross join (values (3), (1)) as r (days)
+     cross join windows as r
      cross join lateral (
        select sp.id from subscription_periods sp
        where sp.user_id = e.user_id and sp.cancelled_at is null
          and sp.ends_at + $1::double precision * interval '1 millisecond' = e.entitled_until
        order by sp.id desc limit 1) as p
+     left join lateral (
+       select coalesce(pp.amount, case when pl.currency = $3 then pl.price end) as amount
+       from autopay a join plans pl on pl.id = a.plan_id
+       left join plan_prices pp on pp.plan_id = pl.id and pp.currency = $3
+       where $3 is not null and a.user_id = e.user_id and a.is_enabled and a.method_revoked_at is null) as ap on true
      where e.is_entitled and e.entitled_until > now()
        and e.entitled_until <= now() + make_interval(days => r.days)
-       and (r.days = 1 or e.entitled_until > now() + interval '1 day')
+       and not exists (select 1 from windows w where w.days < r.days
+                       and e.entitled_until <= now() + make_interval(days => w.days))
      on conflict (dedupe_key) do nothing`,
-    [graceMs],
+    [graceMs, days, options.autopay?.currency ?? null, options.autopay?.leadMs ?? 0],
   );
   return rowCount ?? 0;
 }

@@ -38,6 +38,10 @@ export async function cancelPayment(
        where id = $1`,
       [row.id, JSON.stringify(payment.refund)],
     );
+    // An order paid by this payment ends refunded (the only move out of paid, docs/payments.md).
+    await client.query(`update orders set state = 'refunded' where payment_id = $1 and state = 'paid'`, [
+      row.id,
+    ]);
     const period = await client.query<{ id: string }>(
       'update subscription_periods set cancelled_at = now() where payment_id = $1 and cancelled_at is null returning id',
       [row.id],

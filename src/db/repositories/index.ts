@@ -11,6 +11,35 @@ export {
 export { recordPayment, type ConfirmedPayment, type RecordPaymentOutcome } from './record-payment.ts';
 export { cancelPayment, type CancelPaymentOutcome } from './cancel-payment.ts';
 export {
+  recordProviderPayment,
+  PAYMENT_RECEIVED_KIND,
+  type MismatchReason,
+  type PaymentRecordOutcome,
+  type ProviderPayment,
+} from './record-provider-payment.ts';
+export {
+  paymentMetricOutcome,
+  refundMetricOutcome,
+  PAYMENT_METRIC_OUTCOMES,
+  type PaymentMetricOutcome,
+} from './payment-outcome.ts';
+export {
+  createOrder,
+  endOrder,
+  endOrderOfProviderPayment,
+  expireOrders,
+  findOrder,
+  findPaidOrder,
+  findStarsSubscriptions,
+  markSubscriptionCancelled,
+  type StarsSubscription,
+  type PaidOrder,
+  markOrderPending,
+  type CreateOrderOutcome,
+  type NewOrder,
+  type OrderRecord,
+} from './orders.ts';
+export {
   issueKey,
   replaceKey,
   revokeKey,
@@ -52,6 +81,17 @@ export {
   type RemovePanelOutcome,
   type StoredPanelConnection,
 } from './panels.ts';
+export { findReceiptContact, saveReceiptContact, type ReceiptContact } from './receipt-contact.ts';
+export {
+  claimRenewalCharges,
+  findAutopay,
+  revokeAutopayMethod,
+  saveAutopayMethod,
+  setAutopayEnabled,
+  type AutopayRecord,
+  type RenewalCharge,
+  type RenewalSchedule,
+} from './autopay.ts';
 export {
   deriveSubscriptionToken,
   hashSubscriptionToken,

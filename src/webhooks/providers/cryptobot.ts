@@ -9,7 +9,7 @@
  * Payments are keyed on `invoice_id` (`update_id` is not known to be unique, §3.4).
  */
 import { createHash, createHmac } from 'node:crypto';
-import { err, ok, parseOrderReference, type ParseError, type Result } from '../../domain/index.ts';
+import { err, ok, parsePaymentReference, type ParseError, type Result } from '../../domain/index.ts';
 import type { PaymentEvent, Verification, VerifyInput, WebhookProvider } from '../provider.ts';
 import { headerValue, hexMatches } from '../signature.ts';
 import { pickScalars, readAmount, readCurrency, readLiteral, readObject } from '../wire.ts';
@@ -92,7 +92,7 @@ export function parseCryptoPayUpdate(json: unknown): Result<PaymentEvent, ParseE
   if (!currency.ok) {
     return currency;
   }
-  const reference = parseOrderReference(invoice.value['payload'], 'payload.payload');
+  const reference = parsePaymentReference(invoice.value['payload'], 'payload.payload');
   if (!reference.ok) {
     return reference;
   }

@@ -10,7 +10,7 @@
  *   or `{"event": "payment.refunded", "payment_id", "refund_id"?}`.
  */
 import { createHmac } from 'node:crypto';
-import { err, ok, parseOrderReference, type ParseError, type Result } from '../../domain/index.ts';
+import { err, ok, parsePaymentReference, type ParseError, type Result } from '../../domain/index.ts';
 import type { PaymentEvent, Verification, VerifyInput, WebhookProvider } from '../provider.ts';
 import { headerValue, hexMatches } from '../signature.ts';
 import { optional, readAmount, readCurrency, readLiteral, readObject, readString } from '../wire.ts';
@@ -103,7 +103,7 @@ export function parseGenericEvent(json: unknown): Result<PaymentEvent, ParseErro
       refund: { refund_id: refundId.value },
     });
   }
-  const reference = parseOrderReference(body.value['reference'], 'reference');
+  const reference = parsePaymentReference(body.value['reference'], 'reference');
   if (!reference.ok) {
     return reference;
   }

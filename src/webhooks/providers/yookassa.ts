@@ -12,11 +12,12 @@
  * Events: `payment.succeeded` grants; `payment.canceled` and `payment.waiting_for_capture` write
  * nothing (we create payments with `capture: true`); `refund.succeeded` cancels the period of the
  * payment named by `payment_id`. Any succeeded refund, full or partial, cancels the whole period.
- * The order reference is `metadata.kw_ref` (src/domain/order-reference.ts).
+ * The order reference is `metadata.kw_ref`: `o:<order id>` for payments the bot created, or a legacy
+ * `kw:<user>:<plan>` (src/domain/order-reference.ts).
  */
 import {
   ok,
-  parseOrderReference,
+  parsePaymentReference,
   YOOKASSA_REFERENCE_KEY,
   type ParseError,
   type Result,
@@ -67,6 +68,16 @@ function paymentEvent(object: JsonObject, path: string): Result<PaymentEvent, Pa
   if (!status.ok) {
     return status;
   }
+  if (status.value === 'canceled') {
+    const details = readObject(object['cancellation_details'], `${path}.cancellation_details`);
+    const why = details.ok ? details.value['reason'] : undefined;
+    return ok({
+      kind: 'ignored',
+      externalId: id.value,
+      reason: 'payment canceled',
+      cancellation: { reason: typeof why === 'string' ? why.slice(0, 100) : 'canceled' },
+    });
+  }
   if (status.value !== 'succeeded') {
     return ok({ kind: 'ignored', externalId: id.value, reason: `payment ${status.value}` });
   }
@@ -86,7 +97,7 @@ function paymentEvent(object: JsonObject, path: string): Result<PaymentEvent, Pa
   if (!metadata.ok) {
     return metadata;
   }
-  const reference = parseOrderReference(
+  const reference = parsePaymentReference(
     metadata.value[YOOKASSA_REFERENCE_KEY],
     `${path}.metadata.${YOOKASSA_REFERENCE_KEY}`,
   );
@@ -94,8 +105,13 @@ function paymentEvent(object: JsonObject, path: string): Result<PaymentEvent, Pa
     return reference;
   }
   const method = readObject(object['payment_method'], `${path}.payment_method`);
+  const savedMethodId =
+    method.ok && method.value['saved'] === true && typeof method.value['id'] === 'string'
+      ? method.value['id']
+      : undefined;
   return ok({
     kind: 'paid',
+    ...(savedMethodId === undefined ? {} : { savedMethodId }),
     externalId: id.value,
     reference: reference.value,
     amount: value.value,

@@ -122,7 +122,7 @@ describe('callback data', () => {
 });
 
 describe('Telegram Stars purchase', () => {
-  it('sends an XTR invoice with one price, an empty provider token and a payload naming user and plan', async () => {
+  it('sends an XTR invoice with one price, an empty provider token and the opaque reference of a new order', async () => {
     const pool = database().pool;
     const plan = await upsertStarsPlan(pool, 'month-inv');
     const bot = testBot(pool, fake());
@@ -135,8 +135,56 @@ describe('Telegram Stars purchase', () => {
       currency: 'XTR',
       provider_token: '',
       prices: [{ label: 'Month', amount: 250 }],
-      payload: encodeOrderReference({ userId: await userIdOf(user.id), planCode: 'month-inv' }),
     });
+    const payload = String(invoice?.params['payload']);
+    expect(payload).toMatch(/^o:[0-9a-f-]{36}$/);
+    const { rows } = await pool.query<Record<string, unknown>>(
+      `select user_id::text, plan_id::text, amount::int as amount, currency, provider, state from orders where id = $1`,
+      [payload.slice(2)],
+    );
+    expect(rows).toEqual([
+      {
+        user_id: await userIdOf(user.id),
+        plan_id: plan.id,
+        amount: 250,
+        currency: 'XTR',
+        provider: 'telegram_stars',
+        state: 'pending',
+      },
+    ]);
+  });
+
+  it('buys through an order: pre-checkout checks the order, the payment pays it, a second payment for it grants nothing', async () => {
+    const pool = database().pool;
+    const plan = await upsertStarsPlan(pool, 'month-ord');
+    const observer = recordingObserver();
+    const bot = testBot(pool, fake(), botConfig(), observer);
+    const { user, userId } = await startedUser(bot);
+    await bot.handleUpdate(callbackUpdate(user, `buy:${plan.id}`));
+    const payload = String(fake().callsOf('sendInvoice')[0]?.params['payload']);
+    await bot.handleUpdate(preCheckoutUpdate(user, payload, 250));
+    await bot.handleUpdate(preCheckoutUpdate(user, payload, 249));
+    await bot.handleUpdate(preCheckoutUpdate(newTgUser(), payload, 250));
+    const answers = fake()
+      .callsOf('answerPreCheckoutQuery')
+      .map((call) => call.params['ok']);
+    expect(answers).toEqual([true, false, false]);
+    await bot.handleUpdate(successfulPaymentUpdate(user, payload, 250, 'stxOrder1'));
+    await bot.handleUpdate(successfulPaymentUpdate(user, payload, 250, 'stxOrder2'));
+    const order = await pool.query<{ state: string; payments: number; periods: number }>(
+      `select o.state, (select count(*)::int from payments where order_id = o.id) as payments,
+              (select count(*)::int from subscription_periods where user_id = $2) as periods
+       from orders o where o.id = $1`,
+      [payload.slice(2), userId],
+    );
+    expect(order.rows).toEqual([{ state: 'paid', payments: 2, periods: 1 }]);
+    // A paid order no longer passes pre-checkout.
+    await bot.handleUpdate(preCheckoutUpdate(user, payload, 250));
+    expect(fake().callsOf('answerPreCheckoutQuery').at(-1)?.params['ok']).toBe(false);
+    expect(observer.events).toEqual([
+      ['payment', 'telegram_stars', 'granted'],
+      ['payment', 'telegram_stars', 'mismatch'],
+    ]);
   });
 
   it('adds the configured checkout links to each plan with our user id and the plan code', async () => {

@@ -12,7 +12,7 @@ interface Event {
 }
 
 describe('keywarden demo', () => {
-  it('plays its script: keys created, an expiry suspended, payments reactivate, an outage held then caught up', async () => {
+  it('plays its script: keys created, an expiry suspended, payments reactivate, a card purchase and an automatic renewal, an outage held then caught up', async () => {
     const config = loadConfig({
       ...DEMO_ENVIRONMENT,
       KEYWARDEN_HTTP_PORT: '0',
@@ -50,6 +50,16 @@ describe('keywarden demo', () => {
         ['erin', 'disabled', true],
         ['frank', 'enabled', true],
       ]);
+      // frank bought a month by card (fake YooKassa, webhook) and autopay renewed it once.
+      const { rows: frank } = await client.query<{ purpose: string; state: string; periods: number }>(
+        `select o.purpose, o.state,
+                (select count(*)::int from subscription_periods sp where sp.user_id = o.user_id and sp.cancelled_at is null) as periods
+         from orders o join users u on u.id = o.user_id where u.username = 'frank' order by o.created_at`,
+      );
+      expect(frank).toEqual([
+        { purpose: 'purchase', state: 'paid', periods: 3 },
+        { purpose: 'renewal', state: 'paid', periods: 3 },
+      ]);
       // The old shop on us-1: the paid client is adopted and left as it was, the expired one is
       // disabled, the operator's own client is not adopted.
       const { rows: adopted } = await client.query<{ email: string; kind: string; actions: string[] }>(
@@ -66,6 +76,9 @@ describe('keywarden demo', () => {
       );
       expect(periods).toEqual([{ source: 'import' }]);
       const metrics = await (await fetch(demo.metricsUrl ?? '')).text();
+      expect(metrics).toMatch(
+        /keywarden_payments_total\{[^}]*provider="yookassa"[^}]*outcome="granted"[^}]*\} 1/,
+      );
       expect(metrics).toMatch(/keywarden_actions_total\{[^}]*action="disable"[^}]*\} [1-9]/);
       // The demo prints alice's subscription URL; it serves her one key's link.
       const subscription = await fetch(demo.subscriptionUrl ?? '', {
