@@ -1,5 +1,5 @@
 /**
- * The PostgreSQL implementation of the LoginGuard port (`panel_login_state`, migration 007): the
+ * The PostgreSQL implementation of the LoginGuard port (`panel_login_state`, migration 008): the
  * failed-login state of each panel, shared by every process, so that no combination of replicas and
  * CLI runs trips 3x-ui's login lockout (reference/xui-api.md §2.1: 5 refused logins of one
  * (IP, username) pair within 5 minutes block it for 15 minutes, right password or not).
