@@ -22,6 +22,7 @@ const NOT_DOMAIN = [
   '**/sub/**',
   '**/adoption/**',
   '**/simulator/**',
+  '**/net/**',
 ];
 
 /** The simulated panel: production code never imports it (only src/demo, bench and tests). */
@@ -302,6 +303,21 @@ export default tseslint.config(
         [
           NOT_DOMAIN.filter((p) => p !== '**/shared/**' && p !== '**/config/**').concat(['**/domain/**']),
           'leaf module',
+        ],
+      ]),
+    },
+  },
+  {
+    files: ['src/net/**/*.ts'],
+    rules: {
+      'no-restricted-imports': ban([
+        [
+          ['pg', 'pg-listen', 'undici', 'grammy', 'prom-client', 'p-queue', 'pino'],
+          'net is address rules on node:net: no packages',
+        ],
+        [
+          NOT_DOMAIN.filter((p) => p !== '**/net/**' && p !== '**/config/**'),
+          'net imports only domain and config; every listener imports it',
         ],
       ]),
     },

@@ -88,6 +88,7 @@ try {
       subRatePerToken: 1_000_000,
       subRatePerIp: 1_000_000,
       trustedProxyHeader: undefined,
+      trustedProxies: [],
       graceMs: 0,
     },
   });

@@ -7,6 +7,7 @@ import type { ReconcilePolicy } from '../domain/index.ts';
 import type {
   ControllerOptions,
   Leadership,
+  LoginGuard,
   PanelClientFactory,
   PassReport,
   ReconcileStore,
@@ -27,10 +28,12 @@ export function createXuiPanelClients(
   config: Config,
   logger: Logger,
   events: ReconcilerEvents,
+  loginGuard?: LoginGuard,
 ): PanelClientFactory {
   return createPanelClientFactory({
     timeoutMs: config.panelTimeoutMs,
     logger,
+    ...(loginGuard === undefined ? {} : { loginGuard }),
     onRequest: (event) => {
       events.panelRequest?.({
         panel: event.panel,
@@ -78,6 +81,7 @@ export function controllerOptions(config: Config, parts: ControllerParts): Contr
     panelConcurrency: config.panelConcurrency,
     panelWritesPerSecond: config.panelWritesPerSecond,
     panelReadTimeoutMs: config.panelTimeoutMs * PANEL_READ_CALLS,
+    writeQuietMs: config.writeQuietMs,
     logger: parts.logger,
     ...(parts.events === undefined ? {} : { events: parts.events }),
     ...(parts.onPass === undefined ? {} : { onPass: parts.onPass }),

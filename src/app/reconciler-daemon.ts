@@ -29,7 +29,7 @@ import {
   startListener,
   startResyncTicker,
 } from '../sources/index.ts';
-import { createPostgresStore, startAdvisoryLeadership } from '../store/index.ts';
+import { createLoginGuard, createPostgresStore, startAdvisoryLeadership } from '../store/index.ts';
 import { controllerOptions, createXuiPanelClients } from './controller-options.ts';
 import { createReadiness } from './readiness.ts';
 
@@ -73,8 +73,9 @@ export async function startReconcilerDaemon(options: ReconcilerDaemonOptions): P
   const replicaId = options.replicaId ?? `${hostname()}-${String(process.pid)}`;
   const metrics = options.metrics ?? createMetrics();
   const events = reconcilerMetrics(metrics);
-  const store = createPostgresStore(pool, config.graceMs, secretBoxFrom(config));
-  const panelClients = options.panelClients ?? createXuiPanelClients(config, options.logger, events);
+  const store = createPostgresStore(pool, config.graceMs, secretBoxFrom(config), config.valveWindowMs);
+  const panelClients =
+    options.panelClients ?? createXuiPanelClients(config, options.logger, events, createLoginGuard(pool));
   const panelNames = new Map<PanelId, string>();
   const runController = new AbortController();
   // A pooled connection terminated while checked out emits 'error' with no listener (pg-pool removes
@@ -179,6 +180,10 @@ export async function startReconcilerDaemon(options: ReconcilerDaemonOptions): P
     },
     onDisconnected: () => {
       events.listenerConnected({ connected: false });
+    },
+    probeIntervalMs: config.listenerProbeIntervalMs,
+    onProbeFailed: () => {
+      events.listenerProbeFailed();
     },
   });
   events.listenerConnected({ connected: false });

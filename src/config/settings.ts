@@ -272,7 +272,7 @@ export const SETTINGS = {
     env: 'KEYWARDEN_VALVE_MIN',
     parse: integer(0, 1_000_000),
     default: '10',
-    doc: 'Safety valve: disables in one pass are held when they exceed max(this, VALVE_PERCENT % of enabled keys).',
+    doc: 'Safety valve: disables are held when, with those applied within VALVE_WINDOW, they exceed max(this, VALVE_PERCENT % of enabled keys).',
   }),
   valvePercent: setting({
     env: 'KEYWARDEN_VALVE_PERCENT',
@@ -280,11 +280,23 @@ export const SETTINGS = {
     default: '20',
     doc: 'Safety valve percentage, per panel and globally.',
   }),
+  valveWindowMs: setting({
+    env: 'KEYWARDEN_VALVE_WINDOW',
+    parse: positiveDuration,
+    default: '10m',
+    doc: 'Safety valve window: disables already applied within it count against the limit, per panel and globally, so a stream of separate changes is held like one big plan.',
+  }),
   leaseTimeoutMs: setting({
     env: 'KEYWARDEN_LEASE_TIMEOUT',
     parse: positiveDuration,
     default: '10s',
     doc: 'A replica that cannot confirm its panel locks for this long stops writing to those panels.',
+  }),
+  listenerProbeIntervalMs: setting({
+    env: 'KEYWARDEN_LISTENER_PROBE_INTERVAL',
+    parse: positiveDuration,
+    default: '5s',
+    doc: 'The NOTIFY listener sends itself a notification this often; one that does not come back within the same time counts as a frozen connection: reconnect and full pass.',
   }),
 
   // — panels
@@ -305,6 +317,12 @@ export const SETTINGS = {
     parse: integer(0, 10_000),
     default: '0',
     doc: 'Cap on write calls per second per panel; 0 means no cap.',
+  }),
+  writeQuietMs: setting({
+    env: 'KEYWARDEN_WRITE_QUIET',
+    parse: positiveDuration,
+    default: '60s',
+    doc: "After a write to a panel times out, its inbound (with PANEL_CONCURRENCY=1 the whole panel) gets no other write until a read shows the write's outcome or this long has passed: longer than the panel's own handling time, so a late write cannot land after a newer one.",
   }),
 
   // — Telegram bot

@@ -82,18 +82,33 @@ export function quotaBaselineOf(key: KeyRecord, usedBytes: number | undefined): 
 }
 
 /**
+ * The panel clock offset (ms ahead of ours) above which an expiryTime of coverage end + margin is no
+ * longer safe: half the margin, and never less than 2 s (the `Date` header has a 1 s resolution).
+ * The other half of the margin is left for the estimate's error and the panel job's 5 s cadence.
+ */
+export function skewToleranceMs(expiryMarginMs: number): number {
+  return Math.max(2_000, expiryMarginMs / 2);
+}
+
+/**
  * Computes the desired state of `key` at `now`. `usedBytes` is the client's cumulative up+down as
  * observed (undefined when the client is absent): an entitled key whose plan quota is used up this
  * period (up+down minus the period's baseline) is disabled. An entitled key with a quota gets
  * totalGB = baseline + quota, so the panel's own depletion job (xui-api.md §8) trips at the same
  * moment and never turns off an entitled key early; an unlimited plan gets totalGB 0.
  * Order of precedence: revoked, banned, not entitled, quota exhausted, entitled.
+ *
+ * `panelClockOffsetMs` is how far the panel's clock is ahead of ours (undefined: unknown). The panel
+ * expires a client when ITS clock passes expiryTime, so with an offset beyond
+ * {@link skewToleranceMs} an entitled key gets expiryTime 0 (never): keywarden still disables it on
+ * time by its own clock, and the panel never cuts off a payer early.
  */
 export function computeDesired(
   key: KeyRecord,
   policy: ReconcilePolicy,
   usedBytes: number | undefined,
   inbound?: ObservedInbound | null,
+  panelClockOffsetMs?: number,
 ): DesiredKey {
   const baseline = quotaBaselineOf(key, usedBytes);
   if (key.isRevoked) {
@@ -113,8 +128,12 @@ export function computeDesired(
   }
   // With a margin, the panel's own job disables the client even if keywarden is down; the margin
   // keeps the panel from racing us at the boundary (xui-api.md §8).
+  const isPanelAhead =
+    policy.expiryMarginMs !== undefined &&
+    panelClockOffsetMs !== undefined &&
+    panelClockOffsetMs > skewToleranceMs(policy.expiryMarginMs);
   const expiryTimeMs =
-    policy.expiryMarginMs === undefined || key.entitledUntil === null
+    policy.expiryMarginMs === undefined || key.entitledUntil === null || isPanelAhead
       ? 0
       : key.entitledUntil.getTime() + policy.expiryMarginMs;
   return {

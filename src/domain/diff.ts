@@ -17,7 +17,11 @@ export type DriftKind =
   | 'reset-nonzero'
   | 'identity-mismatch'
   | 'flow-mismatch'
-  | 'duplicate-email';
+  | 'duplicate-email'
+  /** An entitled key's inbound is not on the panel: its client cannot be created (needs a human). */
+  | 'missing-inbound'
+  /** The same correction was applied FIX_ATTEMPTS times recently and the panel undid it each time. */
+  | 'fix-not-sticking';
 
 /** Every drift kind, for metrics (a gauge at 0 is still exported). */
 export const DRIFT_KINDS = [
@@ -31,6 +35,8 @@ export const DRIFT_KINDS = [
   'identity-mismatch',
   'flow-mismatch',
   'duplicate-email',
+  'missing-inbound',
+  'fix-not-sticking',
 ] as const satisfies ReadonlyArray<DriftKind>;
 
 /** One key compared with its client. */
@@ -77,6 +83,10 @@ export function diffKey(
   inbound: ObservedInbound | null,
 ): ReadonlyArray<DriftKind> {
   const drift: DriftKind[] = [];
+  if (inbound === null && desired.kind === 'enabled') {
+    // A disabled key needs nothing of its inbound; an entitled one cannot be served without it.
+    drift.push('missing-inbound');
+  }
   if (observed === null) {
     // A disabled key needs no client; a live, entitled key does (created with its stored identity).
     if (desired.kind === 'enabled') {

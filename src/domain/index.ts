@@ -13,4 +13,5 @@ export * from './pass.ts';
 export * from './flow.ts';
 export * from './verdict.ts';
 export * from './record.ts';
+export * from './needs-human.ts';
 export * from './fingerprint.ts';

@@ -70,4 +70,9 @@ export interface PanelObservation {
   readonly clients: ReadonlyMap<ClientEmail, ObservedClient>;
   /** Emails that occur more than once where the panel should not allow it (drift kind `duplicate-email`). */
   readonly duplicateEmails: ReadonlyArray<ClientEmail>;
+  /**
+   * The panel's clock minus ours in ms (positive: the panel is ahead), estimated from its HTTP `Date`
+   * headers; absent when unknown. The panel's own job expires clients by its clock (xui-api.md §8).
+   */
+  readonly clockOffsetMs?: number;
 }

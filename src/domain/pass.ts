@@ -63,7 +63,7 @@ export function planPass(
       const cause = read === undefined ? 'not read' : read.cause;
       return { kind: 'unknown', panelId, cause, verdicts: unknownVerdicts(keys, policy) };
     }
-    const { clients } = read.observation;
+    const { clients, clockOffsetMs } = read.observation;
     const inbounds = new Map(read.observation.inbounds.map((inbound) => [inbound.id, inbound]));
     const desired = keys.map((key) => {
       const client = clients.get(key.email);
@@ -72,9 +72,12 @@ export function planPass(
         policy,
         client === undefined ? undefined : client.upBytes + client.downBytes,
         inbounds.get(key.inboundId) ?? null,
+        clockOffsetMs,
       );
     });
     return planPanel(diffPanel(panelId, desired, read.observation), names.get(panelId) ?? panelId);
   });
-  return applySafetyValve(plans, policy).map((plan) => releaseConfirmed(plan, confirmed));
+  return applySafetyValve(plans, policy, snapshot.valveWindow).map((plan) =>
+    releaseConfirmed(plan, confirmed),
+  );
 }

@@ -7,6 +7,8 @@ import type { ClientFields, DesiredReason } from './desired.ts';
 import type { DriftKind, PanelDiff } from './diff.ts';
 import type { ObservedClient } from './observed.ts';
 import type { ReconcilePolicy } from './policy.ts';
+import type { KeyRecord, ValveWindow } from './snapshot.ts';
+import { FIX_ATTEMPTS } from './needs-human.ts';
 import { fingerprintText } from './fingerprint.ts';
 import { assertNever } from './result.ts';
 import { noticesFor, statusOf, type KeyVerdict } from './verdict.ts';
@@ -104,6 +106,30 @@ const FIXABLE: ReadonlySet<DriftKind> = new Set<DriftKind>([
   'flow-mismatch',
 ]);
 
+const sameFields = (a: ClientFields, b: ClientFields): boolean =>
+  a.enable === b.enable &&
+  a.expiryTimeMs === b.expiryTimeMs &&
+  a.totalBytes === b.totalBytes &&
+  a.resetDays === b.resetDays &&
+  a.flow === b.flow;
+
+/**
+ * Whether `action` is a correction the panel has undone FIX_ATTEMPTS times within the window: the
+ * same action from the same observed state to the same fields (a panel that clears `flow` on an
+ * inbound without TLS, a node that reverts an extension). Re-applying it would only fight the panel.
+ */
+export function isFixNotSticking(action: Action, key: KeyRecord): boolean {
+  const fix = key.recentFix;
+  return (
+    action.kind !== 'create' &&
+    fix !== undefined &&
+    fix.count >= FIX_ATTEMPTS &&
+    fix.kind === action.kind &&
+    sameFields(fix.before, action.before) &&
+    sameFields(fix.after, action.fields)
+  );
+}
+
 /**
  * Derives the actions that make a panel match its desired keys. Identity mismatches and duplicates
  * are drift to report, not actions (changing a client's identity would break a user's link).
@@ -111,17 +137,21 @@ const FIXABLE: ReadonlySet<DriftKind> = new Set<DriftKind>([
 export function planPanel(diff: PanelDiff, panelName: string): PanelPlan & { readonly kind: 'planned' } {
   const actions: Action[] = [];
   const verdicts: KeyVerdict[] = [];
-  const push = (entry: PanelDiff['keys'][number], action: Action | null): void => {
+  const push = (entry: PanelDiff['keys'][number], planned: Action | null): void => {
+    // A fix the panel keeps undoing is not re-applied: the key needs a human (back off for the window).
+    const isStuck = planned !== null && isFixNotSticking(planned, entry.desired.key);
+    const action = isStuck ? null : planned;
+    const drift: ReadonlyArray<DriftKind> = isStuck ? [...entry.drift, 'fix-not-sticking'] : entry.drift;
     if (action !== null) {
       actions.push(action);
     }
     verdicts.push({
       desired: entry.desired,
       observed: entry.observed,
-      drift: entry.drift,
+      drift,
       action,
       hold: null,
-      status: statusOf(entry.drift, action, null),
+      status: statusOf(drift, action, null),
       notices: action === null ? [] : noticesFor(entry.desired, action, panelName),
     });
   };
@@ -234,12 +264,20 @@ function holdDisables(plan: PanelPlan, cause: HoldCause): PanelPlan {
 }
 
 /**
- * The safety valve (DESIGN.md §5). Per panel, then globally, disables are held when they exceed
- * `valveLimit` of the enabled keys; per panel they are also held when no key of the panel should stay
- * enabled while the panel serves more than one and more than one would be disabled (a lone expiry
- * always goes through). Enables, creates and updates are never held.
+ * The safety valve (DESIGN.md §5) over a sliding window (KEYWARDEN_VALVE_WINDOW). Per panel, then
+ * globally, this pass's disables are held when, added to the disables already applied within the
+ * window, they exceed `valveLimit` of the keys enabled at the window's start (enabled now + disabled
+ * in the window). So refunds arriving one notification at a time are counted together, while a lone
+ * expiry or ordinary churn goes through. Per panel they are also held when no key of the panel should
+ * stay enabled while the panel serves more than one and more than one would be disabled. Enables,
+ * creates and updates are never held.
  */
-export function applySafetyValve(plans: ReadonlyArray<PanelPlan>, policy: ReconcilePolicy): PanelPlan[] {
+export function applySafetyValve(
+  plans: ReadonlyArray<PanelPlan>,
+  policy: ReconcilePolicy,
+  window?: ValveWindow,
+): PanelPlan[] {
+  const recentOf = (panelId: PanelId): number => window?.disablesByPanel.get(panelId) ?? 0;
   const perPanel = plans.map((plan) => {
     if (plan.kind === 'unknown') {
       return plan;
@@ -248,7 +286,8 @@ export function applySafetyValve(plans: ReadonlyArray<PanelPlan>, policy: Reconc
     if (disables === 0) {
       return plan;
     }
-    if (disables > valveLimit(plan.diff.enabledCount, policy)) {
+    const recent = recentOf(plan.panelId);
+    if (disables + recent > valveLimit(plan.diff.enabledCount + recent, policy)) {
       return holdDisables(plan, 'valve-panel');
     }
     const anyEnabledDesired = plan.diff.keys.some((entry) => entry.desired.kind === 'enabled');
@@ -259,13 +298,25 @@ export function applySafetyValve(plans: ReadonlyArray<PanelPlan>, policy: Reconc
   });
   let enabled = 0;
   let disables = 0;
+  const inPass = new Set<PanelId>();
   for (const plan of perPanel) {
+    inPass.add(plan.panelId);
     if (plan.kind === 'planned') {
       enabled += plan.diff.enabledCount;
       disables += plan.actions.filter(isDisable).length;
     }
   }
-  if (disables > valveLimit(enabled, policy)) {
+  // Panels outside this pass count with what was last recorded of them.
+  for (const [panelId, count] of window?.enabledByPanel ?? []) {
+    if (!inPass.has(panelId)) {
+      enabled += count;
+    }
+  }
+  let recentGlobal = 0;
+  for (const count of window?.disablesByPanel.values() ?? []) {
+    recentGlobal += count;
+  }
+  if (disables > 0 && disables + recentGlobal > valveLimit(enabled + recentGlobal, policy)) {
     return perPanel.map((plan) => holdDisables(plan, 'valve-global'));
   }
   return perPanel;

@@ -11,10 +11,15 @@ import type { PanelRead } from './pass.ts';
 import type { QuotaBaseline } from './snapshot.ts';
 import { fingerprintHeld, type Action, type ActionKind, type HoldCause, type PanelPlan } from './plan.ts';
 import type { DriftKind } from './diff.ts';
+import { needsHumanKinds, needsHumanReason, type NeedsHumanKind } from './needs-human.ts';
 import { NEEDS_HUMAN_DRIFT, needsHuman, type KeyVerdict, type Notice } from './verdict.ts';
 
 /** Outcome of one action, as recorded in `reconcile_events.outcome` and metrics. */
-export type ActionOutcome = 'applied' | 'failed' | 'held' | 'skipped';
+/**
+ * `unconfirmed`: the panel accepted the write but reading it back failed (probably in place; the next
+ * read decides). `skipped`: not sent (no ownership, or held back after a timed-out write).
+ */
+export type ActionOutcome = 'applied' | 'unconfirmed' | 'failed' | 'held' | 'skipped';
 
 /** The outcome of one applied action. `confirmed` is the client as read back (null = confirmed absent). */
 export interface ActionResult {
@@ -88,6 +93,11 @@ export interface KeyStateRecord {
    * `quota_baseline_bytes`), or null to keep the stored one (no covering period, panel unread).
    */
   readonly quotaBaseline: QuotaBaseline | null;
+  /**
+   * Why the key needs a human (`key_state.needs_human`), null when it does not, undefined to keep
+   * the stored value (the panel was not read).
+   */
+  readonly needsHuman: string | null | undefined;
 }
 
 /** One `reconcile_events` row: every action with before, after, reason and outcome. */
@@ -198,9 +208,12 @@ function keyStateOf(
       failed: false,
       // Nothing was observed, so there is no new baseline to record: keep the stored one.
       quotaBaseline: null,
+      // Nor anything about what needs a human: keep what the last read found.
+      needsHuman: undefined,
     };
   }
   const isHumanDrift = needsHuman(verdict.drift);
+  const humanReason = needsHumanReason(verdict.drift, verdict.desired.key.inboundId);
   let converged: boolean;
   let lastError: string | null;
   if (verdict.hold !== null) {
@@ -214,7 +227,7 @@ function keyStateOf(
     lastError = isWriting ? null : 'observe only: change not applied';
   } else {
     converged = verdict.drift.length === 0;
-    lastError = isHumanDrift ? `drift needs a human: ${verdict.drift.join(', ')}` : null;
+    lastError = humanReason === null ? null : `needs a human: ${humanReason}`;
   }
   const observed = result?.confirmed !== undefined ? result.confirmed : verdict.observed;
   return {
@@ -224,6 +237,7 @@ function keyStateOf(
     lastAction: result === undefined ? null : `${result.action.kind}:${result.outcome}`,
     lastError,
     failed: result?.outcome === 'failed',
+    needsHuman: humanReason,
   };
 }
 
@@ -343,6 +357,8 @@ export function driftAfter(verdict: KeyVerdict, result: ActionResult | undefined
 export interface PanelSummary {
   readonly keys: ReadonlyMap<`${'enabled' | 'disabled'}:${DesiredReason}`, number>;
   readonly drift: ReadonlyMap<DriftKind, number>;
+  /** Keys that need a human, by the kind of drift keywarden will not or cannot fix. */
+  readonly needsHuman: ReadonlyMap<NeedsHumanKind, number>;
 }
 
 /** Summarises a planned panel after its actions' `results` (orphans count as drift). */
@@ -353,7 +369,11 @@ export function summarisePanel(
   const resultByKey = new Map(results.map((result) => [result.action.keyId, result]));
   const keys = new Map<`${'enabled' | 'disabled'}:${DesiredReason}`, number>();
   const drift = new Map<DriftKind, number>();
+  const humans = new Map<NeedsHumanKind, number>();
   for (const verdict of plan.verdicts) {
+    for (const kind of needsHumanKinds(verdict.drift)) {
+      humans.set(kind, (humans.get(kind) ?? 0) + 1);
+    }
     const label = `${verdict.desired.kind}:${verdict.desired.reason}` as const;
     keys.set(label, (keys.get(label) ?? 0) + 1);
     for (const kind of driftAfter(verdict, resultByKey.get(verdict.desired.key.keyId))) {
@@ -363,5 +383,5 @@ export function summarisePanel(
   if (plan.diff.orphans.length > 0) {
     drift.set('orphan-client', plan.diff.orphans.length);
   }
-  return { keys, drift };
+  return { keys, drift, needsHuman: humans };
 }

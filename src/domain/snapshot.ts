@@ -2,6 +2,7 @@
  * The database side of one reconcile pass, as read in one consistent read-only transaction
  * (src/store/snapshot.ts). Everything the pure core needs to decide what a key should look like.
  */
+import type { ClientFields } from './desired.ts';
 import type { InboundId, KeyId, PanelId, UserId, ClientEmail } from './ids.ts';
 
 /**
@@ -52,6 +53,19 @@ export interface KeyRecord {
   readonly entitledSince: Date | null;
   /** While not entitled: the latest end (grace included) of a live period that ended by `now`. */
   readonly lastEndedAt: Date | null;
+  /**
+   * The correction applied most often to this key within the last FIX_WINDOW (same action, same
+   * fields before and after): a count of FIX_ATTEMPTS means the panel keeps undoing it.
+   */
+  readonly recentFix?: RecentFix;
+}
+
+/** A correction of one key applied `count` times recently (`reconcile_events`). */
+export interface RecentFix {
+  readonly kind: 'enable' | 'disable' | 'update';
+  readonly before: ClientFields;
+  readonly after: ClientFields;
+  readonly count: number;
 }
 
 /** One `panels` row as the reconciler needs it (connection secrets stay in the sources layer). */
@@ -61,6 +75,18 @@ export interface PanelRecord {
   readonly isEnabled: boolean;
   /** Observe-only: plan and report, write nothing. */
   readonly isSuspended: boolean;
+}
+
+/**
+ * The safety valve's window (KEYWARDEN_VALVE_WINDOW): what happened recently on every enabled panel,
+ * not only those of this pass, so that disables arriving one notification at a time are counted
+ * together.
+ */
+export interface ValveWindow {
+  /** Disables applied per panel within the window (`reconcile_events`). */
+  readonly disablesByPanel: ReadonlyMap<PanelId, number>;
+  /** Keys whose client was last recorded enabled, per panel (`key_state`), for panels not read now. */
+  readonly enabledByPanel: ReadonlyMap<PanelId, number>;
 }
 
 /** A consistent read of the database at one moment of the DB clock. */
@@ -73,4 +99,6 @@ export interface Snapshot {
   readonly nextBoundaryAt: Date | null;
   /** Fingerprints of held plans an admin confirmed and that are not yet resolved. */
   readonly confirmedHolds: ReadonlySet<string>;
+  /** Recent disables and enabled counts for the valve; absent = an empty window (one pass only). */
+  readonly valveWindow?: ValveWindow;
 }

@@ -8,6 +8,7 @@ import type { UserId } from './ids.ts';
 import type { DesiredKey, DesiredReason } from './desired.ts';
 import type { DriftKind } from './diff.ts';
 import type { ObservedClient } from './observed.ts';
+import { NEEDS_HUMAN_KINDS } from './needs-human.ts';
 import type { Action, HoldCause } from './plan.ts';
 
 /**
@@ -44,10 +45,7 @@ export interface KeyVerdict {
 }
 
 /** Drift that keywarden reports but does not fix: a human decides (a key with it never converges). */
-export const NEEDS_HUMAN_DRIFT: ReadonlySet<DriftKind> = new Set<DriftKind>([
-  'identity-mismatch',
-  'duplicate-email',
-]);
+export const NEEDS_HUMAN_DRIFT: ReadonlySet<DriftKind> = new Set<DriftKind>(NEEDS_HUMAN_KINDS);
 
 /** True when `drift` holds a kind that only a human can resolve. */
 export const needsHuman = (drift: ReadonlyArray<DriftKind>): boolean =>

@@ -118,6 +118,30 @@ export const METRICS = {
     help: '1 while the NOTIFY listener is connected to PostgreSQL.',
     labels: [],
   },
+  listenerProbeFailures: {
+    name: 'keywarden_listener_probe_failures_total',
+    type: 'counter',
+    help: 'Liveness probes of the NOTIFY listener that did not come back in time (each one reconnects the listener).',
+    labels: [],
+  },
+  panelClockOffset: {
+    name: 'keywarden_panel_clock_offset_seconds',
+    type: 'gauge',
+    help: "The panel's clock minus keywarden's, estimated from its HTTP Date headers (positive: the panel is ahead).",
+    labels: ['panel'],
+  },
+  keysNeedsHuman: {
+    name: 'keywarden_keys_needs_human',
+    type: 'gauge',
+    help: 'Keys that need a human (drift keywarden will not or cannot fix), by panel and drift kind, as of the last full pass.',
+    labels: ['panel', 'kind'],
+  },
+  writeTimeouts: {
+    name: 'keywarden_write_timeouts_total',
+    type: 'counter',
+    help: 'Writes to a panel that timed out (each quarantines its inbound until a read shows the outcome or KEYWARDEN_WRITE_QUIET passes).',
+    labels: ['panel'],
+  },
   payments: {
     name: 'keywarden_payments_total',
     type: 'counter',

@@ -1,5 +1,5 @@
 /** Maps the reconciler's events onto the catalog metrics (labels bounded: panel names, kinds). */
-import { DESIRED_REASONS, DRIFT_KINDS } from '../domain/index.ts';
+import { DESIRED_REASONS, DRIFT_KINDS, NEEDS_HUMAN_KINDS } from '../domain/index.ts';
 import type { ReconcilerEvents } from '../reconciler/index.ts';
 import type { Metrics } from './registry.ts';
 
@@ -10,8 +10,11 @@ export function reconcilerMetrics(metrics: Metrics): Required<ReconcilerEvents> 
       metrics.get('reconcileRuns').inc({ trigger, outcome });
       metrics.get('reconcileDuration').observe({ trigger }, durationSeconds);
     },
-    panelRead: ({ panel, up }) => {
+    panelRead: ({ panel, up, clockOffsetMs }) => {
       metrics.get('panelUp').set({ panel }, up ? 1 : 0);
+      if (clockOffsetMs !== undefined) {
+        metrics.get('panelClockOffset').set({ panel }, clockOffsetMs / 1000);
+      }
     },
     panelVersion: ({ panel, isTested }) => {
       metrics.get('panelVersionUntested').set({ panel }, isTested === false ? 1 : 0);
@@ -19,7 +22,11 @@ export function reconcilerMetrics(metrics: Metrics): Required<ReconcilerEvents> 
     panelRequest: ({ panel, op, outcome, durationSeconds }) => {
       metrics.get('panelRequestDuration').observe({ panel, op, outcome }, durationSeconds);
     },
-    panelPlanned: ({ panel, keys, drift, held, syncedAt }) => {
+    panelPlanned: ({ panel, keys, drift, needsHuman, held, syncedAt }) => {
+      const needsHumanGauge = metrics.get('keysNeedsHuman');
+      for (const kind of NEEDS_HUMAN_KINDS) {
+        needsHumanGauge.set({ panel, kind }, needsHuman.get(kind) ?? 0);
+      }
       const keyGauge = metrics.get('keys');
       for (const kind of ['enabled', 'disabled'] as const) {
         for (const reason of DESIRED_REASONS) {
@@ -61,6 +68,12 @@ export function reconcilerMetrics(metrics: Metrics): Required<ReconcilerEvents> 
     },
     listenerConnected: ({ connected }) => {
       metrics.get('listenerConnected').set(connected ? 1 : 0);
+    },
+    writeTimedOut: ({ panel, actions }) => {
+      metrics.get('writeTimeouts').inc({ panel }, actions);
+    },
+    listenerProbeFailed: () => {
+      metrics.get('listenerProbeFailures').inc();
     },
   };
 }

@@ -26,6 +26,7 @@ import { createPass, type PassReport, type Scope } from './pass.ts';
 import type { PanelClientFactory } from './ports.ts';
 import type { ReconcileStore } from './store.ts';
 import { createWorkQueue, type Priority } from './work-queue.ts';
+import { createWriteQuarantine } from './write-quarantine.ts';
 
 export type { PassReport, Scope, UsersScope } from './pass.ts';
 
@@ -50,6 +51,11 @@ export interface ControllerOptions {
   readonly backoff?: BackoffPolicy;
   /** Flag-only disables on one panel at or above this count go through one bulk call. Default 2. */
   readonly bulkThreshold?: number;
+  /**
+   * After a write times out, its inbound gets no other write until a read shows the outcome or this
+   * long has passed (KEYWARDEN_WRITE_QUIET), ms. Default 60 s.
+   */
+  readonly writeQuietMs?: number;
   /** Called after every pass that read the DB (the expiry timer re-arms from it). */
   readonly onPass?: (report: PassReport) => void;
 }
@@ -95,6 +101,7 @@ export function createController(options: ControllerOptions): Controller {
     onDepth: (depth) => events.queueDepth?.({ depth }),
   });
   const panels = createPanelClients(options);
+  const quarantine = createWriteQuarantine({ quietMs: options.writeQuietMs ?? 60_000 });
   let stopController: AbortController | undefined;
   const reconcile = createPass({
     store: options.store,
@@ -110,7 +117,14 @@ export function createController(options: ControllerOptions): Controller {
       leadership: options.leadership,
       bulkThreshold,
       writeQueueFor: panels.writeQueueFor,
+      quarantine,
+      isOneWriteAtATime: options.panelConcurrency === 1,
+      events,
     }),
+    onPanelObserved: (panelId, observation) => {
+      quarantine.settle(panelId, observation);
+    },
+    mustReadWholePanel: (panelId) => quarantine.recheckInMs(panelId) !== undefined,
   });
 
   const pendingUsers = new Map<PanelId, Set<UserId>>();
@@ -153,11 +167,16 @@ export function createController(options: ControllerOptions): Controller {
       }
       const failed =
         report.plans.some((plan) => plan.kind === 'unknown') ||
-        report.results.some((result) => result.outcome === 'failed');
+        report.results.some((result) => result.outcome === 'failed' || result.outcome === 'unconfirmed');
       if (failed) {
         // The panel pass retries every key of the panel, these included, with the panel's backoff.
         const delayMs = queue.retryAfterBackoff(panelId, 'retry');
         log.warn({ panelId, retryInMs: delayMs }, 'targeted pass not converged, retrying the panel');
+      }
+      // A write of this pass timed out: read the whole panel until it shows, or goes quiet.
+      const recheckMs = quarantine.recheckInMs(panelId);
+      if (recheckMs !== undefined) {
+        queue.addAfter(panelId, 'retry', 'normal', recheckMs);
       }
     } catch (error) {
       if (signal.aborted) {
@@ -201,7 +220,7 @@ export function createController(options: ControllerOptions): Controller {
           }
         }
         for (const result of report.results) {
-          if (result.outcome === 'failed') {
+          if (result.outcome === 'failed' || result.outcome === 'unconfirmed') {
             retry.add(result.action.panelId);
           }
         }
@@ -220,6 +239,11 @@ export function createController(options: ControllerOptions): Controller {
             log.warn({ panel: name, panelId, retryInMs: delayMs }, 'panel not converged, retrying');
           } else {
             queue.forget(panelId);
+          }
+          // A write that timed out may still land: read the panel again until it shows, or goes quiet.
+          const recheckMs = quarantine.recheckInMs(panelId);
+          if (recheckMs !== undefined) {
+            queue.addAfter(panelId, 'retry', 'normal', recheckMs);
           }
         }
       } catch (error) {

@@ -13,7 +13,8 @@ export type RunOutcome = 'ok' | 'partial' | 'error';
 /** Listener for reconciler events; every method is optional. */
 export interface ReconcilerEvents {
   runFinished?(event: { trigger: Trigger; outcome: RunOutcome; durationSeconds: number }): void;
-  panelRead?(event: { panel: string; up: boolean }): void;
+  /** A panel read; `clockOffsetMs` is the panel's clock minus ours when known. */
+  panelRead?(event: { panel: string; up: boolean; clockOffsetMs?: number }): void;
   /** The version a panel reports; `isTested` false when it lies outside the tested range (warn). */
   panelVersion?(event: { panel: string; version: string | null; isTested: boolean | null }): void;
   /** One HTTP exchange with a panel (reported by the panel client factory the daemon builds). */
@@ -26,6 +27,8 @@ export interface ReconcilerEvents {
     panel: string;
     keys: ReadonlyMap<`${'enabled' | 'disabled'}:${DesiredReason}`, number>;
     drift: ReadonlyMap<DriftKind, number>;
+    /** Keys that need a human, by the drift kind that keywarden will not or cannot fix. */
+    needsHuman: ReadonlyMap<string, number>;
     held: number;
     /** Unix seconds of this successful full pass. */
     syncedAt: number;
@@ -40,4 +43,8 @@ export interface ReconcilerEvents {
   notification?(): void;
   nextBoundary?(event: { at: Date | null }): void;
   listenerConnected?(event: { connected: boolean }): void;
+  /** A write to a panel timed out: its inbound is quarantined (write-quarantine.ts). */
+  writeTimedOut?(event: { panel: string; actions: number }): void;
+  /** The listener's self-NOTIFY did not come back in time; it reconnects. */
+  listenerProbeFailed?(): void;
 }

@@ -4,6 +4,8 @@ export type {
   BulkResult,
   PanelClient,
   PanelClientFactory,
+  LoginBlock,
+  LoginGuard,
   PanelVersionInfo,
 } from './ports.ts';
 export type * from './store.ts';

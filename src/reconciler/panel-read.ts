@@ -86,7 +86,11 @@ export function createPanelReader(options: PanelReaderOptions): {
       const observation = await client.observe(
         AbortSignal.any([signal, AbortSignal.timeout(options.panelReadTimeoutMs)]),
       );
-      events.panelRead?.({ panel: panel.name, up: true });
+      events.panelRead?.({
+        panel: panel.name,
+        up: true,
+        ...(observation.clockOffsetMs === undefined ? {} : { clockOffsetMs: observation.clockOffsetMs }),
+      });
       return { kind: 'observed', observation, panelVersion: await readVersion(panel, client, signal) };
     } catch (error) {
       const cause = toError(error).message;

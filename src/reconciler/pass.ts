@@ -10,6 +10,7 @@ import {
   summarisePanel,
   type ActionResult,
   type PanelId,
+  type PanelObservation,
   type PanelPlan,
   type PanelRead,
   type PanelRecord,
@@ -74,6 +75,13 @@ export interface PassOptions {
   readonly readPanel: ReadPanel;
   readonly readClients: ReadClients;
   readonly applyPanel: ApplyPanel;
+  /** After every successful read of a panel (the write quarantine settles on it). */
+  readonly onPanelObserved?: (panelId: PanelId, observation: PanelObservation) => void;
+  /**
+   * True while the panel must be read whole (a timed-out write may still land: write-quarantine.ts);
+   * a targeted pass on it is handed to a panel pass.
+   */
+  readonly mustReadWholePanel?: (panelId: PanelId) => boolean;
 }
 
 /**
@@ -171,8 +179,7 @@ export function createPass(options: PassOptions): RunPass {
           }
           const client = clientFor(connection);
           panelClients.set(panel.panelId, client);
-          reads.set(
-            panel.panelId,
+          const panelRead =
             targeted === undefined
               ? await readPanel(panel, client, signal)
               : await readClients(
@@ -181,8 +188,11 @@ export function createPass(options: PassOptions): RunPass {
                   snapshot.keys.map((key) => key.email),
                   read.storedInbounds?.get(panel.panelId),
                   signal,
-                ),
-          );
+                );
+          if (targeted === undefined && panelRead.kind === 'observed') {
+            options.onPanelObserved?.(panel.panelId, panelRead.observation);
+          }
+          reads.set(panel.panelId, panelRead);
         }),
       );
       const observedMs = performance.now() - started;
@@ -194,7 +204,10 @@ export function createPass(options: PassOptions): RunPass {
         snapshot.confirmedHolds,
       );
       const panelsById = new Map(snapshot.panels.map((panel) => [panel.panelId, panel]));
-      if (targeted !== undefined && plans.some(needsPanelPass)) {
+      if (
+        targeted !== undefined &&
+        (plans.some(needsPanelPass) || options.mustReadWholePanel?.(targeted.panelId) === true)
+      ) {
         log.debug(
           { reconcileId: planId, panelId: targeted.panelId, users: targeted.userIds.length },
           'handed to a panel pass',
@@ -268,6 +281,15 @@ export function createPass(options: PassOptions): RunPass {
                 );
               }
             }
+            if (!options.leadership.isOwned(panel.panelId)) {
+              // Lost during the pass: the new owner reads and records the panel; a stale view from
+              // here must not overwrite its key_state or claim anything as done (issue 11).
+              log.warn(
+                { panelId: panel.panelId, planId },
+                'panel ownership lost during the pass; not recording it',
+              );
+              return;
+            }
             try {
               await options.store.recordPanelPass(
                 recordPanelPass({
@@ -312,12 +334,17 @@ export function createPass(options: PassOptions): RunPass {
           continue;
         }
         globalHeld += plan.held.filter((entry) => entry.cause === 'valve-global').length;
-        const { keys: keyCounts, drift } = summarisePanel(plan, resultsByPanel.get(plan.panelId) ?? []);
+        const {
+          keys: keyCounts,
+          drift,
+          needsHuman,
+        } = summarisePanel(plan, resultsByPanel.get(plan.panelId) ?? []);
         if (!dryRun && targeted === undefined) {
           events.panelPlanned?.({
             panel: panel.name,
             keys: keyCounts,
             drift,
+            needsHuman,
             held: plan.held.length,
             syncedAt,
           });
@@ -329,7 +356,7 @@ export function createPass(options: PassOptions): RunPass {
       const isPartial =
         recordFailures.length > 0 ||
         plans.some((plan) => plan.kind === 'unknown') ||
-        results.some((result) => result.outcome === 'failed');
+        results.some((result) => result.outcome === 'failed' || result.outcome === 'unconfirmed');
       const report: PassReport = {
         planId,
         trigger,

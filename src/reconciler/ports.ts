@@ -87,5 +87,47 @@ export interface PanelClient {
   close(): Promise<void>;
 }
 
+/** Why a panel login is not tried now. */
+export interface LoginBlock {
+  /** The earliest moment (DB clock) at which a login may be tried again. */
+  readonly until: Date;
+  /** Refused logins with these credentials in a row. */
+  readonly failures: number;
+  /** Of those, the ones within the panel's 5-minute lockout window. */
+  readonly recentFailures: number;
+}
+
+/**
+ * Failed-login state of each panel, shared by every keywarden process through the database, so that
+ * neither the daemon's replicas nor repeated `plan` / `reconcile --once` runs trip the panel's login
+ * lockout (reference/xui-api.md §2.1: 5 failures in 5 min block the account for 15 min).
+ * `credentialsHash` identifies the credentials tried: new credentials are not held back by the
+ * failures of old ones.
+ */
+export interface LoginGuard {
+  /** Before a login: null when it may be tried now (a retry after failures is reserved), else the block. */
+  beforeLogin(panelId: PanelId, credentialsHash: string): Promise<LoginBlock | null>;
+  /** A login was refused: records it and returns until when the next one is held back. */
+  loginRefused(panelId: PanelId, credentialsHash: string): Promise<LoginBlock>;
+  /** A login succeeded: the failures are forgotten. */
+  loginSucceeded(panelId: PanelId): Promise<void>;
+}
+
 /** Creates a PanelClient for a connection (the composition root passes src/xui's factory). */
 export type PanelClientFactory = (connection: PanelConnection) => PanelClient;
+
+/**
+ * Whether a write was accepted by the panel but its read-back failed (a PanelError of kind
+ * `unconfirmed`): the change is probably in place; record it as `unconfirmed`, not `failed`.
+ */
+export function isPanelUnconfirmed(error: unknown): boolean {
+  return typeof error === 'object' && error !== null && 'kind' in error && error.kind === 'unconfirmed';
+}
+
+/**
+ * Whether a PanelClient call failed by timing out (a PanelError of kind `timeout`, src/xui/errors.ts):
+ * the request may still be running in the panel and land later.
+ */
+export function isPanelTimeout(error: unknown): boolean {
+  return typeof error === 'object' && error !== null && 'kind' in error && error.kind === 'timeout';
+}

@@ -49,6 +49,11 @@ export interface SimulatedPanel {
   setFault(fault: SimulatedFault, scope?: FaultScope): Promise<void>;
   clearFault(): Promise<void>;
   setLatency(ms: number): void;
+  /**
+   * Sets the panel's clock offset (ms ahead of the real clock): its traffic job, its timestamps and
+   * the HTTP `Date` header all follow the skewed clock, as on a panel host with a wrong clock.
+   */
+  setClockOffset(ms: number): void;
   /** Requests so far (copy). */
   requests(): ReadonlyArray<LoggedRequest>;
   clearRequests(): void;

@@ -8,6 +8,10 @@ import { failure, json, LOGIN_PAGE, WENT_WRONG, type Answer } from './answers.ts
 export type SimulatedFault =
   /** `refuse`: the listener is closed (connection refused); `destroy`: sockets are destroyed on request. */
   | { readonly kind: 'down'; readonly mode: 'refuse' | 'destroy' }
+  /**
+   * Answers after `delayMs`, and handles the request only then: a write lands late even when the
+   * client gave up waiting (3x-ui finishes a request after the client left).
+   */
   | { readonly kind: 'slow'; readonly delayMs: number }
   /** Never answers (until the client gives up). */
   | { readonly kind: 'hang' }

@@ -51,4 +51,6 @@ export interface SimulatedPanelOptions {
   readonly latencyMs?: number;
   /** Clock in ms since the epoch; default Date.now. */
   readonly now?: () => number;
+  /** How far the panel's clock is ahead of `now` (negative: behind), ms. Default 0. */
+  readonly clockOffsetMs?: number;
 }

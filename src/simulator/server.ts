@@ -60,7 +60,9 @@ export async function startSimulatedPanel(options: SimulatedPanelOptions): Promi
   const traits = resolveTraits(options);
   const generation = traits.generation;
   const base = normaliseBase(options.webBasePath);
-  const now = options.now ?? Date.now;
+  const baseNow = options.now ?? Date.now;
+  let clockOffsetMs = options.clockOffsetMs ?? 0;
+  const now = (): number => baseNow() + clockOffsetMs;
   const model = new PanelModel(traits, now);
   const gate = createSessionGate({
     base,
@@ -175,6 +177,8 @@ export async function startSimulatedPanel(options: SimulatedPanelOptions): Promi
       }
     }
     res.statusCode = answer.status;
+    // Go's net/http writes the Date header from the host clock; a skewed panel host shows it here.
+    res.setHeader('date', new Date(now()).toUTCString());
     for (const [name, value] of Object.entries(answer.headers ?? {})) {
       res.setHeader(name, value);
     }
@@ -250,6 +254,9 @@ export async function startSimulatedPanel(options: SimulatedPanelOptions): Promi
     },
     setLatency: (ms) => {
       latencyMs = ms;
+    },
+    setClockOffset: (ms) => {
+      clockOffsetMs = ms;
     },
     requests: () => [...log],
     clearRequests: () => {

@@ -11,3 +11,4 @@ export {
   type AdvisoryLeadership,
   type AdvisoryLeadershipOptions,
 } from './leadership.ts';
+export { createLoginGuard, nextLoginAt, LOCKOUT_FAILURES, LOCKOUT_WINDOW_MS } from './login-guard.ts';

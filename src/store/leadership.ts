@@ -39,6 +39,9 @@ export interface AdvisoryLeadership extends Leadership {
 export function startAdvisoryLeadership(options: AdvisoryLeadershipOptions): AdvisoryLeadership {
   const log = options.logger;
   const owned = new Set<PanelId>();
+  /** One controller per owned panel, aborted the moment the panel is lost. */
+  const ownership = new Map<PanelId, AbortController>();
+  const lostSignal = AbortSignal.abort(new Error('this replica does not own the panel'));
   let confirmedAt = -Infinity;
   // After losing its session a replica waits one lease before taking panels again, so that another
   // replica takes them over instead of the flapping one winning the race back.
@@ -54,6 +57,8 @@ export function startAdvisoryLeadership(options: AdvisoryLeadershipOptions): Adv
     for (const panelId of [...owned]) {
       if (!next.has(panelId)) {
         owned.delete(panelId);
+        ownership.get(panelId)?.abort(new Error('panel ownership lost'));
+        ownership.delete(panelId);
         if (isClosed) {
           log.info({ panelId }, 'panel lock released');
         } else {
@@ -65,6 +70,7 @@ export function startAdvisoryLeadership(options: AdvisoryLeadershipOptions): Adv
     for (const panelId of next) {
       if (!owned.has(panelId)) {
         owned.add(panelId);
+        ownership.set(panelId, new AbortController());
         log.info({ panelId, replica: options.replicaId }, 'panel lock acquired');
         options.onChange?.({ panelId, owned: true });
       }
@@ -122,6 +128,7 @@ export function startAdvisoryLeadership(options: AdvisoryLeadershipOptions): Adv
       }
       confirmedAt = performance.now();
       setOwned(next);
+      armStaleCheck();
     } catch (error) {
       log.warn({ err: toError(error) }, 'lock heartbeat failed; reconnecting');
       dropConnection();
@@ -138,6 +145,19 @@ export function startAdvisoryLeadership(options: AdvisoryLeadershipOptions): Adv
     return beating;
   };
 
+  /** Gives up every panel the moment the lease goes stale, so in-flight writes abort on time. */
+  let staleTimer: NodeJS.Timeout | undefined;
+  function armStaleCheck(): void {
+    clearTimeout(staleTimer);
+    staleTimer = setTimeout(() => {
+      if (!isFresh() && owned.size > 0) {
+        log.warn({ leaseTimeoutMs: options.leaseTimeoutMs }, 'panel locks not confirmed within the lease');
+        setOwned(new Set());
+      }
+    }, options.leaseTimeoutMs + 1);
+    staleTimer.unref();
+  }
+
   const timer = setInterval(() => {
     if (!isFresh() && owned.size > 0) {
       setOwned(new Set());
@@ -149,6 +169,13 @@ export function startAdvisoryLeadership(options: AdvisoryLeadershipOptions): Adv
   return {
     replicaId: options.replicaId,
     isOwned: (panelId) => owned.has(panelId) && isFresh(),
+    ownershipSignal(panelId) {
+      if (!isFresh() && owned.size > 0) {
+        // The lease went stale between two heartbeats: give everything up now, not at the next tick.
+        setOwned(new Set());
+      }
+      return ownership.get(panelId)?.signal ?? lostSignal;
+    },
     ownedPanels: () => (isFresh() ? [...owned] : []),
     beat,
     async close() {
@@ -157,6 +184,7 @@ export function startAdvisoryLeadership(options: AdvisoryLeadershipOptions): Adv
       }
       isClosed = true;
       clearInterval(timer);
+      clearTimeout(staleTimer);
       await beating;
       setOwned(new Set());
       const old = client;

@@ -18,6 +18,10 @@ import {
   type PanelId,
   type PanelRecord,
   type UserId,
+  type ValveWindow,
+  type ClientFields,
+  type RecentFix,
+  FIX_WINDOW_MS,
 } from '../domain/index.ts';
 import type { PanelConnection, SnapshotRead } from '../reconciler/index.ts';
 
@@ -152,6 +156,7 @@ export async function readSnapshot(
   graceMs: number,
   userIds?: ReadonlyArray<UserId>,
   secrets?: SecretBox,
+  valveWindowMs = 600_000,
 ): Promise<SnapshotRead> {
   return withTransaction(
     pool,
@@ -190,6 +195,8 @@ export async function readSnapshot(
       const { rows: confirmed } = await client.query<{ fingerprint: string }>(
         'select fingerprint from held_plans where confirmed_at is not null and resolved_at is null',
       );
+      const valveWindow = await readValveWindow(client, now, valveWindowMs);
+      const fixes = await readRecentFixes(client, now, panelIdList);
       // The key rows come through a cursor, a chunk at a time: 100,000 rows fetched at once would
       // hold the whole wire result, the parsed rows and the records in memory together.
       // Every row is read: plan for all of them, not for a fast first row (nested loops per key).
@@ -212,7 +219,7 @@ export async function readSnapshot(
           if (boundary !== null && !row.revoked && (nextBoundaryAt === null || boundary < nextBoundaryAt)) {
             nextBoundaryAt = boundary;
           }
-          keys.push(keyRecordOf(row));
+          keys.push({ ...keyRecordOf(row), ...recentFixOf(fixes, row.id) });
         }
         if (rows.length < SNAPSHOT_CHUNK_ROWS) {
           break;
@@ -227,6 +234,7 @@ export async function readSnapshot(
           keys,
           nextBoundaryAt,
           confirmedHolds: new Set(confirmed.map((row) => row.fingerprint)),
+          valveWindow,
         },
         connections,
         ...(targeted === undefined ? {} : targeted),
@@ -234,6 +242,67 @@ export async function readSnapshot(
     },
     { readOnly: true, isolation: 'repeatable read' },
   );
+}
+
+/**
+ * The safety valve's window (issue 11): disables applied within it per enabled panel, and the keys
+ * last recorded enabled per panel. It covers every enabled panel, so per-panel and targeted passes
+ * see each other's disables.
+ */
+async function readValveWindow(client: pg.PoolClient, now: Date, windowMs: number): Promise<ValveWindow> {
+  const { rows: recentDisables } = await client.query<{ panel_id: string; n: number }>(
+    `select e.panel_id::text, count(*)::int as n from reconcile_events e join panels p on p.id = e.panel_id
+     where p.is_enabled and e.action = 'disable' and e.outcome in ('applied', 'unconfirmed')
+       and e.at > $1::timestamptz - make_interval(secs => $2::float8 / 1000)
+     group by e.panel_id`,
+    [now, windowMs],
+  );
+  const { rows: enabledRows } = await client.query<{ panel_id: string; n: number }>(
+    `select k.panel_id::text, count(*)::int as n
+     from key_state s join vpn_keys k on k.id = s.key_id join panels p on p.id = k.panel_id
+     where p.is_enabled and s.observed ->> 'kind' = 'present' and (s.observed ->> 'enable')::boolean
+     group by k.panel_id`,
+  );
+  return {
+    disablesByPanel: new Map(recentDisables.map((row) => [asPanelId(row.panel_id), row.n])),
+    enabledByPanel: new Map(enabledRows.map((row) => [asPanelId(row.panel_id), row.n])),
+  };
+}
+
+/**
+ * The correction applied most often to each key of `panelIds` within the fix window (same action,
+ * same before and after): a count of FIX_ATTEMPTS means the panel keeps undoing it (issue 11).
+ */
+async function readRecentFixes(
+  client: pg.PoolClient,
+  now: Date,
+  panelIds: ReadonlyArray<string>,
+): Promise<ReadonlyMap<string, RecentFix>> {
+  const { rows } = await client.query<{
+    key_id: string;
+    action: 'enable' | 'disable' | 'update';
+    before: ClientFields;
+    after: ClientFields;
+    n: number;
+  }>(
+    `select distinct on (e.key_id) e.key_id::text, e.action, e.before, e.after, count(*)::int as n
+     from reconcile_events e join vpn_keys k on k.id = e.key_id
+     where k.panel_id = any($1::bigint[]) and e.outcome = 'applied'
+       and e.action in ('enable', 'disable', 'update') and e.before is not null and e.after is not null
+       and e.at > $2::timestamptz - make_interval(secs => $3::float8 / 1000)
+     group by e.key_id, e.action, e.before, e.after
+     order by e.key_id, count(*) desc`,
+    [panelIds, now, FIX_WINDOW_MS],
+  );
+  return new Map(
+    rows.map((row) => [row.key_id, { kind: row.action, before: row.before, after: row.after, count: row.n }]),
+  );
+}
+
+/** `{ recentFix }` when the key has one, else nothing (the field is optional, never undefined). */
+function recentFixOf(fixes: ReadonlyMap<string, RecentFix>, keyId: string): { recentFix?: RecentFix } {
+  const fix = fixes.get(keyId);
+  return fix === undefined ? {} : { recentFix: fix };
 }
 
 function keyRecordOf(row: KeyRow): KeyRecord {
@@ -287,7 +356,7 @@ async function readTargetedExtras(
     disable_flow: boolean;
   }>(
     `select panel_id::text, inbound_id, protocol, port, remark, is_enabled, settings, stream_settings, disable_flow
-     from inbounds where panel_id = any($1::bigint[])`,
+     from inbounds where panel_id = any($1::bigint[]) and missing_since is null`,
     [panelIds],
   );
   const storedInbounds = new Map<PanelId, ObservedInbound[]>();

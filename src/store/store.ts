@@ -46,6 +46,16 @@ async function writeKeyStates(client: pg.PoolClient, record: PanelPassRecord): P
       states.map((state) => state.quotaBaseline?.bytes ?? null),
     ],
   );
+  // needs_human only changes where the panel was read (undefined = keep what the last read found).
+  const read = states.filter((state) => state.needsHuman !== undefined);
+  if (read.length > 0) {
+    await client.query(
+      `update key_state ks set needs_human = v.needs_human
+       from unnest($1::bigint[], $2::text[]) as v(key_id, needs_human)
+       where ks.key_id = v.key_id and ks.needs_human is distinct from v.needs_human`,
+      [read.map((state) => state.keyId), read.map((state) => state.needsHuman ?? null)],
+    );
+  }
 }
 
 async function writeEvents(
@@ -77,10 +87,20 @@ async function writeEvents(
 }
 
 async function writeInbounds(client: pg.PoolClient, record: PanelPassRecord): Promise<void> {
-  if (record.inbounds === null || record.inbounds.length === 0) {
+  if (record.inbounds === null) {
     return;
   }
   const inbounds = record.inbounds;
+  // A full read that does not show a known inbound: it is missing (kept, never deleted: keys and
+  // history refer to it). One that shows up again is no longer missing (the upsert below).
+  await client.query(
+    `update inbounds set missing_since = now()
+     where panel_id = $1 and missing_since is null and not (inbound_id = any($2::int[]))`,
+    [record.panelId, inbounds.map((inbound) => inbound.id)],
+  );
+  if (inbounds.length === 0) {
+    return;
+  }
   await client.query(
     `insert into inbounds (panel_id, inbound_id, protocol, port, remark, is_enabled, settings, stream_settings,
                            disable_flow, observed_at)
@@ -92,7 +112,7 @@ async function writeInbounds(client: pg.PoolClient, record: PanelPassRecord): Pr
        protocol = excluded.protocol, port = excluded.port, remark = excluded.remark,
        is_enabled = excluded.is_enabled, settings = excluded.settings,
        stream_settings = excluded.stream_settings, disable_flow = excluded.disable_flow,
-       observed_at = excluded.observed_at`,
+       observed_at = excluded.observed_at, missing_since = null`,
     [
       record.panelId,
       inbounds.map((inbound) => inbound.id),
@@ -221,9 +241,15 @@ async function readBoundaryChanges(
 }
 
 /** Creates the PostgreSQL store; `graceMs` is the entitlement grace (KEYWARDEN_GRACE). */
-export function createPostgresStore(pool: pg.Pool, graceMs: number, secrets?: SecretBox): ReconcileStore {
+export function createPostgresStore(
+  pool: pg.Pool,
+  graceMs: number,
+  secrets?: SecretBox,
+  valveWindowMs?: number,
+): ReconcileStore {
   return {
-    readSnapshot: (panelIds, userIds) => readSnapshot(pool, panelIds, graceMs, userIds, secrets),
+    readSnapshot: (panelIds, userIds) =>
+      readSnapshot(pool, panelIds, graceMs, userIds, secrets, valveWindowMs),
     usersChangedSince: (since) => readBoundaryChanges(pool, since, graceMs),
     async panelsOfUser(userId: UserId) {
       const { rows } = await pool.query<{ panel_id: string }>(

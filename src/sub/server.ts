@@ -8,6 +8,12 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import type pg from 'pg';
 import type { Config } from '../config/index.ts';
+import {
+  createTrustedProxy,
+  normaliseAddress,
+  resolveClientAddress,
+  type TrustedProxy,
+} from '../net/index.ts';
 import { httpServerOptions, toError, type Logger } from '../shared/index.ts';
 import { NO_SUB_OBSERVER, type SubObserver } from './observer.ts';
 import { createResponder, plain, type Answer } from './respond.ts';
@@ -26,6 +32,7 @@ export type SubConfig = Pick<
   | 'subRatePerToken'
   | 'subRatePerIp'
   | 'trustedProxyHeader'
+  | 'trustedProxies'
   | 'graceMs'
 >;
 
@@ -55,16 +62,19 @@ const COMMON_HEADERS = {
   'x-content-type-options': 'nosniff',
 } as const;
 
-/** The client's address: the trusted proxy header's first entry when configured, else the socket's. */
-function clientAddress(request: IncomingMessage, header: string | undefined): string {
-  if (header !== undefined) {
-    const value = request.headers[header.toLowerCase()];
-    const first = (Array.isArray(value) ? value[0] : value)?.split(',')[0]?.trim();
-    if (first !== undefined && first.length > 0) {
-      return first;
-    }
-  }
-  return (request.socket.remoteAddress ?? 'unknown').replace(/^::ffff:/, '');
+/**
+ * The address the per-address rate limit counts: the caller as net/ resolves it (the proxy header
+ * only from a trusted proxy, its right-most untrusted entry). When the caller cannot be known (the
+ * header missing or garbled on a proxied connection) the socket's peer is counted instead, so an
+ * unknown caller never escapes the limit.
+ */
+function clientAddress(request: IncomingMessage, trusted: TrustedProxy | undefined): string {
+  const peer = request.socket.remoteAddress;
+  return (
+    resolveClientAddress(request.headers, peer, trusted) ??
+    (peer === undefined ? null : normaliseAddress(peer)) ??
+    'unknown'
+  );
 }
 
 /** Creates the subscription server; call `listen()` to bind it. */
@@ -72,6 +82,7 @@ export function createSubServer(options: SubServerOptions): SubServer {
   const logger = options.logger;
   const observer = options.observer ?? NO_SUB_OBSERVER;
   const { config } = options;
+  const trustedProxy = createTrustedProxy(config);
   const responder = createResponder({
     pool: options.pool,
     config,
@@ -84,7 +95,7 @@ export function createSubServer(options: SubServerOptions): SubServer {
 
   async function handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
     const started = performance.now();
-    const address = clientAddress(request, config.trustedProxyHeader);
+    const address = clientAddress(request, trustedProxy);
     let result: Answer;
     try {
       result = await responder.answer(request, address, url);

@@ -5,9 +5,9 @@
 import type { IncomingMessage } from 'node:http';
 import type pg from 'pg';
 import { assertNever } from '../domain/index.ts';
+import { resolveClientAddress, type TrustedProxy } from '../net/index.ts';
 import { toError, type Logger } from '../shared/index.ts';
 import { failure, parseJson, readBody, type Answer } from './http-io.ts';
-import { resolveClientAddress, type TrustedProxy } from './ip-allowlist.ts';
 import type { WebhookObserver } from './observer.ts';
 import { applyPaymentEvent } from './payment-write.ts';
 import type { WebhookProvider } from './provider.ts';

@@ -18,12 +18,6 @@ export {
   type WebhookProvider,
 } from './provider.ts';
 export {
-  createIpAllowlist,
-  normaliseAddress,
-  resolveClientAddress,
-  type IpAllowlist,
-} from './ip-allowlist.ts';
-export {
   createGenericProvider,
   parseGenericEvent,
   signGenericWebhook,

@@ -22,10 +22,10 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import type pg from 'pg';
 import { ConfigError, type Config } from '../config/index.ts';
+import { createIpAllowlist, createTrustedProxy } from '../net/index.ts';
 import { httpServerOptions, toError, type Logger } from '../shared/index.ts';
 import { createWebhookHandler } from './dispatch.ts';
 import { failure, statusClass, type Answer } from './http-io.ts';
-import { createIpAllowlist, type TrustedProxy } from './ip-allowlist.ts';
 import { NO_OBSERVER, type WebhookObserver } from './observer.ts';
 import { PROVIDER_NAMES, type ProviderName, type WebhookProvider } from './provider.ts';
 import { createCryptoPayProvider } from './providers/cryptobot.ts';
@@ -126,32 +126,6 @@ export function createProviders(
     providers.set('generic', createGenericProvider({ secret: config.genericWebhookSecret }));
   }
   return providers;
-}
-
-/**
- * The trusted proxy from the settings, or undefined when no header is configured. A header without
- * KEYWARDEN_TRUSTED_PROXIES is refused: anyone could then claim any address by sending it.
- */
-export function createTrustedProxy(
-  config: Pick<WebhookConfig, 'trustedProxyHeader' | 'trustedProxies'>,
-): TrustedProxy | undefined {
-  if (config.trustedProxyHeader === undefined) {
-    return undefined;
-  }
-  if (config.trustedProxies.length === 0) {
-    throw new ConfigError([
-      {
-        env: 'KEYWARDEN_TRUSTED_PROXIES',
-        message:
-          'is required with KEYWARDEN_TRUSTED_PROXY_HEADER: list the addresses of your reverse proxies (e.g. 127.0.0.1)',
-      },
-    ]);
-  }
-  const proxies = createIpAllowlist(config.trustedProxies);
-  if (!proxies.ok) {
-    throw new ConfigError([{ env: 'KEYWARDEN_TRUSTED_PROXIES', message: proxies.error }]);
-  }
-  return { header: config.trustedProxyHeader, proxies: proxies.value };
 }
 
 /** Creates the webhook server; call `listen()` to bind it. */

@@ -15,7 +15,7 @@ export interface PanelErrorContext {
 }
 
 /** The causes a panel call can fail by. */
-export type PanelErrorKind = 'transport' | 'timeout' | 'auth' | 'refused' | 'unparseable';
+export type PanelErrorKind = 'transport' | 'timeout' | 'auth' | 'refused' | 'unparseable' | 'unconfirmed';
 
 /** Base of every panel error. */
 export abstract class PanelError extends Error {
@@ -42,6 +42,24 @@ export class PanelTransportError extends PanelError {
   constructor(context: PanelErrorContext, cause: unknown) {
     super(
       `transport failure (${cause instanceof Error ? cause.message : 'unknown'}); will retry`,
+      context,
+      cause,
+    );
+  }
+}
+
+/**
+ * The panel accepted a write, but reading it back failed: the change is probably in place, and is
+ * recorded as `unconfirmed`, not `failed` (issue 11). Retryable: the next read shows the truth.
+ */
+export class PanelUnconfirmedError extends PanelError {
+  override readonly name = 'PanelUnconfirmedError';
+  readonly kind = 'unconfirmed';
+  readonly retryable = true;
+
+  constructor(context: PanelErrorContext, cause: unknown) {
+    super(
+      `write accepted, read-back failed (${cause instanceof Error ? cause.message : 'unknown'}); will re-read`,
       context,
       cause,
     );
@@ -101,10 +119,16 @@ export class PanelAuthError extends PanelError {
   constructor(
     context: PanelErrorContext,
     reason: AuthFailureReason,
-    details: { readonly status?: number; readonly retryAfterMs?: number; readonly cause?: unknown } = {},
+    details: {
+      readonly status?: number;
+      readonly retryAfterMs?: number;
+      readonly cause?: unknown;
+      /** One more sentence for the operator (what is held back and until when). */
+      readonly detail?: string;
+    } = {},
   ) {
     super(
-      `authentication failed: ${AUTH_FAILURE_TEXT[reason]} (${reason}${details.status === undefined ? '' : `, HTTP ${String(details.status)}`})`,
+      `authentication failed: ${AUTH_FAILURE_TEXT[reason]} (${reason}${details.status === undefined ? '' : `, HTTP ${String(details.status)}`})${details.detail === undefined ? '' : `: ${details.detail}`}`,
       context,
       details.cause,
     );

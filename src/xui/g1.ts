@@ -10,7 +10,7 @@ import type { ObservedClient, PanelObservation } from '../domain/observed.ts';
 import type { ClientFields } from '../domain/desired.ts';
 import type { BulkResult, NewClient } from '../reconciler/ports.ts';
 import { segment, type PanelCalls } from './calls.ts';
-import { clientRefusalReason, PanelRefusedError } from './errors.ts';
+import { clientRefusalReason, PanelRefusedError, PanelUnconfirmedError } from './errors.ts';
 import { buildObservation, identityKey, indexTraffic, toObservedClient } from './observation.ts';
 import { applyManagedFields, newClientWire, type GenerationOps } from './ops.ts';
 import {
@@ -151,7 +151,12 @@ export function createG1Ops(calls: PanelCalls): GenerationOps {
       // Read back without re-fetching the whole inbound (O(clients) on G1): G1 stores the body as-is,
       // and the update mirrors enable/total/expiryTime/reset into the traffic row (§7.1), which we
       // read fresh. The managed fields are reported as the panel's row has them.
-      const traffic = await readTraffic(op, email, signal);
+      let traffic: Awaited<ReturnType<typeof readTraffic>>;
+      try {
+        traffic = await readTraffic(op, email, signal);
+      } catch (thrown: unknown) {
+        throw new PanelUnconfirmedError(calls.context(op), thrown);
+      }
       const stored = calls.parsed(op, parseSettingsClient(written), written);
       const confirmed: WireClient =
         traffic === null

@@ -10,7 +10,7 @@ import type { ObservedClient } from '../domain/observed.ts';
 import type { ClientFields } from '../domain/desired.ts';
 import type { BulkResult, NewClient } from '../reconciler/ports.ts';
 import { segment, type PanelCalls } from './calls.ts';
-import { clientRefusalReason, PanelRefusedError } from './errors.ts';
+import { clientRefusalReason, PanelRefusedError, PanelUnconfirmedError } from './errors.ts';
 import { buildObservation, toObservedClient } from './observation.ts';
 import { applyManagedFields, newClientWire, type GenerationOps } from './ops.ts';
 import {
@@ -221,7 +221,12 @@ export function createG2Ops(calls: PanelCalls, now: () => number = Date.now): Ge
         applyManagedFields(clientRecordToWire(detail.record), fields, undefined),
         signal,
       );
-      const confirmed = await readClient(op, email, signal);
+      let confirmed: ObservedClient | null;
+      try {
+        confirmed = await readClient(op, email, signal);
+      } catch (thrown: unknown) {
+        throw new PanelUnconfirmedError(calls.context(op), thrown);
+      }
       if (confirmed === null) {
         throw new PanelRefusedError(calls.context(op), 200, `client vanished after update: ${email}`);
       }

@@ -10,11 +10,12 @@
  * retry (§2.2). A refused login arms a backoff (§2.1: 5 failures in 5 min lock the account for
  * 15 min), during which calls fail fast with `login-backoff` instead of hitting the panel.
  */
+import { createHash } from 'node:crypto';
 import { Agent, errors as undiciErrors, request, type Dispatcher } from 'undici';
 import type { Logger } from 'pino';
 import { backoffDelayMs, type BackoffPolicy } from '../shared/index.ts';
 import type { PanelId } from '../domain/ids.ts';
-import type { PanelConnection } from '../reconciler/ports.ts';
+import type { LoginBlock, LoginGuard, PanelConnection } from '../reconciler/ports.ts';
 import {
   PanelAuthError,
   PanelRefusedError,
@@ -53,10 +54,18 @@ export interface PanelClientOptions {
   readonly maxConnections?: number;
   /** Clock for the login backoff, ms since the epoch; default Date.now. */
   readonly now?: () => number;
+  /**
+   * Failed-login state shared across processes (PostgreSQL in the daemon and the CLI). When set, a
+   * login is tried only when the guard allows it, and every refusal is recorded there.
+   */
+  readonly loginGuard?: LoginGuard;
 }
 
 /** Default login backoff: attempts at ≥0, 30, 90, 210, 450 s… — at most 4 in any 5 minutes (§2.1). */
 export const DEFAULT_LOGIN_BACKOFF = { baseMs: 60_000, maxMs: 15 * 60_000 } as const satisfies BackoffPolicy;
+
+/** Clock offset samples kept per panel (the estimate is their median). */
+const CLOCK_SAMPLES = 9;
 
 /** A request body: JSON, or a form (G1 login). */
 export type RequestBody =
@@ -133,6 +142,8 @@ export class PanelHttp {
   private loginInFlight: Promise<void> | undefined;
   private loginFailures = 0;
   private loginBlockedUntilMs = 0;
+  /** Recent clock offset samples (panel minus ours, ms), newest last. */
+  private readonly clockSamples: number[] = [];
 
   constructor(connection: PanelConnection, options: PanelClientOptions) {
     this.connection = connection;
@@ -232,6 +243,26 @@ export class PanelHttp {
     if (waitMs > 0) {
       throw new PanelAuthError(this.context('login'), 'login-backoff', { retryAfterMs: waitMs });
     }
+    const guard = this.options.loginGuard;
+    const credentialsHash = createHash('sha256').update(`${auth.username}\0${auth.password}`).digest('hex');
+    if (guard !== undefined) {
+      let block: LoginBlock | null;
+      try {
+        block = await guard.beforeLogin(this.connection.id, credentialsHash);
+      } catch (thrown: unknown) {
+        // Without the shared state another process may be failing right now: do not risk the lockout.
+        throw new PanelAuthError(this.context('login'), 'login-backoff', {
+          cause: thrown,
+          detail: 'the shared login state could not be read, so no login is tried',
+        });
+      }
+      if (block !== null) {
+        throw new PanelAuthError(this.context('login'), 'login-backoff', {
+          retryAfterMs: Math.max(0, block.until.getTime() - this.now()),
+          detail: describeLoginBlock(block),
+        });
+      }
+    }
     this.cookies.clear();
     this.csrfToken = undefined;
     this.hasSession = false;
@@ -252,10 +283,28 @@ export class PanelHttp {
       const delayMs = backoffDelayMs(this.loginFailures, this.options.loginBackoff ?? DEFAULT_LOGIN_BACKOFF);
       this.loginBlockedUntilMs = this.now() + delayMs;
       this.log.warn({ failures: this.loginFailures, retryInMs: delayMs }, 'panel login refused, backing off');
-      throw new PanelAuthError(this.context('login'), 'login-rejected', { status: 200 });
+      let detail: string | undefined;
+      if (guard !== undefined) {
+        try {
+          const block = await guard.loginRefused(this.connection.id, credentialsHash);
+          this.loginBlockedUntilMs = Math.max(this.loginBlockedUntilMs, block.until.getTime());
+          detail = `next login not before ${block.until.toISOString()}; check the panel's username and password`;
+        } catch (thrown: unknown) {
+          this.log.error({ err: thrown }, 'recording a refused panel login failed');
+        }
+      }
+      throw new PanelAuthError(this.context('login'), 'login-rejected', {
+        status: 200,
+        ...(detail === undefined ? {} : { detail }),
+      });
     }
     this.loginFailures = 0;
     this.loginBlockedUntilMs = 0;
+    if (guard !== undefined) {
+      await guard.loginSucceeded(this.connection.id).catch((thrown: unknown) => {
+        this.log.warn({ err: thrown }, 'clearing the shared failed-login state failed');
+      });
+    }
     this.hasSession = true;
     this.sessionVersion++;
     this.log.debug({ hasCsrf: this.hasCsrfToken() }, 'panel login succeeded');
@@ -325,9 +374,15 @@ export class PanelHttp {
       headers['content-type'] = 'application/x-www-form-urlencoded';
       payload = new URLSearchParams(body.value).toString();
     }
+    if (isAborted(signal)) {
+      // Checked before every request, not only by undici: the caller's signal carries panel ownership,
+      // and a write must never leave once it is aborted (issue 11).
+      throw new PanelTransportError(this.context(op), signal.reason);
+    }
     const timeout = AbortSignal.timeout(this.options.timeoutMs);
     const combined = AbortSignal.any([signal, timeout]);
     const started = performance.now();
+    const sentAtMs = this.now();
     let outcome = 'transport';
     try {
       const response = await request(new URL(path, this.connection.baseUrl), {
@@ -342,6 +397,7 @@ export class PanelHttp {
       const setCookies =
         rawSetCookie === undefined ? [] : Array.isArray(rawSetCookie) ? rawSetCookie : [rawSetCookie];
       this.storeCookies(setCookies);
+      this.sampleClock(response.headers['date'], sentAtMs, this.now());
       const rawType = response.headers['content-type'];
       const contentType = typeof rawType === 'string' ? rawType : '';
       const raw: RawResponse = { status: response.statusCode, contentType, body: text, setCookies };
@@ -369,6 +425,34 @@ export class PanelHttp {
     }
   }
 
+  /**
+   * Records one clock sample from a `Date` header: the panel stamped it somewhere between sending
+   * and receiving, truncated to the second, so the estimate is the header + 0.5 s minus the midpoint.
+   */
+  private sampleClock(header: string | string[] | undefined, sentAtMs: number, receivedAtMs: number): void {
+    const panelMs = typeof header === 'string' ? Date.parse(header) : Number.NaN;
+    if (Number.isNaN(panelMs)) {
+      return;
+    }
+    this.clockSamples.push(panelMs + 500 - (sentAtMs + receivedAtMs) / 2);
+    if (this.clockSamples.length > CLOCK_SAMPLES) {
+      this.clockSamples.shift();
+    }
+  }
+
+  /**
+   * The panel's clock minus ours in ms (positive: the panel is ahead): the median of the last
+   * samples, rounded to the second; undefined before any answer carried a `Date` header.
+   */
+  clockOffsetMs(): number | undefined {
+    if (this.clockSamples.length === 0) {
+      return undefined;
+    }
+    const sorted = [...this.clockSamples].sort((a, b) => a - b);
+    const median = sorted[Math.floor(sorted.length / 2)] ?? 0;
+    return Math.round(median / 1000) * 1000;
+  }
+
   /** Logs a notable, non-error event about this panel at info level. */
   logNotice(fields: Record<string, unknown>, message: string): void {
     this.log.info(fields, message);
@@ -391,6 +475,19 @@ function isJsonRefusal(response: RawResponse): boolean {
     return false; // An empty or HTML 403 body: CSRF or webDomain, not a token scope.
   }
 }
+
+/** The one-line reason a login is held back, for `plan`, `reconcile --once` and the logs. */
+function describeLoginBlock(block: LoginBlock): string {
+  const failures = `${String(block.failures)} refused login${block.failures === 1 ? '' : 's'} in a row`;
+  return (
+    `not trying: ${failures} with these credentials (${String(block.recentFailures)} in the last 5 min), next try after ` +
+    `${block.until.toISOString()} (3x-ui locks the account for 15 min after 5 failures in 5 min); ` +
+    `check the panel's username and password`
+  );
+}
+
+/** A call, not a property read, so that TypeScript does not narrow later checks of the same signal. */
+const isAborted = (signal: AbortSignal): boolean => signal.aborted;
 
 function classifyOutcome(response: RawResponse): string {
   const status = response.status;

@@ -15,6 +15,7 @@ export {
   PanelAuthError,
   PanelRefusedError,
   PanelTimeoutError,
+  PanelUnconfirmedError,
   PanelTransportError,
   PanelUnparseableError,
   isPanelError,

@@ -129,7 +129,11 @@ export function createPanelClient(connection: PanelConnection, options: PanelCli
     panelId: connection.id,
     detectGeneration,
     readVersion,
-    observe: (signal): Promise<PanelObservation> => run(signal, (ops) => ops.observe(signal)),
+    observe: async (signal): Promise<PanelObservation> => {
+      const observation = await run(signal, (ops) => ops.observe(signal));
+      const clockOffsetMs = http.clockOffsetMs();
+      return clockOffsetMs === undefined ? observation : { ...observation, clockOffsetMs };
+    },
     getClient: (email: ClientEmail, signal): Promise<ObservedClient | null> =>
       run(signal, (ops) => ops.getClient(email, signal)),
     createClient: (client: NewClient, signal): Promise<void> =>

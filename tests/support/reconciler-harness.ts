@@ -154,11 +154,15 @@ export async function waitFor(
   }
 }
 
-/** Starts the daemon against the test database with a fresh pool; `stop` closes both. */
+/**
+ * Starts the daemon against the test database with a fresh pool; `stop` closes both. The daemon's
+ * dedicated sessions (listener, locks) connect to `sessionsUrl` (default `url`), e.g. through a proxy.
+ */
 export async function startTestDaemon(
   url: string,
   env: Record<string, string> = {},
   replicaId?: string,
+  sessionsUrl: string = url,
 ): Promise<{
   readonly daemon: ReconcilerDaemon;
   readonly pool: pg.Pool;
@@ -170,7 +174,7 @@ export async function startTestDaemon(
   });
   const daemon = await startReconcilerDaemon({
     pool,
-    databaseUrl: url,
+    databaseUrl: sessionsUrl,
     config: testConfig(url, env),
     logger: testLogger(),
     ...(replicaId === undefined ? {} : { replicaId }),

@@ -114,6 +114,7 @@ export async function getKey(ctx: BotContext, deps: BotDeps): Promise<void> {
       await ctx.reply(ctx.t.keyLimitReached(outcome.limit));
       return;
     case 'no-inbound':
+    case 'unknown-inbound':
       deps.logger.error({ userId: ctx.user.id }, 'no enabled inbound can take a new key');
       await ctx.reply(ctx.t.keyNoCapacity);
       return;

@@ -157,6 +157,15 @@ export const keysCommand: Command = {
           ...(panelId === undefined ? {} : { panelId }),
           ...(inboundRaw === undefined ? {} : { inboundId: asInboundId(Number(inboundRaw)) }),
         });
+        if (outcome.kind === 'unknown-inbound') {
+          // A refusal, not a usage mistake: one line, no usage text.
+          context.stderr.write(
+            outcome.missingSince === null
+              ? `keywarden keys: panel ${panelName ?? '?'} has no inbound ${inboundRaw ?? '?'} (as of keywarden's last read of it); key not issued\n`
+              : `keywarden keys: inbound ${inboundRaw ?? '?'} of panel ${panelName ?? '?'} is missing on the panel since ${outcome.missingSince.toISOString()}; key not issued\n`,
+          );
+          return 1;
+        }
         if (outcome.kind !== 'issued') {
           context.logger.error({ outcome: outcome.kind }, 'key not issued');
           return 1;

@@ -13,6 +13,7 @@ interface StatusRow {
   keys: Record<string, number> | null;
   unknown_keys: number;
   drifted: number;
+  needs_human: number;
   last_sync: Date | null;
   held: number;
 }
@@ -40,6 +41,8 @@ export const statusCommand: Command = {
             where k.panel_id = p.id and s.observed ->> 'kind' = 'unknown') as unknown_keys,
            (select count(*)::int from key_state s join vpn_keys k on k.id = s.key_id
             where k.panel_id = p.id and not s.converged) as drifted,
+           (select count(*)::int from key_state s join vpn_keys k on k.id = s.key_id
+            where k.panel_id = p.id and s.needs_human is not null) as needs_human,
            (select max(observed_at) from inbounds i where i.panel_id = p.id) as last_sync,
            (select coalesce(sum(action_count), 0)::int from held_plans h
             where h.panel_id = p.id and h.resolved_at is null) as held
@@ -57,6 +60,7 @@ export const statusCommand: Command = {
         ownedBy: row.owner === null ? null : row.owner.replace(/^keywarden-lock /, ''),
         keys: row.keys ?? {},
         drifted: row.drifted,
+        needsHuman: row.needs_human,
         lastFullSync: row.last_sync?.toISOString() ?? null,
         held: row.held,
       }));
@@ -67,7 +71,7 @@ export const statusCommand: Command = {
       println(
         context,
         formatTable(
-          ['panel', 'up', 'version', 'owner', 'mode', 'keys', 'drifted', 'held', 'last sync'],
+          ['panel', 'up', 'version', 'owner', 'mode', 'keys', 'drifted', 'needs human', 'held', 'last sync'],
           panels.map((panel) => [
             panel.panel,
             panel.up === null ? '?' : panel.up ? 'yes' : 'NO',
@@ -78,6 +82,7 @@ export const statusCommand: Command = {
               .map(([label, count]) => `${label}=${String(count)}`)
               .join(' ') || '-',
             String(panel.drifted),
+            String(panel.needsHuman),
             String(panel.held),
             panel.lastFullSync ?? 'never',
           ]),

@@ -32,6 +32,11 @@ export type IssueKeyOutcome =
   | { readonly kind: 'issued'; readonly key: IssuedKey }
   | { readonly kind: 'limit-reached'; readonly limit: number; readonly live: number }
   | { readonly kind: 'no-inbound' }
+  /**
+   * The admin named an inbound that the panel does not have as of the reconciler's last read (never
+   * there, or missing since `missingSince`): refused, as a key there could never be created.
+   */
+  | { readonly kind: 'unknown-inbound'; readonly missingSince: Date | null }
   | { readonly kind: 'unknown-user' };
 
 /** Where to put the key; without a choice, the least-loaded inbound of all enabled panels. */
@@ -153,6 +158,10 @@ export async function replaceKey(
       return { kind: 'limit-reached', limit: counts.limit, live: counts.live };
     }
     const issued = await insertKey(client, { userId: request.userId, enforceLimit: true });
+    if (issued.kind === 'unknown-inbound') {
+      // Cannot happen without a named inbound; the old key stays either way.
+      return { kind: 'no-inbound' };
+    }
     if (issued.kind !== 'issued') {
       return issued;
     }
@@ -165,11 +174,14 @@ export async function replaceKey(
 async function insertKey(
   client: pg.PoolClient,
   request: IssueKeyRequest,
-): Promise<Extract<IssueKeyOutcome, { kind: 'issued' } | { kind: 'no-inbound' }>> {
+): Promise<
+  Extract<IssueKeyOutcome, { kind: 'issued' } | { kind: 'no-inbound' } | { kind: 'unknown-inbound' }>
+> {
   const { rows: choices } = await client.query<InboundChoice>(
     `select i.panel_id, i.inbound_id, i.protocol, i.settings, i.stream_settings
      from inbounds i join panels p on p.id = i.panel_id
-     where p.is_enabled and not p.suspended and i.is_enabled and i.protocol = any($1::text[])
+     where p.is_enabled and not p.suspended and i.is_enabled and i.missing_since is null
+       and i.protocol = any($1::text[])
        and ($2::bigint is null or i.panel_id = $2) and ($3::int is null or i.inbound_id = $3)
      order by (select count(*) from vpn_keys k where k.panel_id = i.panel_id and k.revoked_at is null),
               (select count(*) from vpn_keys k
@@ -180,10 +192,19 @@ async function insertKey(
   );
   let choice = choices[0];
   if (!choice && request.panelId !== undefined && request.inboundId !== undefined) {
-    // An explicit panel and inbound that the reconciler has not observed yet (a fresh panel): trust
-    // the admin; the reconciler reports the key as a problem if the inbound does not exist.
+    const { rows: known } = await client.query<{ inbound_id: number; missing_since: Date | null }>(
+      'select inbound_id, missing_since from inbounds where panel_id = $1',
+      [request.panelId],
+    );
+    const named = known.find((row) => row.inbound_id === request.inboundId);
+    if (known.length > 0 && (named === undefined || named.missing_since !== null)) {
+      // The panel has been read and this inbound is not on it: a key there would never exist.
+      return { kind: 'unknown-inbound', missingSince: named?.missing_since ?? null };
+    }
+    // A panel the reconciler has not read yet (a fresh panel): trust the admin; the reconciler marks
+    // the key needs-human if the inbound does not exist.
     const panel = await client.query('select 1 from panels where id = $1', [request.panelId]);
-    if (panel.rowCount === 1) {
+    if (panel.rowCount === 1 && known.length === 0) {
       choice = {
         panel_id: request.panelId,
         inbound_id: request.inboundId,

@@ -23,7 +23,7 @@ import {
   type Result,
 } from '../../domain/index.ts';
 import { toError } from '../../shared/index.ts';
-import type { IpAllowlist } from '../ip-allowlist.ts';
+import type { IpAllowlist } from '../../net/index.ts';
 import type {
   Confirmation,
   ConfirmContext,

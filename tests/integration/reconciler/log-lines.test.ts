@@ -56,6 +56,12 @@ describe('reconciler log lines (issue 12)', () => {
   beforeAll(async () => {
     db = await createTestDatabase();
     pool = new pg.Pool({ connectionString: db.url, max: 5 });
+    // db.drop() terminates what is still connected; an idle client's 57P01 must not become an
+    // unhandled error of the run (the harness pools do the same).
+    pool.on('error', () => undefined);
+    pool.on('connect', (client) => {
+      client.on('error', () => undefined);
+    });
     panel = await addSimulatedPanel(db.pool, 'g2', { name: 'de-logs' });
   });
   afterAll(async () => {

@@ -54,6 +54,7 @@ export function subConfig(overrides: Partial<SubConfig> = {}): SubConfig {
     subRatePerToken: 1000,
     subRatePerIp: 1000,
     trustedProxyHeader: undefined,
+    trustedProxies: [],
     graceMs: 0,
     ...overrides,
   };

@@ -151,6 +151,58 @@ describe('rate limits', () => {
     expect(statuses).toEqual([404, 404, 404, 404, 404, 429]);
   });
 
+  it('ignores the proxy header from a peer that is not a trusted proxy, so rotating it evades nothing', async () => {
+    // The test client connects from 127.0.0.1, which is not in the proxies: it is a direct client.
+    const base = await start(
+      { subRatePerIp: 3, trustedProxyHeader: 'x-forwarded-for', trustedProxies: ['10.0.0.1'] },
+      { now: () => 0 },
+    );
+    const statuses: number[] = [];
+    for (let i = 0; i < 4; i += 1) {
+      const response = await fetch(`${base}sub/${'D'.repeat(32)}`, {
+        headers: { 'x-forwarded-for': `203.0.113.${String(i + 1)}` },
+      });
+      statuses.push(response.status);
+    }
+    expect(statuses).toEqual([404, 404, 404, 429]);
+  });
+
+  it('limits each real client behind a trusted proxy by its right-most untrusted address', async () => {
+    // 127.0.0.1 is the configured proxy: the header is read, and of it the right-most address that
+    // is not a proxy is the client; whatever the client wrote to the left of it changes nothing.
+    const base = await start(
+      { subRatePerIp: 3, trustedProxyHeader: 'x-forwarded-for', trustedProxies: ['127.0.0.1'] },
+      { now: () => 0 },
+    );
+    const via = (forwardedFor: string | undefined): Promise<number> =>
+      fetch(`${base}sub/${'F'.repeat(32)}`, {
+        headers: forwardedFor === undefined ? {} : { 'x-forwarded-for': forwardedFor },
+      }).then((response) => response.status);
+    const first: number[] = [];
+    for (let i = 0; i < 4; i += 1) {
+      first.push(await via(`198.51.100.${String(i + 1)}, 203.0.113.7`));
+    }
+    expect(first).toEqual([404, 404, 404, 429]);
+    // Another client through the same proxy has its own budget.
+    expect(await via('203.0.113.8')).toBe(404);
+    // Without the header the client cannot be known: the proxy itself is counted, not a free pass.
+    const unknown: number[] = [];
+    for (let i = 0; i < 4; i += 1) {
+      unknown.push(await via(undefined));
+    }
+    expect(unknown).toEqual([404, 404, 404, 429]);
+  });
+
+  it('refuses a proxy header without trusted proxies, naming the setting', () => {
+    expect(() =>
+      createSubServer({
+        pool: database().pool,
+        config: subConfig({ trustedProxyHeader: 'x-forwarded-for', trustedProxies: [] }),
+        logger: capturingLogger().logger,
+      }),
+    ).toThrow(/KEYWARDEN_TRUSTED_PROXIES/);
+  });
+
   it('counts fetches by format and outcome for the metric', async () => {
     const events: string[] = [];
     const base = await start(

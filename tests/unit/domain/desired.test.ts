@@ -83,6 +83,26 @@ describe('computeDesired', () => {
     );
     expect(desired.kind === 'enabled' ? desired.fields.expiryTimeMs : null).toBe(until.getTime() + 60_000);
   });
+
+  it.each([
+    { name: 'unknown offset', offsetMs: undefined, expiry: 'end+margin' },
+    { name: 'panel behind', offsetMs: -300_000, expiry: 'end+margin' },
+    { name: 'panel ahead within half the margin', offsetMs: 30_000, expiry: 'end+margin' },
+    { name: 'panel ahead beyond half the margin', offsetMs: 31_000, expiry: 'never' },
+    { name: 'panel 5 min ahead', offsetMs: 300_000, expiry: 'never' },
+  ] as const)('panel clock offset: $name → $expiry', ({ offsetMs, expiry }) => {
+    const until = new Date(NOW.getTime() + 180_000);
+    const desired = computeDesired(
+      keyRecord(1, { entitledUntil: until }),
+      { ...POLICY, expiryMarginMs: 60_000 },
+      0,
+      undefined,
+      offsetMs,
+    );
+    expect(desired.kind === 'enabled' ? desired.fields.expiryTimeMs : null).toBe(
+      expiry === 'never' ? 0 : until.getTime() + 60_000,
+    );
+  });
 });
 
 describe('computeDesired with per-period quotas', () => {

@@ -138,6 +138,7 @@ describe('recordPanelPass', () => {
         lastError: null,
         failed: false,
         quotaBaseline: { periodId: '1', bytes: 5 },
+        needsHuman: null,
       },
     ]);
     expect(record.events).toEqual([]);
@@ -254,7 +255,8 @@ describe('recordPanelPass', () => {
     });
     expect(record.keyStates[0]).toMatchObject({
       converged: false,
-      lastError: 'drift needs a human: identity-mismatch',
+      lastError: expect.stringMatching(/^needs a human: identity-mismatch: /) as unknown,
+      needsHuman: expect.stringMatching(/^identity-mismatch: .*reissue the key$/) as unknown,
     });
   });
 

@@ -15,6 +15,7 @@ describe('metrics registry', () => {
       panel: 'edge-1',
       keys: new Map([['enabled:entitled', 3]]),
       drift: new Map([['expiry-mismatch', 2]]),
+      needsHuman: new Map([['missing-inbound', 1]]),
       held: 0,
       syncedAt: 1_700_000_000,
     });
@@ -24,5 +25,7 @@ describe('metrics registry', () => {
     expect(text).toContain('keywarden_drift{panel="edge-1",kind="expiry-mismatch"} 2');
     expect(text).toContain('keywarden_drift{panel="edge-1",kind="missing-client"} 0');
     expect(text).toContain('keywarden_last_full_sync_timestamp_seconds{panel="edge-1"} 1700000000');
+    expect(text).toContain('keywarden_keys_needs_human{panel="edge-1",kind="missing-inbound"} 1');
+    expect(text).toContain('keywarden_keys_needs_human{panel="edge-1",kind="identity-mismatch"} 0');
   });
 });

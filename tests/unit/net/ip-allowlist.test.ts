@@ -4,7 +4,7 @@ import {
   normaliseAddress,
   resolveClientAddress,
   type TrustedProxy,
-} from '../../../src/webhooks/ip-allowlist.ts';
+} from '../../../src/net/index.ts';
 
 const PUBLISHED = [
   '185.71.76.0/27',

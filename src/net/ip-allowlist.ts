@@ -1,7 +1,8 @@
 /**
- * Source-address checks for providers that sign nothing (YooKassa, reference/payments.md §2.3):
- * an allowlist of addresses and CIDR blocks, IPv4 and IPv6, and the rule for finding the caller's
- * address behind our own reverse proxy.
+ * Who is calling: an allowlist of addresses and CIDR blocks (IPv4 and IPv6), and the rule for
+ * finding the caller's address behind our own reverse proxy. Used by every listener that acts on the
+ * caller's address: the webhooks (YooKassa signs nothing, reference/payments.md §2.3) and the
+ * subscription server's per-address rate limit.
  */
 import type { IncomingHttpHeaders } from 'node:http';
 import { BlockList, isIP } from 'node:net';
