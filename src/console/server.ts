@@ -50,7 +50,7 @@ import {
 } from '../db/index.ts';
 import { asKeyId, asUserId } from '../domain/index.ts';
 import { parseDurationMs, toError, type Logger } from '../shared/index.ts';
-import { createIpAllowlist } from '../webhooks/index.ts';
+import { createIpAllowlist } from '../net/index.ts';
 import { CONSOLE_CSS } from './assets.ts';
 import { consoleMessages, pickConsoleLanguage } from './i18n.ts';
 import { keyLink } from './key-link.ts';
