@@ -1,4 +1,4 @@
-/** The admin audit trail (`admin_audit`, migrations/008_console.sql): one row per admin action. */
+/** The admin audit trail (`admin_audit`, migrations/009_console.sql): one row per admin action. */
 import type pg from 'pg';
 
 /** One admin action as recorded. */
