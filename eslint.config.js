@@ -185,6 +185,27 @@ export default tseslint.config(
     },
   },
   {
+    files: ['src/console/**/*.ts'],
+    rules: {
+      'no-restricted-imports': ban([
+        [
+          [
+            'undici',
+            'pg-listen',
+            'grammy',
+            '**/xui/**',
+            '**/reconciler/**',
+            '**/sources/**',
+            '**/store/**',
+            '**/cli/**',
+          ],
+          'the console reads and writes rows through db; it never calls a panel',
+        ],
+        SIMULATOR,
+      ]),
+    },
+  },
+  {
     files: ['src/links/**/*.ts'],
     rules: {
       'no-restricted-imports': ban([

@@ -20,6 +20,16 @@ export default defineConfig({
       },
       {
         test: {
+          // The web console in Debian's chromium (playwright-core); .ci/run installs the browser.
+          name: 'browser',
+          include: ['tests/browser/**/*.test.ts'],
+          globalSetup: ['tests/support/global-database.ts'],
+          testTimeout: 60_000,
+          hookTimeout: 90_000,
+        },
+      },
+      {
+        test: {
           name: 'contract',
           include: ['tests/contract/**/*.test.ts'],
           testTimeout: 30_000,

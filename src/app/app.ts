@@ -11,6 +11,8 @@
 import type pg from 'pg';
 import { startBot, type BotHandle, type BotObserver } from '../bot/index.ts';
 import type { Config } from '../config/index.ts';
+import { startConsole, type ConsoleServer } from '../console/index.ts';
+import { LOCK_CLASS } from '../store/index.ts';
 import { countUnsealedPanels, secretBoxFrom } from '../db/index.ts';
 import { createMetrics, startHealthServer, type HealthServer, type Metrics } from '../metrics/index.ts';
 import { toError, type Logger } from '../shared/index.ts';
@@ -30,6 +32,8 @@ export interface App {
   readonly subUrl: string | undefined;
   readonly reconciler: ReconcilerDaemon | undefined;
   readonly bot: BotHandle | undefined;
+  /** Base URL of the web console (ends in `/`), when running. */
+  readonly consoleUrl: string | undefined;
   /** Graceful stop of every part (idempotent). */
   close(): Promise<void>;
 }
@@ -113,6 +117,7 @@ export async function startApp(options: {
   let bot: BotHandle | undefined;
   let sub: SubServer | undefined;
   let health: HealthServer | undefined;
+  let consoleServer: ConsoleServer | undefined;
   let closed = false;
 
   const close = async (): Promise<void> => {
@@ -190,6 +195,16 @@ export async function startApp(options: {
       const handle = bot;
       closers.push(() => handle.close());
     }
+    if (config.components.has('console')) {
+      consoleServer = await startConsole({
+        pool,
+        config,
+        lockClass: LOCK_CLASS,
+        logger: logger.child({ component: 'console' }),
+      });
+      const server = consoleServer;
+      closers.push(() => server.close());
+    }
   } catch (error) {
     await close().catch(() => {
       // The start-up error is the one worth reporting.
@@ -205,6 +220,7 @@ export async function startApp(options: {
     subUrl: sub?.url?.href,
     reconciler,
     bot,
+    consoleUrl: consoleServer?.url,
     close,
   };
 }

@@ -19,7 +19,9 @@ export type BotConfig = Pick<
   | 'subTokenSecret'
   | 'subTitle'
 > &
-  Partial<Pick<Config, 'orderLifetimeMs'>>;
+  Partial<Pick<Config, 'orderLifetimeMs'>> &
+  // Where /console links point (issue 14); absent: the console's defaults.
+  Partial<Pick<Config, 'consolePublicUrl' | 'consoleHost' | 'consolePort'>>;
 
 /** What the handlers need. */
 export interface BotDeps {

@@ -13,6 +13,7 @@ import { createApiRetry, type RetryBudgets } from './api-retry.ts';
 import { parseCallbackData, type CallbackAction } from './callback-data.ts';
 import type { BotContext, BotDeps, KeywardenFlavor } from './context.ts';
 import { adminHandlers, adminRefusals, confirmHeld } from './handlers/admin.ts';
+import { consoleHandlers } from './handlers/console.ts';
 import { getKey, replaceUserKey, revokeUserKey, showKey, showKeys } from './handlers/keys.ts';
 import { receiptContactHandlers, startCheckout, turnAutopayOff } from './handlers/checkout.ts';
 import { menuHandlers, showMenu, takeTrial } from './handlers/menu.ts';
@@ -106,6 +107,7 @@ function installHandlers(
   });
 
   bot.use(menuHandlers(deps));
+  bot.use(consoleHandlers(deps));
   bot.use(adminHandlers(deps));
   bot.use(paymentHandlers(deps));
   bot.use(receiptContactHandlers(deps));

@@ -1,5 +1,6 @@
 import type { Config } from '../config/index.ts';
 import type { Logger } from '../shared/index.ts';
+import { suggest } from './suggest.ts';
 
 /** Flag definitions, in node:util parseArgs form. */
 export type FlagSpec = Readonly<
@@ -24,6 +25,21 @@ export interface CommandContext {
   readonly stderr: NodeJS.WritableStream;
 }
 
+/** What `keywarden <command> --help` says about one flag. */
+export interface FlagHelp {
+  readonly description: string;
+  /** The default, as a person would type it (`24h`, `off`); omitted when the flag is required. */
+  readonly default?: string;
+}
+
+/** The long help of a command: a description, every flag, and examples. */
+export interface CommandHelp {
+  readonly description?: string;
+  /** One entry per flag in `flags` (a unit test checks that none is missing). */
+  readonly flags: Readonly<Record<string, FlagHelp>>;
+  readonly examples: readonly string[];
+}
+
 /** One `keywarden <name>` command. */
 export interface Command {
   readonly name: string;
@@ -32,6 +48,8 @@ export interface Command {
   /** Usage line(s) after the command name, e.g. `--telegram-id ID --for DURATION`. */
   readonly usage: string;
   readonly flags: FlagSpec;
+  /** `--help` text beyond the usage line. */
+  readonly help?: CommandHelp;
   /** Number of positional arguments allowed. */
   readonly positionals?: { readonly min: number; readonly max: number };
   /** Resolves to the process exit code. */
@@ -78,4 +96,35 @@ export function requiredFlag(context: CommandContext, name: string): string {
 /** Reads a boolean flag. */
 export function booleanFlag(context: CommandContext, name: string): boolean {
   return context.flags[name] === true;
+}
+
+/**
+ * Reads the subcommand (first positional) and checks it is one of `names`; a typo gets a
+ * "did you mean" in the usage error.
+ */
+export function subcommand<const T extends string>(context: CommandContext, names: readonly T[]): T {
+  const given = context.positionals[0];
+  const found = names.find((name) => name === given);
+  if (found !== undefined) {
+    return found;
+  }
+  const guess = given === undefined ? undefined : suggest(given, names);
+  throw new UsageError(
+    given === undefined
+      ? `a subcommand is required: ${names.join(', ')}`
+      : `unknown subcommand ${JSON.stringify(given)}${guess === undefined ? '' : ` (did you mean ${JSON.stringify(guess)}?)`}: use ${names.join(', ')}`,
+  );
+}
+
+/** Reads `--json`. */
+export function wantsJson(context: CommandContext): boolean {
+  return booleanFlag(context, 'json');
+}
+
+/** Parses a positive whole number flag value. */
+export function positiveInteger(raw: string, flag: string, max = 1_000_000): number {
+  if (!/^\d{1,9}$/.test(raw) || Number(raw) < 1 || Number(raw) > max) {
+    throw new UsageError(`--${flag} must be a whole number from 1 to ${String(max)}`);
+  }
+  return Number(raw);
 }

@@ -2,20 +2,17 @@
  * The command line: parses argv, loads the config, dispatches to a command, maps failures to exit
  * codes (0 done, 1 failed, 2 usage or configuration error) and owns the process signals.
  */
-import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { ConfigError, formatConfigError, loadConfig, secretValues } from '../config/index.ts';
 import { createLogger, toError } from '../shared/index.ts';
 import { CommandFailure, UsageError, type Command } from './command.ts';
 import { explainFailure } from './failure.ts';
 import { COMMANDS } from './registry.ts';
+import { helpOf } from './help.ts';
+import { suggest } from './suggest.ts';
+import { VERSION } from './version.ts';
 
-const PACKAGE = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
-  version: string;
-};
-
-/** The program's version, from package.json. */
-export const VERSION = PACKAGE.version;
+export { VERSION } from './version.ts';
 
 function usage(commands: readonly Command[]): string {
   const width = Math.max(...commands.map((command) => command.name.length));
@@ -34,6 +31,32 @@ function commandUsage(command: Command): string {
   return `usage: keywarden ${command.name}${command.usage ? ` ${command.usage}` : ''}\n\n${command.summary}`;
 }
 
+/** The long help: usage, description, every flag with its default, and examples. */
+export function commandHelp(command: Command): string {
+  const lines = [commandUsage(command)];
+  const help = helpOf(command);
+  if (help?.description !== undefined) {
+    lines.push('', help.description);
+  }
+  const names = Object.keys(command.flags);
+  if (names.length > 0) {
+    const labels = names.map((name) => `--${name}${command.flags[name]?.type === 'string' ? ' VALUE' : ''}`);
+    const width = Math.max(...labels.map((label) => label.length));
+    lines.push('', 'flags:');
+    names.forEach((name, index) => {
+      const flag = help?.flags[name];
+      const text = flag === undefined ? '' : flag.description;
+      const fallback = flag?.default === undefined ? '' : ` (default: ${flag.default})`;
+      lines.push(`  ${(labels[index] ?? '').padEnd(width)}  ${text}${fallback}`);
+    });
+  }
+  lines.push(`  ${'--help'.padEnd(Math.max(6, ...names.map((name) => name.length + 2)))}  show this help`);
+  if (help !== undefined && help.examples.length > 0) {
+    lines.push('', 'examples:', ...help.examples.map((example) => `  ${example}`));
+  }
+  return lines.join('\n');
+}
+
 /** Runs the CLI with `argv` (without node and script) and resolves to the exit code. */
 export async function runCli(
   argv: readonly string[],
@@ -50,13 +73,19 @@ export async function runCli(
     (first === undefined ? io.stderr : io.stdout).write(`${usage(commands)}\n`);
     return first === undefined ? 2 : 0;
   }
-  if (first === '--version' || first === '-v') {
+  if (first === '--version' || first === '-v' || first === 'version') {
     io.stdout.write(`${VERSION}\n`);
     return 0;
   }
   const command = commands.find((candidate) => candidate.name === first);
   if (!command) {
-    io.stderr.write(`keywarden: unknown command ${JSON.stringify(first)}\n\n${usage(commands)}\n`);
+    const guess = suggest(
+      first,
+      commands.map((candidate) => candidate.name),
+    );
+    io.stderr.write(
+      `keywarden: unknown command ${JSON.stringify(first)}${guess === undefined ? '' : ` (did you mean ${JSON.stringify(guess)}?)`}\n\n${usage(commands)}\n`,
+    );
     return 2;
   }
   let parsed: ReturnType<typeof parseArgs>;
@@ -81,7 +110,7 @@ export async function runCli(
     return 2;
   }
   if (parsed.values['help'] === true) {
-    io.stdout.write(`${commandUsage(command)}\n`);
+    io.stdout.write(`${commandHelp(command)}\n`);
     return 0;
   }
 

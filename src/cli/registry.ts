@@ -8,7 +8,14 @@ import { statusCommand } from './commands/status.ts';
 import { panelsCommand } from './commands/panels.ts';
 import { grantCommand } from './commands/grant.ts';
 import { keysCommand } from './commands/keys.ts';
-import { paymentsCommand } from './commands/payments.ts';
+import { plansCommand } from './commands/plans.ts';
+import { usersCommand } from './commands/users.ts';
+import { heldCommand } from './commands/held.ts';
+import { paymentsCommand } from './commands/payments-list.ts';
+import { compensateCommand } from './commands/compensate.ts';
+import { consoleCommand } from './commands/console.ts';
+import { versionCommand } from './commands/version.ts';
+import { auditCommand } from './commands/audit.ts';
 import { subCommand } from './commands/sub.ts';
 import { adoptCommand } from './commands/adopt.ts';
 import { rekeyCommand } from './commands/rekey.ts';
@@ -25,7 +32,14 @@ export const COMMANDS: readonly Command[] = [
   panelsCommand,
   grantCommand,
   keysCommand,
+  plansCommand,
+  usersCommand,
+  heldCommand,
   paymentsCommand,
+  compensateCommand,
+  consoleCommand,
+  auditCommand,
+  versionCommand,
   subCommand,
   adoptCommand,
   rekeyCommand,

@@ -14,3 +14,4 @@ export {
   README_TABLE_START,
   README_TABLE_END,
 } from './readme-table.ts';
+export { CONSOLE_LINK_TTL_MS, consoleBaseUrl, consoleLoginUrl } from './console-url.ts';

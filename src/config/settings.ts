@@ -59,8 +59,8 @@ const postgresUrl: Parser<string> = (raw) =>
   /^postgres(ql)?:\/\//.test(raw) ? okv(raw) : bad('a postgres:// or postgresql:// connection URL');
 const host: Parser<string> = (raw) =>
   /^[A-Za-z0-9.:[\]-]+$/.test(raw) ? okv(raw) : bad('a host name or IP address');
-const components: Parser<ReadonlySet<'reconciler' | 'bot' | 'webhooks' | 'sub'>> = (raw) => {
-  const all = ['reconciler', 'bot', 'webhooks', 'sub'] as const;
+const components: Parser<ReadonlySet<'reconciler' | 'bot' | 'webhooks' | 'sub' | 'console'>> = (raw) => {
+  const all = ['reconciler', 'bot', 'webhooks', 'sub', 'console'] as const;
   const parts = raw
     .split(',')
     .map((part) => part.trim())
@@ -210,7 +210,7 @@ export const SETTINGS = {
     env: 'KEYWARDEN_COMPONENTS',
     parse: components,
     default: 'reconciler,bot,webhooks',
-    doc: 'Which parts `keywarden run` starts, comma-separated: reconciler, bot, webhooks, sub (the subscription URL server).',
+    doc: 'Which parts `keywarden run` starts, comma-separated: reconciler, bot, webhooks, sub (the subscription URL server), console (the web admin console, off unless named).',
   }),
   shutdownTimeoutMs: setting({
     env: 'KEYWARDEN_SHUTDOWN_TIMEOUT',
@@ -642,6 +642,37 @@ export const SETTINGS = {
     parse: text,
     secret: true,
     doc: '`keywarden panels add`: the panel API token, instead of --token.',
+  }),
+
+  // — operator's console (web)
+  consoleHost: setting({
+    env: 'KEYWARDEN_CONSOLE_HOST',
+    parse: host,
+    default: '127.0.0.1',
+    doc: 'Address of the web console (component `console`). Keep it on loopback or behind an HTTPS reverse proxy.',
+  }),
+  consolePort: setting({
+    env: 'KEYWARDEN_CONSOLE_PORT',
+    parse: integer(0, 65535),
+    default: '9470',
+    doc: 'Port of the web console; 0 picks a free port (the bound URL is logged).',
+  }),
+  consolePublicUrl: setting({
+    env: 'KEYWARDEN_CONSOLE_PUBLIC_URL',
+    parse: url,
+    doc: 'URL admins open the console at (behind a proxy: `https://admin.example.com/`); login links start with it. Unset: `http://CONSOLE_HOST:CONSOLE_PORT/`.',
+  }),
+  consoleSessionIdleMs: setting({
+    env: 'KEYWARDEN_CONSOLE_SESSION_IDLE',
+    parse: positiveDuration,
+    default: '30m',
+    doc: 'A console session ends after this long without a request.',
+  }),
+  consoleSessionMaxMs: setting({
+    env: 'KEYWARDEN_CONSOLE_SESSION_MAX',
+    parse: positiveDuration,
+    default: '12h',
+    doc: 'A console session ends this long after login, however active.',
   }),
 } as const;
 

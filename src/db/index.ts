@@ -25,3 +25,4 @@ export {
   SecretBoxError,
   type SecretBox,
 } from './secret-box.ts';
+export * from './queries/index.ts';

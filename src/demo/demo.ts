@@ -23,9 +23,10 @@
  * Everything lives in temporary directories and in memory; Ctrl-C removes it all.
  */
 import { startApp, type App } from '../app/index.ts';
-import type { Config } from '../config/index.ts';
+import { CONSOLE_LINK_TTL_MS, consoleBaseUrl, consoleLoginUrl, type Config } from '../config/index.ts';
 import {
   addPanel,
+  createLoginToken,
   createPool,
   subscriptionTokenOf,
   migrateDatabase,
@@ -155,6 +156,14 @@ export async function startDemo(options: {
       { metrics: app.httpUrl === undefined ? undefined : `${app.httpUrl}metrics` },
       'keywarden is running',
     );
+    const [admin] = config.adminTelegramIds;
+    if (app.consoleUrl !== undefined && admin !== undefined) {
+      const { token } = await createLoginToken(pool, admin, CONSOLE_LINK_TTL_MS);
+      log.info(
+        { url: consoleLoginUrl(consoleBaseUrl(config, app.consoleUrl), token), admin },
+        'web console: open this one-time login link (valid 10 minutes)',
+      );
+    }
 
     const alice = cast.get('alice')?.userId;
     let subscriptionUrl: string | undefined;

@@ -169,7 +169,9 @@ async function writeHeld(client: pg.PoolClient, record: PanelPassRecord): Promis
     `insert into held_plans (fingerprint, panel_id, cause, actions, action_count)
      values ($1, $2, $3, $4, $5)
      on conflict (fingerprint) do update set last_seen_at = now(),
-       resolved_at = null, resolution = null
+       -- A plan an admin discarded stays closed: the same set of disables stays held, unasked.
+       resolved_at = case when held_plans.resolution = 'discarded' then held_plans.resolved_at end,
+       resolution = case when held_plans.resolution = 'discarded' then 'discarded' end
      returning (xmax = 0) as inserted`,
     [
       held.fingerprint,

@@ -191,6 +191,7 @@ export const en = {
   adminHeldConfirm: '✅ Confirm this plan',
   adminHeldConfirmed: 'Confirmed; the reconciler applies exactly this plan.',
   adminHeldGone: 'This held plan is no longer open (applied, superseded or already confirmed).',
+  consoleLink: 'Your console login link (works once, for 10 minutes; do not forward it):',
 };
 
 /** The shape every language file has. */

@@ -1,4 +1,4 @@
-import { findPlan, grantPeriod, upsertTelegramUser } from '../../db/index.ts';
+import { findPlan, grantPeriod, recordAdminAction, upsertTelegramUser } from '../../db/index.ts';
 import { parseDurationMs } from '../../shared/index.ts';
 import { requiredFlag, stringFlag, UsageError, type Command } from '../command.ts';
 import { println, withPool } from '../pool.ts';
@@ -36,6 +36,14 @@ export const grantCommand: Command = {
         source: 'admin',
         planId: plan?.id ?? null,
         durationMs,
+      });
+      await recordAdminAction(pool, {
+        adminTelegramId: null,
+        actor: 'cli',
+        action: 'user.grant',
+        userId: user.id,
+        detail: { telegramId, durationMs, plan: planCode ?? null },
+        outcome: outcome.kind === 'granted' ? 'ok' : outcome.kind,
       });
       if (outcome.kind !== 'granted') {
         context.logger.error({ outcome: outcome.kind }, 'grant refused');

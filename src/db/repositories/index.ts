@@ -67,6 +67,20 @@ export {
   type PanelAuth,
   type RekeyReport,
 } from './panels.ts';
+export { listPlans, createPlan, updatePlan, archivePlan, type NewPlan, type PlanChanges } from './plans.ts';
+export { replaceKeyAsAdmin, type AdminReplaceKeyOutcome } from './issue-key.ts';
+export { recordAdminAction, type AdminAction } from './admin-audit.ts';
+export { confirmHeldPlanByFingerprint, discardHeldPlan, type HeldDecisionOutcome } from './held-plans.ts';
+export { countCompensationTargets, applyCompensation, type CompensationTarget } from './compensation.ts';
+export {
+  createLoginToken,
+  redeemLoginToken,
+  createConsoleSession,
+  touchConsoleSession,
+  endConsoleSession,
+  type RedeemOutcome,
+  type ConsoleSession,
+} from './console-auth.ts';
 export {
   DuplicatePanelNameError,
   findPanelByName,

@@ -8,6 +8,7 @@ import {
   asInboundId,
   asKeyId,
   asPanelId,
+  asUserId,
   type InboundId,
   type KeyId,
   type PanelId,
@@ -261,4 +262,53 @@ export async function revokeKey(
     return 'not-found';
   }
   return row.revoked_now ? 'revoked' : 'already-revoked';
+}
+
+/** What an admin's replacement did. */
+export type AdminReplaceKeyOutcome =
+  | { readonly kind: 'replaced'; readonly key: IssuedKey; readonly userId: UserId }
+  | { readonly kind: 'revoked-already' | 'not-found' | 'no-inbound' };
+
+/**
+ * An admin replaces a key (console, CLI; e.g. after a leaked link): a new key (new UUID, new client
+ * email) on the same panel and inbound, and the old one revoked, in one transaction under the
+ * user's row lock. The plan's key limit is not checked (the count does not change). When the
+ * inbound cannot take the new key, the old key stays.
+ */
+export async function replaceKeyAsAdmin(pool: pg.Pool, keyId: KeyId): Promise<AdminReplaceKeyOutcome> {
+  return withTransaction(pool, async (client): Promise<AdminReplaceKeyOutcome> => {
+    const { rows } = await client.query<{
+      user_id: string;
+      panel_id: string;
+      inbound_id: number;
+      revoked: boolean;
+    }>(
+      'select user_id, panel_id, inbound_id, revoked_at is not null as revoked from vpn_keys where id = $1',
+      [keyId],
+    );
+    const row = rows[0];
+    if (row === undefined) {
+      return { kind: 'not-found' };
+    }
+    const userId = asUserId(row.user_id);
+    await client.query('select 1 from users where id = $1 for update', [userId]);
+    const locked = await client.query(
+      'select 1 from vpn_keys where id = $1 and revoked_at is null for update',
+      [keyId],
+    );
+    if (locked.rowCount !== 1) {
+      return { kind: 'revoked-already' };
+    }
+    const issued = await insertKey(client, {
+      userId,
+      panelId: asPanelId(row.panel_id),
+      inboundId: asInboundId(row.inbound_id),
+      enforceLimit: false,
+    });
+    if (issued.kind !== 'issued') {
+      return { kind: 'no-inbound' };
+    }
+    await client.query('update vpn_keys set revoked_at = now() where id = $1', [keyId]);
+    return { kind: 'replaced', key: issued.key, userId };
+  });
 }

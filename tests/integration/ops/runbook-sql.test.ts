@@ -19,7 +19,8 @@ const blocks = [...runbook.matchAll(/```sql\n([\s\S]*?)```/g)].map((match) =>
 
 describe('docs/runbook.md SQL', () => {
   it('has queries to check', () => {
-    expect(blocks.length).toBeGreaterThan(8);
+    // Most look-ups are commands now (docs/console.md); what remains is SQL with no command yet.
+    expect(blocks.length).toBeGreaterThan(4);
   });
 
   const cases = blocks.map((sql) => ({ sql, title: sql.split('\n')[0] ?? '' }));

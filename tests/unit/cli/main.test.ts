@@ -64,3 +64,42 @@ describe('keywarden CLI', () => {
     expect(result.stderr).not.toContain('    at ');
   });
 });
+
+describe('keywarden CLI help and typos', () => {
+  it('documents every flag of every command with at least one example', async () => {
+    const { COMMANDS } = await import('../../../src/cli/registry.ts');
+    const { helpOf } = await import('../../../src/cli/help.ts');
+    for (const command of COMMANDS) {
+      const help = helpOf(command);
+      expect(help, command.name).toBeDefined();
+      expect(Object.keys(help?.flags ?? {}).sort(), command.name).toEqual(Object.keys(command.flags).sort());
+      expect(help?.examples.length, command.name).toBeGreaterThan(0);
+    }
+  });
+
+  it('prints flags, defaults and examples on <command> --help', async () => {
+    const result = await cli(['payments', '--help']);
+    expect(result.code).toBe(0);
+    expect(result.stdout).toContain('--since VALUE');
+    expect(result.stdout).toContain('(default: all time)');
+    expect(result.stdout).toContain('examples:');
+    expect(result.stdout).toContain('keywarden payments list --mismatched --since 24h');
+  });
+
+  it('suggests the command meant by a typo', async () => {
+    const result = await cli(['plnas']);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain('did you mean "plans"?');
+    expect((await cli(['helt'])).stderr).toContain('did you mean "held"?');
+  });
+
+  it('suggests the subcommand meant by a typo', async () => {
+    const result = await cli(['held', 'confrim', 'abc'], { DATABASE_URL: 'postgres://127.0.0.1:1/none' });
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain('did you mean "confirm"?');
+  });
+
+  it('prints the version for `keywarden version`', async () => {
+    expect(await cli(['version'])).toMatchObject({ code: 0, stdout: `${VERSION}\n` });
+  });
+});

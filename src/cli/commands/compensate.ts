@@ -1,0 +1,51 @@
+import { applyCompensation, countCompensationTargets, recordAdminAction } from '../../db/index.ts';
+import { booleanFlag, positiveInteger, requiredFlag, type Command } from '../command.ts';
+import { println, withPool } from '../pool.ts';
+
+/** `keywarden compensate --days N [--active-only] [--dry-run]`. */
+export const compensateCommand: Command = {
+  name: 'compensate',
+  summary: 'compensation days: compensate --days N [--active-only] [--dry-run]',
+  usage: '--days N [--active-only] [--dry-run]',
+  flags: { days: { type: 'string' }, 'active-only': { type: 'boolean' }, 'dry-run': { type: 'boolean' } },
+  help: {
+    description:
+      'Gives N days to many users at once (after an outage, say): an admin period of N days after each user’s current coverage, for every non-banned user who ever had a subscription, or only those active now. All users get it or none (one transaction). --dry-run prints how many users it would reach.',
+    flags: {
+      days: { description: 'days to give, 1 to 3650' },
+      'active-only': {
+        description: 'only users whose access is active now',
+        default: 'every non-banned customer',
+      },
+      'dry-run': { description: 'print the count and change nothing', default: 'off' },
+    },
+    examples: [
+      'keywarden compensate --days 3 --active-only --dry-run',
+      'keywarden compensate --days 3 --active-only',
+    ],
+  },
+  run: async (context) => {
+    const days = positiveInteger(requiredFlag(context, 'days'), 'days', 3650);
+    const target = { activeOnly: booleanFlag(context, 'active-only'), graceMs: context.config.graceMs };
+    return withPool(context, async (pool) => {
+      if (booleanFlag(context, 'dry-run')) {
+        const count = await countCompensationTargets(pool, target);
+        println(
+          context,
+          `would give ${String(days)} days to ${String(count)} users (dry run: nothing changed)`,
+        );
+        return 0;
+      }
+      const granted = await applyCompensation(pool, { ...target, days });
+      await recordAdminAction(pool, {
+        adminTelegramId: null,
+        actor: 'cli',
+        action: 'compensate',
+        detail: { days, activeOnly: target.activeOnly, users: granted },
+        outcome: 'ok',
+      });
+      println(context, `gave ${String(days)} days to ${String(granted)} users`);
+      return 0;
+    });
+  },
+};
