@@ -2,9 +2,12 @@
 import { PassThrough } from 'node:stream';
 import { runCli } from '../../src/cli/main.ts';
 
-/** Runs `keywarden ARGS` with DATABASE_URL = `url`; resolves the exit code and what it printed. */
+/**
+ * Runs `keywarden ARGS` with DATABASE_URL = `url` (left unset when `url` is undefined) and the log
+ * level `silent` unless `env` says otherwise; resolves the exit code and what it printed.
+ */
 export async function runCliAgainst(
-  url: string,
+  url: string | undefined,
   args: string[],
   env: Record<string, string> = {},
 ): Promise<{ code: number; out: string; err: string }> {
@@ -15,7 +18,7 @@ export async function runCliAgainst(
   stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
   stderr.on('data', (chunk: Buffer) => (err += chunk.toString()));
   const code = await runCli(args, {
-    env: { DATABASE_URL: url, KEYWARDEN_LOG_LEVEL: 'silent', ...env },
+    env: { ...(url === undefined ? {} : { DATABASE_URL: url }), KEYWARDEN_LOG_LEVEL: 'silent', ...env },
     stdout,
     stderr,
     signal: new AbortController().signal,

@@ -5,11 +5,10 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PassThrough } from 'node:stream';
 import type pg from 'pg';
 import { describe, expect, it } from 'vitest';
-import { runCli } from '../../../src/cli/main.ts';
 import { upsertPlan } from '../../../src/db/index.ts';
+import { runCliAgainst } from '../../support/cli.ts';
 import {
   addSimulatedPanel,
   databaseWithPanel,
@@ -23,25 +22,11 @@ import {
 
 const DAY = 86_400_000;
 
-async function cli(
+const cli = (
   url: string,
   args: string[],
   env: Record<string, string> = {},
-): Promise<{ code: number; out: string; err: string }> {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  let out = '';
-  let err = '';
-  stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
-  stderr.on('data', (chunk: Buffer) => (err += chunk.toString()));
-  const code = await runCli(args, {
-    env: { DATABASE_URL: url, KEYWARDEN_LOG_LEVEL: 'error', ...env },
-    stdout,
-    stderr,
-    signal: new AbortController().signal,
-  });
-  return { code, out, err };
-}
+): ReturnType<typeof runCliAgainst> => runCliAgainst(url, args, { KEYWARDEN_LOG_LEVEL: 'error', ...env });
 
 interface PlanClient {
   email: string;

@@ -1,36 +1,18 @@
-import { PassThrough } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { runCli } from '../../../src/cli/main.ts';
 import { issueKey, recordPayment, createPlan, findUser } from '../../../src/db/index.ts';
 import { insertInbound, insertPanel } from '../../support/builders.ts';
+import { runCliAgainst } from '../../support/cli.ts';
 import { useTestDatabase } from '../../support/database.ts';
 
 const database = useTestDatabase();
 
-async function cli(
-  args: string[],
-  env: Record<string, string> = {},
-): Promise<{ code: number; out: string; err: string }> {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  let out = '';
-  let err = '';
-  stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
-  stderr.on('data', (chunk: Buffer) => (err += chunk.toString()));
-  const code = await runCli(args, {
-    env: {
-      DATABASE_URL: database().url,
-      KEYWARDEN_LOG_LEVEL: 'error',
-      KEYWARDEN_ADMIN_IDS: '900',
-      KEYWARDEN_CONSOLE_PUBLIC_URL: 'https://admin.example.test/',
-      ...env,
-    },
-    stdout,
-    stderr,
-    signal: new AbortController().signal,
+const cli = (args: string[], env: Record<string, string> = {}): ReturnType<typeof runCliAgainst> =>
+  runCliAgainst(database().url, args, {
+    KEYWARDEN_LOG_LEVEL: 'error',
+    KEYWARDEN_ADMIN_IDS: '900',
+    KEYWARDEN_CONSOLE_PUBLIC_URL: 'https://admin.example.test/',
+    ...env,
   });
-  return { code, out, err };
-}
 
 async function auditActions(): Promise<string[]> {
   const { rows } = await database().pool.query<{ action: string; outcome: string }>(

@@ -1,8 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { PassThrough } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { warnAboutStoredSecrets } from '../../../src/app/index.ts';
-import { runCli } from '../../../src/cli/main.ts';
 import { loadConfig } from '../../../src/config/index.ts';
 import {
   addPanel,
@@ -13,6 +11,7 @@ import {
 } from '../../../src/db/index.ts';
 import { createPostgresStore } from '../../../src/store/index.ts';
 import { startSimulatedPanel, type SimulatedPanel } from '../../../src/simulator/index.ts';
+import { runCliAgainst } from '../../support/cli.ts';
 import { useTestDatabase } from '../../support/database.ts';
 import { captureLogger } from '../../support/webhooks.ts';
 
@@ -20,24 +19,8 @@ const database = useTestDatabase();
 const KEY = randomBytes(32).toString('hex');
 const NEXT_KEY = randomBytes(32).toString('hex');
 
-async function cli(
-  args: string[],
-  env: Record<string, string> = {},
-): Promise<{ code: number; out: string; err: string }> {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  let out = '';
-  let err = '';
-  stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
-  stderr.on('data', (chunk: Buffer) => (err += chunk.toString()));
-  const code = await runCli(args, {
-    env: { DATABASE_URL: database().url, KEYWARDEN_LOG_LEVEL: 'info', ...env },
-    stdout,
-    stderr,
-    signal: new AbortController().signal,
-  });
-  return { code, out, err };
-}
+const cli = (args: string[], env: Record<string, string> = {}): ReturnType<typeof runCliAgainst> =>
+  runCliAgainst(database().url, args, { KEYWARDEN_LOG_LEVEL: 'info', ...env });
 
 const rawAuth = async (name: string): Promise<string> => {
   const { rows } = await database().pool.query<{ auth: string }>(

@@ -1,31 +1,14 @@
 import { createServer, type Server } from 'node:net';
-import { PassThrough } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runCli } from '../../../src/cli/main.ts';
+import { runCliAgainst } from '../../support/cli.ts';
 import { databaseUrl } from '../../support/database-url.ts';
 import { createTestDatabase, useTestDatabase, type TestDatabase } from '../../support/database.ts';
 
 const database = useTestDatabase();
 
-async function cli(
-  args: string[],
-  env: Record<string, string>,
-): Promise<{ code: number; out: string; err: string }> {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  let out = '';
-  let err = '';
-  stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
-  stderr.on('data', (chunk: Buffer) => (err += chunk.toString()));
-  const controller = new AbortController();
-  const code = await runCli(args, {
-    env: { KEYWARDEN_LOG_LEVEL: 'info', ...env },
-    stdout,
-    stderr,
-    signal: controller.signal,
-  });
-  return { code, out, err };
-}
+/** Runs the CLI with only `env` (no DATABASE_URL unless `env` sets it). */
+const cli = (args: string[], env: Record<string, string>): ReturnType<typeof runCliAgainst> =>
+  runCliAgainst(undefined, args, { KEYWARDEN_LOG_LEVEL: 'info', ...env });
 
 /** One line on stderr, no JSON log line and no stack. */
 function expectOneLine(err: string, text: RegExp): void {

@@ -1,11 +1,10 @@
 import { readFileSync } from 'node:fs';
-import { PassThrough } from 'node:stream';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runCli } from '../../../src/cli/main.ts';
 import { createLogger } from '../../../src/shared/index.ts';
 import { LOCK_CLASS, startAdvisoryLeadership } from '../../../src/store/index.ts';
 import { insertPanel } from '../../support/builders.ts';
+import { runCliAgainst } from '../../support/cli.ts';
 import { createTestDatabase, useTestDatabase, type TestDatabase } from '../../support/database.ts';
 
 const database = useTestDatabase();
@@ -13,15 +12,7 @@ const runbook = readFileSync(new URL('../../../docs/runbook.md', import.meta.url
 const ownershipSql = /```sql\n(select p\.name as panel, l\.pid[\s\S]*?)```/.exec(runbook)?.[1] ?? '';
 
 async function status(url: string): Promise<{ panels: Array<{ panel: string; ownedBy: string | null }> }> {
-  const stdout = new PassThrough();
-  let out = '';
-  stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
-  const code = await runCli(['status', '--json'], {
-    env: { DATABASE_URL: url, KEYWARDEN_LOG_LEVEL: 'error' },
-    stdout,
-    stderr: new PassThrough(),
-    signal: new AbortController().signal,
-  });
+  const { code, out } = await runCliAgainst(url, ['status', '--json'], { KEYWARDEN_LOG_LEVEL: 'error' });
   expect(code).toBe(0);
   return JSON.parse(out) as { panels: Array<{ panel: string; ownedBy: string | null }> };
 }

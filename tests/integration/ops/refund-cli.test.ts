@@ -3,9 +3,7 @@
  * (fake YooKassa over msw, the fake Bot API for Stars), the period is cancelled through the refund
  * path, and the reconciler then disables the key on the (simulated) panel.
  */
-import { PassThrough } from 'node:stream';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { runCli } from '../../../src/cli/main.ts';
 import {
   createOrder,
   findOrder,
@@ -17,6 +15,7 @@ import { asOrderId, asUserId, type OrderId, type UserId } from '../../../src/dom
 import { startSimulatedPanel, type SimulatedPanel } from '../../../src/simulator/index.ts';
 import { installFakePaymentProviders } from '../../fakes/fake-payment-providers.ts';
 import { startFakeBotApi, type FakeBotApi } from '../../fakes/fake-bot-api.ts';
+import { runCliAgainst } from '../../support/cli.ts';
 import { useTestDatabase } from '../../support/database.ts';
 import { useMockedApis } from '../../support/webhooks.ts';
 
@@ -44,27 +43,15 @@ afterAll(async () => {
   await botApi.close();
 });
 
-async function cli(args: string[]): Promise<{ code: number; out: string }> {
-  const stdout = new PassThrough();
-  let out = '';
-  stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
-  const code = await runCli(args, {
-    env: {
-      DATABASE_URL: database().url,
-      KEYWARDEN_LOG_LEVEL: 'silent',
-      KEYWARDEN_PANEL_TOKEN: 'refund-token',
-      KEYWARDEN_YOOKASSA_SHOP_ID: '506751',
-      KEYWARDEN_YOOKASSA_SECRET_KEY: 'test_secret',
-      KEYWARDEN_YOOKASSA_API_ROOT: 'https://api.yookassa.test/v3/',
-      TELEGRAM_BOT_TOKEN: '123456:TEST-TOKEN',
-      KEYWARDEN_TELEGRAM_API_ROOT: botApi.apiRoot,
-    },
-    stdout,
-    stderr: new PassThrough(),
-    signal: new AbortController().signal,
+const cli = (args: string[]): ReturnType<typeof runCliAgainst> =>
+  runCliAgainst(database().url, args, {
+    KEYWARDEN_PANEL_TOKEN: 'refund-token',
+    KEYWARDEN_YOOKASSA_SHOP_ID: '506751',
+    KEYWARDEN_YOOKASSA_SECRET_KEY: 'test_secret',
+    KEYWARDEN_YOOKASSA_API_ROOT: 'https://api.yookassa.test/v3/',
+    TELEGRAM_BOT_TOKEN: '123456:TEST-TOKEN',
+    KEYWARDEN_TELEGRAM_API_ROOT: botApi.apiRoot,
   });
-  return { code, out };
-}
 
 let plan: PlanRecord | undefined;
 let sequence = 0;

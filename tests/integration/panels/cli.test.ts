@@ -10,10 +10,9 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PassThrough } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runCli } from '../../../src/cli/main.ts';
 import { startSimulatedPanel, type SimulatedPanel } from '../../../src/simulator/index.ts';
+import { runCliAgainst } from '../../support/cli.ts';
 import { useTestDatabase } from '../../support/database.ts';
 
 const database = useTestDatabase();
@@ -23,31 +22,17 @@ const PASSWORD = 'hunter2-very-secret';
 const TOKEN = 'tok-admin-very-secret';
 const SECRETS = [PASSWORD, TOKEN, 'tok-monitor-very-secret', 'Zr8TqW2mXp4LcN7vBk', 'wrong-password-secret'];
 
-async function cli(
-  args: string[],
-  env: Record<string, string> = {},
-): Promise<{ code: number; out: string; err: string }> {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  let out = '';
-  let err = '';
-  stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
-  stderr.on('data', (chunk: Buffer) => (err += chunk.toString()));
-  const code = await runCli(args, {
-    env: {
-      DATABASE_URL: database().url,
-      KEYWARDEN_LOG_LEVEL: 'error',
-      KEYWARDEN_PANEL_TIMEOUT: '3s',
-      ...env,
-    },
-    stdout,
-    stderr,
-    signal: new AbortController().signal,
+/** Runs the CLI and checks that no secret appears in anything it printed. */
+async function cli(args: string[], env: Record<string, string> = {}): ReturnType<typeof runCliAgainst> {
+  const result = await runCliAgainst(database().url, args, {
+    KEYWARDEN_LOG_LEVEL: 'error',
+    KEYWARDEN_PANEL_TIMEOUT: '3s',
+    ...env,
   });
   for (const secret of SECRETS) {
-    expect(out + err).not.toContain(secret);
+    expect(result.out + result.err).not.toContain(secret);
   }
-  return { code, out, err };
+  return result;
 }
 
 /** A failure printed as exactly one line. */

@@ -1,29 +1,12 @@
-import { PassThrough } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runCli } from '../../../src/cli/main.ts';
 import { startSimulatedPanel, type SimulatedPanel } from '../../../src/simulator/index.ts';
+import { runCliAgainst } from '../../support/cli.ts';
 import { useTestDatabase } from '../../support/database.ts';
 
 const database = useTestDatabase();
 
-async function cli(
-  args: string[],
-  env: Record<string, string> = {},
-): Promise<{ code: number; out: string; err: string }> {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  let out = '';
-  let err = '';
-  stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
-  stderr.on('data', (chunk: Buffer) => (err += chunk.toString()));
-  const code = await runCli(args, {
-    env: { DATABASE_URL: database().url, KEYWARDEN_LOG_LEVEL: 'error', ...env },
-    stdout,
-    stderr,
-    signal: new AbortController().signal,
-  });
-  return { code, out, err };
-}
+const cli = (args: string[], env: Record<string, string> = {}): ReturnType<typeof runCliAgainst> =>
+  runCliAgainst(database().url, args, { KEYWARDEN_LOG_LEVEL: 'error', ...env });
 
 describe('admin CLI against a simulated G2 panel', () => {
   let sim: SimulatedPanel;

@@ -1,6 +1,5 @@
-import { PassThrough } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { runCli } from '../../../src/cli/main.ts';
+import { runCliAgainst } from '../../support/cli.ts';
 import type { TestDatabase } from '../../support/database.ts';
 import {
   databaseWithPanel,
@@ -16,15 +15,7 @@ import {
 async function planJson(
   db: TestDatabase,
 ): Promise<{ panels: Array<{ held: unknown[]; heldFingerprint: string | null }> }> {
-  const stdout = new PassThrough();
-  let out = '';
-  stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
-  await runCli(['plan', '--json'], {
-    env: { DATABASE_URL: db.url, KEYWARDEN_LOG_LEVEL: 'silent' },
-    stdout,
-    stderr: new PassThrough(),
-    signal: new AbortController().signal,
-  });
+  const { out } = await runCliAgainst(db.url, ['plan', '--json']);
   return JSON.parse(out) as { panels: Array<{ held: unknown[]; heldFingerprint: string | null }> };
 }
 

@@ -1,7 +1,6 @@
-import { PassThrough } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { runCli } from '../../../src/cli/main.ts';
 import { findSubscriptionUser, hashSubscriptionToken } from '../../../src/db/index.ts';
+import { runCliAgainst } from '../../support/cli.ts';
 import { useTestDatabase } from '../../support/database.ts';
 
 const database = useTestDatabase();
@@ -10,24 +9,8 @@ const SUB_ENV = {
   KEYWARDEN_SUB_TOKEN_SECRET: 'cli-subscription-secret-0123456789abcdef',
 };
 
-async function cli(
-  args: string[],
-  env: Record<string, string> = SUB_ENV,
-): Promise<{ code: number; out: string; err: string }> {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  let out = '';
-  let err = '';
-  stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
-  stderr.on('data', (chunk: Buffer) => (err += chunk.toString()));
-  const code = await runCli(args, {
-    env: { DATABASE_URL: database().url, KEYWARDEN_LOG_LEVEL: 'error', ...env },
-    stdout,
-    stderr,
-    signal: new AbortController().signal,
-  });
-  return { code, out, err };
-}
+const cli = (args: string[], env: Record<string, string> = SUB_ENV): ReturnType<typeof runCliAgainst> =>
+  runCliAgainst(database().url, args, { KEYWARDEN_LOG_LEVEL: 'error', ...env });
 
 describe('keywarden sub', () => {
   it('prints a customer’s URL, stable until an admin rotates it; the old one stops', async () => {
