@@ -4,7 +4,7 @@
  * Rows go in as arrays through `unnest`, so a pass over 10,000 keys is a handful of statements.
  */
 import type pg from 'pg';
-import { withTransaction, type SecretBox } from '../db/index.ts';
+import { recordPanelInbounds, withTransaction, type SecretBox } from '../db/index.ts';
 import { asPanelId, asUserId, type PanelId, type PanelPassRecord, type UserId } from '../domain/index.ts';
 import type { BoundaryChanges, ReconcileStore } from '../reconciler/index.ts';
 import { readSnapshot } from './snapshot.ts';
@@ -98,33 +98,8 @@ async function writeInbounds(client: pg.PoolClient, record: PanelPassRecord): Pr
      where panel_id = $1 and missing_since is null and not (inbound_id = any($2::int[]))`,
     [record.panelId, inbounds.map((inbound) => inbound.id)],
   );
-  if (inbounds.length === 0) {
-    return;
-  }
-  await client.query(
-    `insert into inbounds (panel_id, inbound_id, protocol, port, remark, is_enabled, settings, stream_settings,
-                           disable_flow, observed_at)
-     select $1, i.inbound_id, i.protocol, i.port, i.remark, i.is_enabled, i.settings, i.stream_settings,
-            i.disable_flow, now()
-     from unnest($2::int[], $3::text[], $4::int[], $5::text[], $6::boolean[], $7::jsonb[], $8::jsonb[], $9::boolean[])
-       as i(inbound_id, protocol, port, remark, is_enabled, settings, stream_settings, disable_flow)
-     on conflict (panel_id, inbound_id) do update set
-       protocol = excluded.protocol, port = excluded.port, remark = excluded.remark,
-       is_enabled = excluded.is_enabled, settings = excluded.settings,
-       stream_settings = excluded.stream_settings, disable_flow = excluded.disable_flow,
-       observed_at = excluded.observed_at, missing_since = null`,
-    [
-      record.panelId,
-      inbounds.map((inbound) => inbound.id),
-      inbounds.map((inbound) => inbound.protocol),
-      inbounds.map((inbound) => inbound.port),
-      inbounds.map((inbound) => inbound.remark),
-      inbounds.map((inbound) => inbound.isEnabled),
-      inbounds.map((inbound) => JSON.stringify(inbound.settings)),
-      inbounds.map((inbound) => JSON.stringify(inbound.streamSettings)),
-      inbounds.map((inbound) => inbound.isFlowDisabled),
-    ],
-  );
+  // The same upsert a panel check does (`panels add|test|update`); it clears missing_since too.
+  await recordPanelInbounds(client, record.panelId, inbounds);
 }
 
 async function writeOutbox(client: pg.PoolClient, record: PanelPassRecord): Promise<void> {

@@ -405,8 +405,8 @@ export interface PanelInboundRow {
 }
 
 /**
- * Records a panel's inbounds as a check read them (the same upsert the reconciler does after a pass),
- * so keys can be issued before the first pass.
+ * Records a panel's inbounds as a check or a full pass read them (an inbound seen again is no longer
+ * missing), so keys can be issued before the first pass.
  */
 export async function recordPanelInbounds(
   db: pg.Pool | pg.ClientBase,
@@ -427,7 +427,7 @@ export async function recordPanelInbounds(
        protocol = excluded.protocol, port = excluded.port, remark = excluded.remark,
        is_enabled = excluded.is_enabled, settings = excluded.settings,
        stream_settings = excluded.stream_settings, disable_flow = excluded.disable_flow,
-       observed_at = excluded.observed_at`,
+       observed_at = excluded.observed_at, missing_since = null`,
     [
       panelId,
       inbounds.map((inbound) => inbound.id),
