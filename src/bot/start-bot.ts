@@ -4,13 +4,12 @@
  * the outbox delivery loop and the Star transactions sweep. Without TELEGRAM_BOT_TOKEN the bot is off and says so once.
  */
 import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { run, type RunnerHandle } from '@grammyjs/runner';
 import { webhookCallback, type Api } from 'grammy';
 import type { UserFromGetMe } from 'grammy/types';
 import type pg from 'pg';
 import type { Config } from '../config/index.ts';
-import { httpServerOptions, toError, type Logger } from '../shared/index.ts';
+import { closeServer, httpServerOptions, listenOn, toError, type Logger } from '../shared/index.ts';
 import { createBot, isBotError, logHandlerFailure } from './create-bot.ts';
 import { messagesFor } from './i18n/index.ts';
 import type { BotObserver } from './observer.ts';
@@ -275,14 +274,10 @@ export async function startBot(options: StartBotOptions): Promise<BotHandle> {
       });
     });
     server = listening;
-    await new Promise<void>((resolve, reject) => {
-      listening.once('error', reject);
-      listening.listen(config.telegramWebhookPort, config.telegramWebhookHost, () => {
-        resolve();
-      });
-    });
-    const address = listening.address() as AddressInfo;
-    webhookListenUrl = `http://${address.family === 'IPv6' ? `[${address.address}]` : address.address}:${address.port}`;
+    // The URL without its trailing slash, as logged and returned before.
+    webhookListenUrl = (
+      await listenOn(listening, config.telegramWebhookPort, config.telegramWebhookHost)
+    ).href.slice(0, -1);
     await bot.api.setWebhook(config.telegramWebhookUrl, {
       secret_token: secret,
       allowed_updates: ALLOWED_UPDATES,
@@ -313,15 +308,7 @@ export async function startBot(options: StartBotOptions): Promise<BotHandle> {
       options.signal?.removeEventListener('abort', onAbort);
       const stopping: Array<Promise<unknown>> = [outbox, sweep, orders, autopay];
       if (server !== null) {
-        const listening = server;
-        stopping.push(
-          new Promise<void>((resolve) => {
-            listening.close(() => {
-              resolve();
-            });
-            listening.closeAllConnections();
-          }),
-        );
+        stopping.push(closeServer(server, { graceMs: 0 }));
       } else {
         const polling = runner;
         if (polling?.isRunning() === true) {

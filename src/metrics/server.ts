@@ -9,9 +9,15 @@
  */
 import { timingSafeEqual } from 'node:crypto';
 import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import type client from 'prom-client';
-import { httpServerOptions, toError, type HttpServerTimeouts, type Logger } from '../shared/index.ts';
+import {
+  closeServer,
+  httpServerOptions,
+  listenOn,
+  toError,
+  type HttpServerTimeouts,
+  type Logger,
+} from '../shared/index.ts';
 
 /** A running health server. */
 export interface HealthServer {
@@ -96,27 +102,14 @@ export async function startHealthServer(options: {
         reply(404, 'text/plain', 'not found\n');
     }
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port, options.host, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  const address = server.address() as AddressInfo;
-  const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
-  const url = `http://${host}:${String(address.port)}/`;
+  const url = (await listenOn(server, options.port, options.host)).href;
   options.logger.info({ url }, 'metrics and health server listening');
   let closing: Promise<void> | undefined;
   return {
     url,
     close() {
-      closing ??= new Promise<void>((resolve) => {
-        server.close(() => {
-          resolve();
-        });
-        server.closeAllConnections();
-      });
+      // Scrapes and probes are short: nothing to wait for.
+      closing ??= closeServer(server, { graceMs: 0 });
       return closing;
     },
   };

@@ -10,4 +10,11 @@ export {
   type Logger,
   type RootLoggerOptions,
 } from './logger.ts';
-export { httpServerOptions, HTTP_SERVER_TIMEOUTS, type HttpServerTimeouts } from './http-server.ts';
+export {
+  closeServer,
+  httpServerOptions,
+  listenOn,
+  HTTP_SERVER_TIMEOUTS,
+  type CloseOptions,
+  type HttpServerTimeouts,
+} from './http-server.ts';

@@ -5,7 +5,6 @@
  * through the steps. `GET /healthz` answers 200 for probes.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import type pg from 'pg';
 import type { Config } from '../config/index.ts';
 import {
@@ -14,7 +13,7 @@ import {
   resolveClientAddress,
   type TrustedProxy,
 } from '../net/index.ts';
-import { httpServerOptions, toError, type Logger } from '../shared/index.ts';
+import { closeServer, httpServerOptions, listenOn, toError, type Logger } from '../shared/index.ts';
 import { NO_SUB_OBSERVER, type SubObserver } from './observer.ts';
 import { createResponder, plain, type Answer } from './respond.ts';
 
@@ -150,44 +149,19 @@ export function createSubServer(options: SubServerOptions): SubServer {
       return url;
     },
     listen(): Promise<URL> {
-      listening ??= new Promise<URL>((resolve, reject) => {
-        const onError = (error: Error): void => {
-          reject(error);
-        };
-        server.once('error', onError);
-        server.listen(config.subPort, config.subHost, () => {
-          server.off('error', onError);
-          const bound = server.address() as AddressInfo;
-          const host = bound.family === 'IPv6' ? `[${bound.address}]` : bound.address;
-          url = new URL(`http://${host}:${bound.port}/`);
-          logger.info(
-            { url: url.href, publicUrl: config.subPublicUrl ?? null },
-            'subscription server listening',
-          );
-          resolve(url);
-        });
+      listening ??= listenOn(server, config.subPort, config.subHost).then((bound) => {
+        url = bound;
+        logger.info(
+          { url: bound.href, publicUrl: config.subPublicUrl ?? null },
+          'subscription server listening',
+        );
+        return bound;
       });
       return listening;
     },
     close(graceMs = 5_000): Promise<void> {
-      closed ??= new Promise<void>((resolve, reject) => {
-        if (!server.listening) {
-          resolve();
-          return;
-        }
-        const force = setTimeout(() => {
-          server.closeAllConnections();
-        }, graceMs);
-        server.close((error) => {
-          clearTimeout(force);
-          if (error) {
-            reject(error);
-          } else {
-            logger.info('subscription server closed');
-            resolve();
-          }
-        });
-        server.closeIdleConnections();
+      closed ??= closeServer(server, { graceMs }).then(() => {
+        logger.info('subscription server closed');
       });
       return closed;
     },

@@ -19,11 +19,10 @@
  */
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import type pg from 'pg';
 import { ConfigError, type Config } from '../config/index.ts';
 import { createIpAllowlist, createTrustedProxy } from '../net/index.ts';
-import { httpServerOptions, toError, type Logger } from '../shared/index.ts';
+import { closeServer, httpServerOptions, listenOn, toError, type Logger } from '../shared/index.ts';
 import { createWebhookHandler } from './dispatch.ts';
 import { failure, statusClass, type Answer } from './http-io.ts';
 import { NO_OBSERVER, type WebhookObserver } from './observer.ts';
@@ -237,56 +236,35 @@ export function createWebhookServer(options: WebhookServerOptions): WebhookServe
       return url;
     },
     listen(): Promise<URL> {
-      listening ??= new Promise<URL>((resolve, reject) => {
-        const onError = (error: Error): void => {
-          reject(error);
-        };
-        server.once('error', onError);
-        server.listen(config.webhookPort, config.webhookHost, () => {
-          server.off('error', onError);
-          const address = server.address() as AddressInfo;
-          const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
-          url = new URL(`http://${host}:${address.port}/`);
-          for (const name of PROVIDER_NAMES) {
-            const enabled = providers.get(name);
-            if (enabled) {
-              logger.info(
-                { provider: name, route: `/webhooks/${name}`, checks: enabled.description },
-                'webhook provider on',
-              );
-            } else {
-              logger.info({ provider: name }, 'webhook provider off (not configured)');
-            }
+      listening ??= listenOn(server, config.webhookPort, config.webhookHost).then((bound) => {
+        url = bound;
+        for (const name of PROVIDER_NAMES) {
+          const enabled = providers.get(name);
+          if (enabled) {
+            logger.info(
+              { provider: name, route: `/webhooks/${name}`, checks: enabled.description },
+              'webhook provider on',
+            );
+          } else {
+            logger.info({ provider: name }, 'webhook provider off (not configured)');
           }
-          logger.info({ url: url.href, providers: [...providers.keys()] }, 'webhook server listening');
-          resolve(url);
-        });
+        }
+        logger.info({ url: bound.href, providers: [...providers.keys()] }, 'webhook server listening');
+        return bound;
       });
       return listening;
     },
     close(graceMs = 5_000): Promise<void> {
-      closed ??= new Promise<void>((resolve, reject) => {
-        if (!server.listening) {
-          closing.abort();
-          resolve();
-          return;
-        }
-        const force = setTimeout(() => {
-          closing.abort();
-          server.closeAllConnections();
-        }, graceMs);
-        server.close((error) => {
-          clearTimeout(force);
-          closing.abort();
-          if (error) {
-            reject(error);
-          } else {
-            logger.info('webhook server closed');
-            resolve();
-          }
-        });
-        server.closeIdleConnections();
-      });
+      // Requests still in flight when the grace runs out are dropped, and their provider API calls
+      // aborted (closing); once closed, nothing is left to abort.
+      const abort = (): void => {
+        closing.abort();
+      };
+      closed ??= closeServer(server, { graceMs, onForce: abort })
+        .then(() => {
+          logger.info('webhook server closed');
+        })
+        .finally(abort);
       return closed;
     },
   };
