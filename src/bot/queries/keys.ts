@@ -1,7 +1,8 @@
 /** A user's live keys with what the reconciler recorded about them, for "my keys". */
 import type pg from 'pg';
+import { inboundOfRow } from '../../db/index.ts';
 import { asKeyId, type KeyId, type UserId } from '../../domain/index.ts';
-import { connectHostOf } from '../../links/index.ts';
+import { connectHostOf, type KeyWithInbound } from '../../links/index.ts';
 import type { KeyStateRow } from '../key-status.ts';
 
 /** One live key, its key_state (null before the reconciler's first look) and its inbound (null if unobserved). */
@@ -13,15 +14,8 @@ export interface UserKey {
   readonly flow: string;
   readonly createdAt: Date;
   readonly state: KeyStateRow | null;
-  readonly inbound: {
-    readonly protocol: string;
-    readonly port: number;
-    readonly remark: string;
-    readonly settings: unknown;
-    readonly streamSettings: unknown;
-    /** `panels.public_host`, else the host of `panels.base_url`. */
-    readonly host: string;
-  } | null;
+  /** Its host is `panels.public_host`, else the host of `panels.base_url`. */
+  readonly inbound: KeyWithInbound['inbound'];
 }
 
 interface KeyRow {
@@ -44,28 +38,21 @@ interface KeyRow {
   base_url: string;
 }
 
-const toKey = (row: KeyRow): UserKey => ({
-  id: asKeyId(row.id),
-  email: row.email,
-  clientUuid: row.client_uuid,
-  secret: row.secret,
-  flow: row.flow,
-  createdAt: row.created_at,
-  state: row.has_state
-    ? { desired: row.desired, converged: row.converged === true, lastError: row.last_error }
-    : null,
-  inbound:
-    row.protocol === null || row.port === null
-      ? null
-      : {
-          protocol: row.protocol,
-          port: row.port,
-          remark: row.remark ?? '',
-          settings: row.settings,
-          streamSettings: row.stream_settings,
-          host: connectHostOf(row.public_host, row.base_url),
-        },
-});
+function toKey(row: KeyRow): UserKey {
+  const inbound = inboundOfRow(row);
+  return {
+    id: asKeyId(row.id),
+    email: row.email,
+    clientUuid: row.client_uuid,
+    secret: row.secret,
+    flow: row.flow,
+    createdAt: row.created_at,
+    state: row.has_state
+      ? { desired: row.desired, converged: row.converged === true, lastError: row.last_error }
+      : null,
+    inbound: inbound === null ? null : { ...inbound, host: connectHostOf(row.public_host, row.base_url) },
+  };
+}
 
 const SELECT_KEYS = `
   select k.id, k.email, k.client_uuid::text as client_uuid, k.secret, k.flow, k.created_at,

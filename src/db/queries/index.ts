@@ -27,3 +27,4 @@ export { readPanelStatuses, type PanelStatus } from './panels.ts';
 export { listHeldPlans, type HeldPlanView, type HeldAction } from './held-plans.ts';
 export { listAuditEntries, type AuditEntry, type AuditFilter } from './audit.ts';
 export { readOverview, type Overview } from './overview.ts';
+export { inboundOfRow, type InboundColumns, type ObservedInboundView } from './inbound-row.ts';

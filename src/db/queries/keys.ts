@@ -6,6 +6,8 @@
  */
 import type pg from 'pg';
 import { asKeyId, asPanelId, asUserId, type KeyId, type PanelId, type UserId } from '../../domain/index.ts';
+import { connectHostOf, type KeyWithInbound } from '../../links/index.ts';
+import { inboundOfRow } from './inbound-row.ts';
 
 /** A key's state as an operator sees it (the bot's statuses plus `revoked`). */
 export const KEY_STATES = ['active', 'suspended', 'setting-up', 'problem', 'revoked'] as const;
@@ -55,17 +57,8 @@ export interface KeyDetail {
   /** Newest first; at most `eventsPerKey`. */
   readonly events: readonly ReconcileEventView[];
   /** What the connection link is made of (the bot's renderLink input), when the inbound was observed. */
-  readonly link: {
-    readonly protocol: string;
-    readonly port: number;
-    readonly remark: string;
-    readonly settings: unknown;
-    readonly streamSettings: unknown;
-    readonly host: string;
-    readonly clientUuid: string;
-    readonly secret: string;
-    readonly flow: string;
-  } | null;
+  readonly link:
+    (NonNullable<KeyWithInbound['inbound']> & Pick<KeyWithInbound, 'clientUuid' | 'secret' | 'flow'>) | null;
 }
 
 /** Which keys to read. */
@@ -124,16 +117,18 @@ const STATE_SQL = `case
 
 const str = (value: unknown): string | null => (typeof value === 'string' ? value : null);
 
-function hostOf(row: KeyRow): string {
-  if (row.public_host !== null && row.public_host.length > 0) {
-    return row.public_host;
-  }
-  try {
-    return new URL(row.base_url).hostname.replace(/^\[|\]$/g, '');
-  } catch {
-    // base_url is checked to be http(s)://... by the schema; an unparseable one leaves the host empty.
-    return '';
-  }
+/** What the key's connection link needs, or null while its inbound is unobserved. */
+function linkOf(row: KeyRow): KeyDetail['link'] {
+  const inbound = inboundOfRow(row);
+  return inbound === null
+    ? null
+    : {
+        ...inbound,
+        host: connectHostOf(row.public_host, row.base_url),
+        clientUuid: row.client_uuid,
+        secret: row.secret,
+        flow: row.flow,
+      };
 }
 
 /** Reads keys by the filter, newest first (at most `limit`, default 200). */
@@ -209,20 +204,7 @@ export async function readKeys(
     nextAttemptAt: row.next_attempt_at,
     stateUpdatedAt: row.updated_at,
     events: events.get(row.id) ?? [],
-    link:
-      row.protocol === null || row.port === null
-        ? null
-        : {
-            protocol: row.protocol,
-            port: row.port,
-            remark: row.remark ?? '',
-            settings: row.settings,
-            streamSettings: row.stream_settings,
-            host: hostOf(row),
-            clientUuid: row.client_uuid,
-            secret: row.secret,
-            flow: row.flow,
-          },
+    link: linkOf(row),
   }));
 }
 

@@ -7,6 +7,7 @@
 import type pg from 'pg';
 import { asKeyId, type KeyId, type UserId } from '../../domain/index.ts';
 import { withTransaction } from '../pool.ts';
+import { inboundOfRow, type ObservedInboundView } from '../queries/inbound-row.ts';
 
 /** One live key of the customer, with what a connection needs (inbound null while unobserved). */
 export interface SubscriptionKey {
@@ -21,13 +22,7 @@ export interface SubscriptionKey {
   /** `panels.public_host` (null when unset) and `panels.base_url`: where clients connect. */
   readonly publicHost: string | null;
   readonly baseUrl: string;
-  readonly inbound: {
-    readonly protocol: string;
-    readonly port: number;
-    readonly remark: string;
-    readonly settings: unknown;
-    readonly streamSettings: unknown;
-  } | null;
+  readonly inbound: ObservedInboundView | null;
 }
 
 /** A customer's subscription as of `now` (DB clock). */
@@ -174,16 +169,7 @@ export async function readSubscriptionView(
           panelName: row.panel_name,
           publicHost: row.public_host,
           baseUrl: row.base_url,
-          inbound:
-            row.protocol === null || row.port === null
-              ? null
-              : {
-                  protocol: row.protocol,
-                  port: row.port,
-                  remark: row.remark ?? '',
-                  settings: row.settings,
-                  streamSettings: row.stream_settings,
-                },
+          inbound: inboundOfRow(row),
         })),
       };
     },
