@@ -82,7 +82,9 @@ export const paymentsCommand: Command = {
                 payment.externalId,
                 payment.planCode ?? '-',
                 `${payment.amount} ${payment.currency}`,
-                payment.status,
+                payment.status === 'mismatch'
+                  ? `mismatch (plan: ${pricesOf(payment.expected)})`
+                  : payment.status,
               ]),
             ),
       );
@@ -90,3 +92,11 @@ export const paymentsCommand: Command = {
     });
   },
 };
+
+/** A plan's prices as `299.00 RUB / 250 XTR` (amounts without trailing zeros); `-` without a plan. */
+function pricesOf(expected: Readonly<Record<string, string>>): string {
+  const prices = Object.entries(expected).map(
+    ([currency, amount]) => `${amount.replace(/(\.\d*?)0+$/, '$1').replace(/\.$/, '')} ${currency}`,
+  );
+  return prices.length === 0 ? '-' : prices.join(' / ');
+}

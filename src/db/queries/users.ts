@@ -168,6 +168,11 @@ export interface PaymentView {
   readonly amount: string;
   readonly currency: string;
   readonly status: string;
+  /**
+   * The plan's prices now, by currency (decimal strings; empty without a plan): what a `mismatch`
+   * payment should have paid.
+   */
+  readonly expected: Readonly<Record<string, string>>;
   readonly createdAt: Date;
 }
 
@@ -251,10 +256,15 @@ export async function listPayments(
     amount: string;
     currency: string;
     status: string;
+    expected: Record<string, string> | null;
     created_at: Date;
   }>(
     `select p.id, p.provider, p.external_id, p.user_id, u.telegram_id, pl.code as plan_code,
-            p.amount::text as amount, p.currency, p.status, p.created_at
+            p.amount::text as amount, p.currency, p.status, p.created_at,
+            case when pl.id is null then null else
+              jsonb_build_object(pl.currency, pl.price::text)
+              || coalesce((select jsonb_object_agg(pp.currency, pp.amount::text) from plan_prices pp
+                           where pp.plan_id = pl.id), '{}'::jsonb) end as expected
      from payments p join users u on u.id = p.user_id left join plans pl on pl.id = p.plan_id
      where ($1::bigint is null or p.user_id = $1)
        and ($2::text is null or p.status = $2)
@@ -277,6 +287,7 @@ export async function listPayments(
     amount: row.amount,
     currency: row.currency,
     status: row.status,
+    expected: row.expected ?? {},
     createdAt: row.created_at,
   }));
 }

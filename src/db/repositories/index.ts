@@ -50,12 +50,7 @@ export {
   type ReplaceKeyOutcome,
   type RevokeKeyOutcome,
 } from './issue-key.ts';
-export {
-  countPaymentsByStatus,
-  listMismatchedPayments,
-  type MismatchedPayment,
-  type PaymentStatusCount,
-} from './payment-status.ts';
+export { countPaymentsByStatus, type PaymentStatusCount } from './payment-status.ts';
 export {
   addPanel,
   countUnsealedPanels,

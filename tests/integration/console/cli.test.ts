@@ -156,6 +156,8 @@ describe('operator CLI: everything without SQL', () => {
       externalId: string;
     }>;
     expect(mismatched.map((payment) => payment.externalId)).toEqual(['short-1']);
+    // The table says what the plan costs, so the operator sees the difference without SQL.
+    expect((await cli(['payments', 'list', '--mismatched'])).out).toContain('mismatch (plan: 99 RUB)');
     expect((await cli(['users', 'show', '--telegram-id', '1'])).code).toBe(1);
   });
 

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { listMismatchedPayments } from '../../../src/db/index.ts';
+import { listPayments } from '../../../src/db/index.ts';
 import { signGenericWebhook, type WebhookServer } from '../../../src/webhooks/index.ts';
 import { insertUser } from '../../support/builders.ts';
 import { useTestDatabase } from '../../support/database.ts';
@@ -164,7 +164,9 @@ describe('generic signed webhook', () => {
     expect(reply.status).toBe(200);
     expect(reply.body.outcome).toBe('mismatch');
     expect(await rowsOf(pool, userId)).toMatchObject({ payments: 1, periods: 0 });
-    const listed = (await listMismatchedPayments(pool)).find((payment) => payment.externalId === externalId);
+    const listed = (await listPayments(pool, { mismatched: true })).find(
+      (payment) => payment.externalId === externalId,
+    );
     expect(listed).toMatchObject({
       provider: 'generic',
       amount: '29.90000000',
