@@ -30,6 +30,7 @@ import {
   parsePaymentReference,
   type PaymentReference,
   type PlanId,
+  type UserId,
 } from '../../domain/index.ts';
 import { encodeCallbackData } from '../callback-data.ts';
 import { autopayButton, checkoutButtons } from './checkout.ts';
@@ -99,40 +100,67 @@ export async function showPlans(ctx: BotContext, deps: BotDeps): Promise<void> {
   await ctx.reply(lines.join('\n'), { reply_markup: keyboard });
 }
 
-/** Sends a Stars invoice for one plan; the payload names our user and the plan. */
+/**
+ * Opens a Stars order for one plan of `user` (a subscription order when `isSubscription`): null,
+ * after telling the customer the plan is unavailable, when the plan is gone, inactive, has no Stars
+ * price or (for a subscription) does not last the 30 days Telegram renews by.
+ */
+async function openStarsOrder(
+  ctx: BotContext,
+  deps: BotDeps,
+  userId: UserId,
+  planId: PlanId,
+  isSubscription: boolean,
+): Promise<{ readonly plan: PlanRecord; readonly order: OrderRecord; readonly stars: number } | null> {
+  const plan = await findPlan(deps.pool, { id: planId });
+  const stars = plan === null ? null : starsPrice(plan);
+  const fits = plan !== null && (!isSubscription || plan.durationDays === STARS_SUBSCRIPTION_DAYS);
+  if (plan === null || !plan.isActive || stars === null || !fits) {
+    await ctx.reply(ctx.t.planUnavailable);
+    return null;
+  }
+  const created = await createOrder(deps.pool, {
+    userId,
+    planId: plan.id,
+    provider: STARS_PROVIDER,
+    currency: 'XTR',
+    lifetimeMs: deps.config.orderLifetimeMs ?? DEFAULT_ORDER_LIFETIME_MS,
+    ...(isSubscription ? { isSubscription: true } : {}),
+  });
+  if (created.kind !== 'created') {
+    await ctx.reply(ctx.t.planUnavailable);
+    return null;
+  }
+  return { plan, order: created.order, stars };
+}
+
+/** The invoice's title, description and single price line (payments.md §1.1: 1-32 and 1-255 characters). */
+function invoiceText(ctx: BotContext, plan: PlanRecord, order: OrderRecord) {
+  const title = plan.title.slice(0, 32);
+  return {
+    title,
+    description: ctx.t.invoiceDescription(plan.title, plan.durationDays).slice(0, 255),
+    payload: encodeOrderId(order.id),
+    prices: [{ label: title, amount: Number(order.amount) }],
+  };
+}
+
+/** Sends a Stars invoice for one plan; the payload names our order (and so our user and the plan). */
 export async function sendStarsInvoice(ctx: BotContext, deps: BotDeps, planId: PlanId): Promise<void> {
   const user = ctx.user;
   if (user === undefined) {
     return;
   }
-  const plan = await findPlan(deps.pool, { id: planId });
-  const stars = plan === null ? null : starsPrice(plan);
-  if (plan === null || !plan.isActive || stars === null) {
-    await ctx.reply(ctx.t.planUnavailable);
+  const opened = await openStarsOrder(ctx, deps, user.id, planId, false);
+  if (opened === null) {
     return;
   }
-  const created = await createOrder(deps.pool, {
-    userId: user.id,
-    planId: plan.id,
-    provider: STARS_PROVIDER,
-    currency: 'XTR',
-    lifetimeMs: deps.config.orderLifetimeMs ?? DEFAULT_ORDER_LIFETIME_MS,
-  });
-  if (created.kind !== 'created') {
-    await ctx.reply(ctx.t.planUnavailable);
-    return;
-  }
-  const order = created.order;
-  // Title 1-32 and description 1-255 characters (payments.md §1.1).
+  const { order } = opened;
+  const invoice = invoiceText(ctx, opened.plan, order);
   try {
-    await ctx.replyWithInvoice(
-      plan.title.slice(0, 32),
-      ctx.t.invoiceDescription(plan.title, plan.durationDays).slice(0, 255),
-      encodeOrderId(order.id),
-      'XTR',
-      [{ label: plan.title.slice(0, 32), amount: Number(order.amount) }],
-      { provider_token: '' },
-    );
+    await ctx.replyWithInvoice(invoice.title, invoice.description, invoice.payload, 'XTR', invoice.prices, {
+      provider_token: '',
+    });
   } catch (thrown: unknown) {
     await endOrder(deps.pool, order.id, 'failed', 'sendInvoice failed');
     throw thrown;
@@ -154,34 +182,21 @@ export async function sendStarsSubscription(ctx: BotContext, deps: BotDeps, plan
   if (user === undefined) {
     return;
   }
-  const plan = await findPlan(deps.pool, { id: planId });
-  const stars = plan === null ? null : starsPrice(plan);
-  if (plan === null || !plan.isActive || stars === null || plan.durationDays !== STARS_SUBSCRIPTION_DAYS) {
-    await ctx.reply(ctx.t.planUnavailable);
+  const opened = await openStarsOrder(ctx, deps, user.id, planId, true);
+  if (opened === null) {
     return;
   }
-  const created = await createOrder(deps.pool, {
-    userId: user.id,
-    planId: plan.id,
-    provider: STARS_PROVIDER,
-    currency: 'XTR',
-    lifetimeMs: deps.config.orderLifetimeMs ?? DEFAULT_ORDER_LIFETIME_MS,
-    isSubscription: true,
-  });
-  if (created.kind !== 'created') {
-    await ctx.reply(ctx.t.planUnavailable);
-    return;
-  }
-  const order = created.order;
+  const { plan, order, stars } = opened;
+  const invoice = invoiceText(ctx, plan, order);
   let link: string;
   try {
     link = await ctx.api.createInvoiceLink(
-      plan.title.slice(0, 32),
-      ctx.t.invoiceDescription(plan.title, plan.durationDays).slice(0, 255),
-      encodeOrderId(order.id),
+      invoice.title,
+      invoice.description,
+      invoice.payload,
       '',
       'XTR',
-      [{ label: plan.title.slice(0, 32), amount: Number(order.amount) }],
+      invoice.prices,
       { subscription_period: STARS_SUBSCRIPTION_PERIOD_S },
     );
   } catch (thrown: unknown) {
