@@ -61,11 +61,14 @@ export async function addSimulatedPanel(
     readonly name?: string;
     /** A release profile of the simulator (its generation must be `generation`). */
     readonly profile?: VersionProfile;
+    /** Overrides the profile's reported `panelVersion` (e.g. a release newer than the tested range). */
+    readonly panelVersion?: string;
   } = {},
 ): Promise<TestPanel> {
   const sim = await startSimulatedPanel({
     generation,
     ...(options.profile === undefined ? {} : { profile: options.profile }),
+    ...(options.panelVersion === undefined ? {} : { panelVersion: options.panelVersion }),
     token: 'test-token',
     jobIntervalMs: options.jobIntervalMs ?? 0,
     latencyMs: options.latencyMs ?? 0,

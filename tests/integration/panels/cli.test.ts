@@ -60,8 +60,10 @@ describe('panels add checks the panel before saving', () => {
       jobIntervalMs: 0,
     });
     v36.addInbound({ protocol: 'vless', port: 443, streamSettings: { network: 'tcp', security: 'reality' } });
+    // main's behaviour reporting 3.8.0: a release after the tested range (the mirror holds no 3.7/3.8).
     main = await startSimulatedPanel({
       profile: 'main',
+      panelVersion: '3.8.0',
       webBasePath: BASE,
       password: PASSWORD,
       jobIntervalMs: 0,
@@ -129,13 +131,21 @@ describe('panels add checks the panel before saving', () => {
     expect(old.out).toBe('panel old-1 added (id 2): g1, version not reported, 1 inbound\n');
     const fresh = await cli(['panels', 'add', '--name', 'fresh-1', '--url', main.url, '--token', TOKEN]);
     expect(fresh.out).toBe(
-      'panel fresh-1 added (id 3): g2, dev+02002dc1 (outside the tested range v2.8.0–v3.6.x), 2 inbounds\n',
+      'panel fresh-1 added (id 3): g2, 3.8.0 (outside the tested range v2.8.0–v3.6.0 and main at 02002dc1), 2 inbounds\n',
     );
+    const table = (await cli(['panels', 'list'])).out.split('\n');
+    expect(table.find((line) => line.startsWith('fresh-1'))).toMatch(/\sg2\s+3\.8\.0 \(untested\)\s+2\s/);
+    expect(table.find((line) => line.startsWith('old-1'))).toMatch(/\sg1\s+-\s+1\s/);
     const json = JSON.parse((await cli(['panels', 'list', '--json'])).out) as Array<Record<string, unknown>>;
+    expect(json.find((panel) => panel['name'] === 'old-1')).toMatchObject({
+      version: null,
+      version_tested: null,
+    });
     expect(json.find((panel) => panel['name'] === 'fresh-1')).toMatchObject({
       auth_kind: 'token',
       generation: 'g2',
-      version: 'dev+02002dc1',
+      version: '3.8.0',
+      version_tested: false,
       inbounds: 2,
       url: expect.stringMatching(/\/…\/$/) as unknown,
     });

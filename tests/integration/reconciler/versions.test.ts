@@ -21,9 +21,10 @@ const database = useTestDatabase();
 describe('the daemon on 3x-ui main', () => {
   const cleanups = useCleanups();
 
-  it('records the version, flags it as untested, and pins a client the panel would renew on its own', async () => {
+  it('records the version, flags one outside the tested range, and pins a client the panel would renew on its own', async () => {
     const { pool, url } = database();
-    const panel = await addSimulatedPanel(pool, 'g2', { profile: 'main' });
+    // A 3.8.0 panel: the mirror holds no 3.7/3.8 source, so it runs on main's behaviour, flagged untested.
+    const panel = await addSimulatedPanel(pool, 'g2', { profile: 'main', panelVersion: '3.8.0' });
     cleanups.push(() => panel.sim.close());
     const key = await insertKey(
       pool,
@@ -47,7 +48,7 @@ describe('the daemon on 3x-ui main', () => {
         'select panel_version, last_read_ok from panels where id = $1',
         [panel.panelId],
       );
-      return rows[0]?.panel_version === 'dev+02002dc1' && rows[0].last_read_ok === true;
+      return rows[0]?.panel_version === '3.8.0' && rows[0].last_read_ok === true;
     });
     expect(await metricValue(running.daemon, 'keywarden_panel_version_untested', { panel: panel.name })).toBe(
       1,
