@@ -165,11 +165,22 @@ export function createSessionGate(options: SessionGateOptions): SessionGate {
         const parsed = parseBody(req, rawBody);
         return login(parsed.ok ? parsed.value : {}, setCookie, session);
       }
-      if (path === 'logout') {
+      // §2.3: v3 (the CSRF releases) logs out with a CSRF-checked POST answering `{"success":true}`;
+      // v2 with a GET that redirects to the login page. The other method is no route.
+      if (path === 'logout' && method === (isCsrfOn ? 'POST' : 'GET')) {
+        if (!hasCsrf(req, session)) {
+          return empty(403);
+        }
         if (session !== undefined) {
           sessions.delete(session[0]);
         }
-        return { status: 307, body: '', headers: { location: base } };
+        return isCsrfOn
+          ? {
+              status: 200,
+              body: JSON.stringify({ success: true }),
+              headers: { 'content-type': 'application/json; charset=utf-8' },
+            }
+          : { status: 307, body: '', headers: { location: base } };
       }
       if (path === '' && method === 'GET') {
         return loginPage();

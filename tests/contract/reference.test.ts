@@ -7,10 +7,15 @@ import { request as httpRequest } from 'node:http';
 import { randomUUID } from 'node:crypto';
 import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
-import { asClientEmail, canKeepFlow } from '../../src/domain/index.ts';
+import { asClientEmail, asInboundId, canKeepFlow } from '../../src/domain/index.ts';
 import { checkPanel } from '../../src/panels/index.ts';
 import { createPanelClient, PanelAuthError } from '../../src/xui/index.ts';
-import type { SimulatedPanel, SimulatedPanelOptions } from '../../src/simulator/index.ts';
+import {
+  PROFILE_TRAITS,
+  VERSION_PROFILES,
+  type SimulatedPanel,
+  type SimulatedPanelOptions,
+} from '../../src/simulator/index.ts';
 import { observedInbound } from '../support/core-builders.ts';
 import { connectionTo, startFake, testClientOptions, type ContractTarget } from './targets.ts';
 
@@ -20,7 +25,9 @@ const signal = (): AbortSignal => AbortSignal.timeout(10_000);
 const open: ContractTarget[] = [];
 
 async function fake(options: SimulatedPanelOptions): Promise<ContractTarget & { panel: SimulatedPanel }> {
-  const target = await startFake(options, 'token');
+  // v2 releases have no API tokens: their client logs in with the password.
+  const hasTokens = options.profile === undefined || PROFILE_TRAITS[options.profile].hasApiTokens;
+  const target = await startFake(options, hasTokens ? 'token' : 'password');
   open.push(target);
   if (target.panel === undefined) {
     throw new Error('expected a simulated panel');
@@ -44,7 +51,9 @@ async function api(
   const response = await fetch(`${panel.url}panel/api/${path}`, {
     method,
     headers: {
-      authorization: `Bearer ${TOKEN}`,
+      ...(panel.model.traits.hasApiTokens
+        ? { authorization: `Bearer ${TOKEN}` }
+        : { cookie: await v2Session(panel) }),
       ...(body === undefined ? {} : { 'content-type': 'application/json' }),
     },
     ...(body === undefined ? {} : { body: typeof body === 'string' ? body : JSON.stringify(body) }),
@@ -55,6 +64,16 @@ async function api(
     status: response.status,
     envelope: text === '' ? null : (JSON.parse(text) as { success: boolean; msg: string; obj: unknown }),
   };
+}
+
+/** A cookie session on a v2 panel (no CSRF there): the `3x-ui=…` pair. */
+async function v2Session(panel: SimulatedPanel): Promise<string> {
+  const login = await fetch(`${panel.url}login`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    body: 'username=admin&password=correct+horse',
+  });
+  return (login.headers.get('set-cookie') ?? '').split(';')[0] ?? '';
 }
 
 /** A GET with an explicit Host header (fetch does not let a caller set one). */
@@ -248,6 +267,11 @@ describe('§4.2 client fields and email rules on G2', () => {
     ).toBe(true);
     const subId = panel.inspectClient('fresh')?.subId ?? '';
     expect(subId).toMatch(/^[0-9a-f-]{36}$/);
+    // Omitted protocol secrets are generated too (§7.1).
+    expect(panel.inspectClient('fresh')).toMatchObject({
+      uuid: expect.stringMatching(/^[0-9a-f-]{36}$/) as unknown,
+    });
+    expect(panel.inspectClient('fresh')?.password).not.toBe('');
     const taken = await api(panel, 'POST', 'clients/add', {
       client: { email: 'other', subId },
       inboundIds: [1],
@@ -350,6 +374,11 @@ describe('§4.3 the G2 ClientRecord', () => {
         allowedIPs: '',
       });
       expect(record).not.toHaveProperty('created_at');
+      // Inside an inbound's settings the timestamps stay snake_case, even in v3 (§4.2).
+      const inbound = (await api(panel, 'GET', 'inbounds/get/1')).envelope?.obj as {
+        settings: { clients: Array<Record<string, unknown>> };
+      };
+      expect(inbound.settings.clients[0]).toMatchObject({ created_at: expect.any(Number) as unknown });
       expect('limitHwid' in record).toBe(profile === 'main');
     }
   });
@@ -401,7 +430,8 @@ describe('§6 G1 routes', () => {
       }).toString(),
     });
     expect(((await response.json()) as { success: boolean }).success).toBe(true);
-    expect(panel.inspectClient('form-1')?.enable).toBe(true);
+    // G1 stores whatever it is sent: no subId stays empty (G2 would fill one).
+    expect(panel.inspectClient('form-1')).toMatchObject({ enable: true, subId: '' });
   });
 });
 
@@ -492,5 +522,161 @@ describe('§8 renewal on main', () => {
     panel.runJob();
     const client = panel.inspectClient('renew');
     expect(client).toMatchObject({ enable: true, up: 0, down: 0, expiryTime: expired + 4 * DAY_MS });
+  });
+});
+
+describe('§2.3–§2.5 auth answers by release', () => {
+  it.each(VERSION_PROFILES)(
+    'answers an unauthenticated API call as %s does, and logs out the way it does',
+    async (profile) => {
+      const { panel } = await fake({ profile });
+      const traits = PROFILE_TRAITS[profile];
+      const plain = await fetch(`${panel.url}panel/api/inbounds/list`, { redirect: 'manual' });
+      const xhr = await fetch(`${panel.url}panel/api/inbounds/list`, {
+        redirect: 'manual',
+        headers: { 'x-requested-with': 'XMLHttpRequest' },
+      });
+      const answers = {
+        plain: { status: plain.status, text: await plain.text(), location: plain.headers.get('location') },
+        xhr: { status: xhr.status, text: await xhr.text() },
+      };
+      const base = new URL(panel.url).pathname;
+      const expected = {
+        // v2.0–v2.8.3: a redirect to the login page, or 401 JSON for XHR.
+        redirect: {
+          plain: { status: 307, text: '', location: base },
+          xhr: {
+            status: 401,
+            text: JSON.stringify({
+              success: false,
+              msg: 'Your session has expired, please log in again',
+              obj: null,
+            }),
+          },
+        },
+        // v2.8.4–v3.0.1: the API is hidden.
+        hidden: { plain: { status: 404, text: '', location: null }, xhr: { status: 404, text: '' } },
+        // v3.0.2+: 404, or 401 empty for XHR.
+        v3: { plain: { status: 404, text: '', location: null }, xhr: { status: 401, text: '' } },
+      }[traits.unauthorized];
+      expect(answers).toEqual(expected);
+
+      // Logout: v3 is a CSRF-checked POST answering {"success":true}; v2 a GET redirecting to {base}.
+      if (traits.csrf) {
+        expect((await fetch(`${panel.url}logout`, { method: 'POST', redirect: 'manual' })).status).toBe(403);
+        const csrf = await fetch(`${panel.url}csrf-token`);
+        const cookie = (csrf.headers.get('set-cookie') ?? '').split(';')[0] ?? '';
+        const token = ((await csrf.json()) as { obj: string }).obj;
+        const out = await fetch(`${panel.url}logout`, {
+          method: 'POST',
+          headers: { cookie, 'x-csrf-token': token },
+          redirect: 'manual',
+        });
+        expect({ status: out.status, body: await out.json() }).toEqual({
+          status: 200,
+          body: { success: true },
+        });
+      } else {
+        const out = await fetch(`${panel.url}logout`, { redirect: 'manual' });
+        expect({ status: out.status, location: out.headers.get('location') }).toEqual({
+          status: 307,
+          location: base,
+        });
+      }
+    },
+  );
+
+  it('answers a scoped token 403 with the exact envelope on a known route and 404 on an unknown one (main)', async () => {
+    const { panel } = await fake({ profile: 'main', tokens: [{ token: 'tok-mon', scope: 'monitor' }] });
+    const call = (path: string): Promise<Response> =>
+      fetch(`${panel.url}panel/api/${path}`, { headers: { authorization: 'Bearer tok-mon' } });
+    const known = await call('inbounds/list');
+    expect({ status: known.status, text: await known.text() }).toEqual({
+      status: 403,
+      text: '{"msg":"this API token is not permitted to access this endpoint","success":false}',
+    });
+    const unknown = await call('inbounds/nothing-here');
+    expect({ status: unknown.status, text: await unknown.text() }).toEqual({ status: 404, text: '' });
+    expect((await call('server/status')).status).toBe(200);
+    // A token with no scope given is admin.
+    expect((await api(panel, 'GET', 'inbounds/list')).envelope?.success).toBe(true);
+  });
+});
+
+describe('§4 identities, stale rows and effective state the client relies on', () => {
+  it('updates a hysteria client on G1, whose path identity is `auth`', async () => {
+    const target = await fake({ generation: 'g1' });
+    const inboundId = asInboundId(target.panel.addInbound({ protocol: 'hysteria' }));
+    target.panel.seedClient(inboundId, { email: 'hy-anchor' });
+    target.panel.seedClient(inboundId, { email: 'hy-1', auth: 'hy-secret' });
+    const confirmed = await target.client.updateClient(
+      asClientEmail('hy-1'),
+      { enable: false, expiryTimeMs: 0, totalBytes: 0, resetDays: 0, flow: '' },
+      signal(),
+    );
+    expect(confirmed.isClientEnabled).toBe(false);
+    expect(target.panel.inspectClient('hy-1')).toMatchObject({ auth: 'hy-secret', enable: false });
+    expect(target.panel.requests().some((request) => request.path.endsWith('updateClient/hy-secret'))).toBe(
+      true,
+    );
+  });
+
+  it.each(['v2.8.0', 'v2.9'] as const)(
+    'finds a G1 client whose traffic row names a stale inbound on %s (falls back to the full list)',
+    async (profile) => {
+      const target = await fake({ profile });
+      const other = target.panel.addInbound({ protocol: 'vless', port: 8443 });
+      const row = target.panel.model.findTraffic('anchor');
+      if (row === undefined) {
+        throw new Error('no traffic row');
+      }
+      row.inboundId = other; // The row keeps the inbound the client was first created on (§4.4).
+      if (profile === 'v2.9') {
+        const refused = await api(target.panel, 'GET', 'inbounds/getClientTraffics/anchor');
+        expect(refused.envelope).toMatchObject({ success: false });
+        expect(refused.envelope?.msg).toContain('Client Not Found In Inbound For Email: anchor\n');
+      }
+      const found = await target.client.getClient(asClientEmail('anchor'), signal());
+      expect(found).toMatchObject({ email: 'anchor', inboundIds: [target.inboundId] });
+    },
+  );
+
+  it('reads a client on a disabled inbound as not effectively enabled, and reads disableFlow (main)', async () => {
+    for (const profile of ['v2.9', 'v3.6', 'main'] as const) {
+      const target = await fake({ profile });
+      target.panel.setInboundEnabled(target.inboundId, false);
+      const observed = await target.client.getClient(asClientEmail('anchor'), signal());
+      expect(observed).toMatchObject({ isClientEnabled: true, isEffectivelyEnabled: false });
+      const noFlow = target.panel.addInbound({ protocol: 'vless', port: 9443, disableFlow: true });
+      const inbound = (await target.client.observe(signal())).inbounds.find((item) => item.id === noFlow);
+      expect(inbound?.isFlowDisabled).toBe(profile === 'main');
+    }
+  });
+});
+
+describe('§6.1 and §7.1 on G1: identity rotation and whole-entry replacement', () => {
+  it('rotates a UUID with the old one in the path and the new one in the body', async () => {
+    const { panel } = await fake({ generation: 'g1' });
+    const old = panel.inspectClient('anchor')?.uuid ?? '';
+    const next = randomUUID();
+    const answer = await api(panel, 'POST', `inbounds/updateClient/${old}`, {
+      id: 1,
+      settings: JSON.stringify({ clients: [{ id: next, email: 'anchor', enable: true }] }),
+    });
+    expect(answer.envelope?.success).toBe(true);
+    expect(panel.inspectClient('anchor')?.uuid).toBe(next);
+  });
+
+  it('replaces the whole entry: a partial body loses subId, tgId, comment and limitIp, keeping created_at', async () => {
+    const { panel } = await fake({ generation: 'g1' });
+    panel.editClient('anchor', { subId: 'sub-a', tgId: 5, comment: 'c', limitIp: 2 });
+    const createdAt = panel.model.findClient('anchor')?.createdAt;
+    const uuid = panel.inspectClient('anchor')?.uuid ?? '';
+    await api(panel, 'POST', `inbounds/updateClient/${uuid}`, {
+      id: 1,
+      settings: JSON.stringify({ clients: [{ id: uuid, email: 'anchor', enable: true }] }),
+    });
+    expect(panel.inspectClient('anchor')).toMatchObject({ subId: '', tgId: 0, comment: '', limitIp: 0 });
+    expect(panel.model.findClient('anchor')?.createdAt).toBe(createdAt);
   });
 });
