@@ -157,7 +157,7 @@ export const METRICS = {
   panelVersionUntested: {
     name: 'keywarden_panel_version_untested',
     type: 'gauge',
-    help: '1 when the panel reports a 3x-ui version outside the tested range (v2.8.0–v3.6.x, or a dev build), else 0.',
+    help: '1 when the panel reports a 3x-ui version outside the tested range (v2.8.0–v3.6.0 and main at 02002dc1; any other dev build counts as outside), else 0.',
     labels: ['panel'],
   },
   outboxMessages: {

@@ -12,3 +12,4 @@ export {
   type PanelProblem,
 } from './check.ts';
 export { checkPanelUrl, displayPanelUrl, panelNameProblem, type PanelUrlCheck } from './names.ts';
+export { isTestedPanelVersion, panelVersionLabel, TESTED_RANGE_TEXT } from './version.ts';

@@ -68,7 +68,7 @@ export function createPanelReader(options: PanelReaderOptions): {
         warned.add(warnKey);
         log.warn(
           { panelId: panel.panelId, panel: panel.name, panelVersion: info.panelVersion },
-          'panel version outside the tested range (3x-ui v2.8.0–v3.6.x); check the changelog of this release',
+          'panel version outside the tested range (3x-ui v2.8.0–v3.6.0 and main at 02002dc1); check the changelog of this release',
         );
       }
       return info.panelVersion;

@@ -58,10 +58,16 @@ const TRAFFIC_GET_ERROR = 'Error getting traffics.';
  * `(Inbound Not Found For Email: x\n)`, the row's inbound gone → `(record not found)`, the client
  * missing from that inbound → `(Client Not Found In Inbound For Email: x\n)`.
  */
-function clientTraffics(model: PanelModel, absent: 'null' | 'refused', email: string): Answer {
+function clientTraffics(model: PanelModel, email: string): Answer {
   const row = model.findTraffic(email);
-  if (absent === 'null') {
-    return json(envelope(true, '', row === undefined ? null : renderTraffic(row, model.findClient(email))));
+  if (model.traits.absentTraffic === 'null') {
+    return json(
+      envelope(
+        true,
+        '',
+        row === undefined ? null : renderTraffic(row, model.findClient(email), model.traits),
+      ),
+    );
   }
   if (row === undefined) {
     return json(failure(TRAFFIC_GET_ERROR, `Inbound Not Found For Email: ${email}`));
@@ -74,18 +80,23 @@ function clientTraffics(model: PanelModel, absent: 'null' | 'refused', email: st
   if (client === undefined || client.email !== email || !inbound.clients.has(email.toLowerCase())) {
     return json(failure(TRAFFIC_GET_ERROR, `Client Not Found In Inbound For Email: ${email}`));
   }
-  return json(envelope(true, '', renderTraffic(row, client)));
+  const rendered = renderTraffic(row, client, model.traits);
+  // v2.8.1–v2.8.11 overwrite the row's `enable` with the client's settings flag (reverted in v2.9.0).
+  return json(
+    envelope(
+      true,
+      '',
+      model.traits.trafficEnable === 'settings' ? { ...rendered, enable: client.enable } : rendered,
+    ),
+  );
 }
 
 /** Routes a G1 client request under `panel/api/inbounds/`. */
-export function routeG1(
-  { model, traits }: RouteContext,
-  { method, parts, body: rawBody }: ApiRequest,
-): Answer {
+export function routeG1({ model }: RouteContext, { method, parts, body: rawBody }: ApiRequest): Answer {
   const [, action, param, extra] = parts;
   const body = isRecord(rawBody) ? rawBody : {};
   if (method === 'GET' && action === 'getClientTraffics' && param !== undefined) {
-    return clientTraffics(model, traits.absentTraffic, param);
+    return clientTraffics(model, param);
   }
   if (method !== 'POST') {
     return empty(404);

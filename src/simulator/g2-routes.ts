@@ -44,7 +44,7 @@ function routeReads(
         return {
           ...renderClientRecord(client, model.traits),
           inboundIds: client.inboundIds,
-          ...(row === undefined ? {} : { traffic: renderTraffic(row, client) }),
+          ...(row === undefined ? {} : { traffic: renderTraffic(row, client, model.traits) }),
         };
       });
       return json(envelope(true, '', list));
@@ -69,7 +69,11 @@ function routeReads(
       const row = param === undefined ? undefined : model.findTraffic(param);
       // §5: an unknown email is success:true with obj:null.
       return json(
-        envelope(true, '', row === undefined ? null : renderTraffic(row, model.findClient(row.email))),
+        envelope(
+          true,
+          '',
+          row === undefined ? null : renderTraffic(row, model.findClient(row.email), model.traits),
+        ),
       );
     }
     default:

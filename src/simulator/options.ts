@@ -35,6 +35,11 @@ export interface SimulatedPanelOptions {
   readonly token?: string;
   /** More tokens, with scopes and expiry. */
   readonly tokens?: ReadonlyArray<SimulatedToken>;
+  /**
+   * The panel's `webDomain` setting: a request whose Host header (port stripped) differs gets 403 with
+   * an empty body, before routing (§1). Default: unset (any host).
+   */
+  readonly webDomain?: string;
   /** Overrides the profile's `panelVersion` in `server/status`. */
   readonly panelVersion?: string;
   /** Require the CSRF token on unsafe cookie requests (v3.0.0+). Default: true on G2, false on G1. */

@@ -14,11 +14,12 @@ import type { DepletionStyle } from './model/store.ts';
 import type { UnauthorizedStyle } from './options.ts';
 
 /** A release line the simulator can behave like. */
-export type VersionProfile = 'v2.8.0' | 'v2.9' | 'v3.6' | 'main';
+export type VersionProfile = 'v2.8.0' | 'v2.8.11' | 'v2.9' | 'v3.6' | 'main';
 
 /** Every profile, for suites that run on each. */
 export const VERSION_PROFILES = [
   'v2.8.0',
+  'v2.8.11',
   'v2.9',
   'v3.6',
   'main',
@@ -36,6 +37,17 @@ export interface ProfileTraits {
    * success with obj null) or `refused` (v2.8.1–v3.0.x: success:false with a localized message).
    */
   readonly absentTraffic: 'null' | 'refused';
+  /**
+   * What `enable` G1 `getClientTraffics/:email` reports: the traffic row's (`row`), or the client's
+   * settings flag (`settings`, v2.8.1–v2.8.11), which stays true for a client only the row disabled.
+   */
+  readonly trafficEnable: 'row' | 'settings';
+  /** Whether traffic rows carry `uuid` and `subId` (filled at read time, v2.8.3+; absent in v2.8.0). */
+  readonly hasTrafficIdentity: boolean;
+  /** API tokens (`Authorization: Bearer`) exist (v3.0.0+); older panels ignore the header. */
+  readonly hasApiTokens: boolean;
+  /** Path of the session cookie: `/` in v2, the web base path in v3 (§2.3). */
+  readonly cookiePath: 'root' | 'base';
   /**
    * G2 add/update keep `flow` only on an inbound that can use XTLS (`clientWithInboundFlow`, v3.3.0+):
    * vless over `tcp` with TLS or Reality, or `xhttp` with VLESS encryption; `disable-flow` also drops it
@@ -60,11 +72,32 @@ export const PROFILE_TRAITS = {
     depletionStyle: 'traffic-only',
     bulkEndpoints: false,
     absentTraffic: 'null',
+    trafficEnable: 'row',
+    hasTrafficIdentity: false,
+    hasApiTokens: false,
+    cookiePath: 'root',
     flowGate: 'none',
     hasCycleFields: false,
     hasTokenScopes: false,
     panelVersion: undefined,
     xrayVersion: '25.9.11',
+  },
+  'v2.8.11': {
+    generation: 'g1',
+    unauthorized: 'hidden',
+    csrf: false,
+    depletionStyle: 'traffic-only',
+    bulkEndpoints: false,
+    absentTraffic: 'refused',
+    trafficEnable: 'settings',
+    hasTrafficIdentity: true,
+    hasApiTokens: false,
+    cookiePath: 'root',
+    flowGate: 'none',
+    hasCycleFields: false,
+    hasTokenScopes: false,
+    panelVersion: undefined,
+    xrayVersion: '26.2.6',
   },
   'v2.9': {
     generation: 'g1',
@@ -74,6 +107,10 @@ export const PROFILE_TRAITS = {
     depletionStyle: 'everywhere',
     bulkEndpoints: false,
     absentTraffic: 'refused',
+    trafficEnable: 'row',
+    hasTrafficIdentity: true,
+    hasApiTokens: false,
+    cookiePath: 'root',
     flowGate: 'none',
     hasCycleFields: false,
     hasTokenScopes: false,
@@ -87,6 +124,10 @@ export const PROFILE_TRAITS = {
     depletionStyle: 'everywhere',
     bulkEndpoints: true,
     absentTraffic: 'null',
+    trafficEnable: 'row',
+    hasTrafficIdentity: true,
+    hasApiTokens: true,
+    cookiePath: 'base',
     flowGate: 'tls',
     hasCycleFields: false,
     hasTokenScopes: false,
@@ -100,6 +141,10 @@ export const PROFILE_TRAITS = {
     depletionStyle: 'everywhere',
     bulkEndpoints: true,
     absentTraffic: 'null',
+    trafficEnable: 'row',
+    hasTrafficIdentity: true,
+    hasApiTokens: true,
+    cookiePath: 'base',
     flowGate: 'tls-or-disable-flow',
     hasCycleFields: true,
     hasTokenScopes: true,
@@ -110,10 +155,18 @@ export const PROFILE_TRAITS = {
 
 /**
  * The traits of a panel started without a profile: the simulator's behaviour before profiles existed
- * (G1 answers null for an unknown email's traffic, v3 auth answers, no flow gate on G1; G2 is v3.6).
+ * (G1 answers null for an unknown email's traffic, v3 auth answers, API tokens and a base-path cookie
+ * as in v3.0.x, no flow gate on G1; G2 is v3.6).
  */
 export function defaultTraits(generation: 'g1' | 'g2'): ProfileTraits {
   return generation === 'g2'
     ? PROFILE_TRAITS['v3.6']
-    : { ...PROFILE_TRAITS['v2.8.0'], unauthorized: 'v3', bulkEndpoints: false };
+    : {
+        ...PROFILE_TRAITS['v2.8.0'],
+        unauthorized: 'v3',
+        bulkEndpoints: false,
+        hasTrafficIdentity: true,
+        hasApiTokens: true,
+        cookiePath: 'base',
+      };
 }

@@ -66,15 +66,21 @@ export function renderSettingsClient(
   return wire;
 }
 
-/** A ClientTraffic row; `uuid`/`subId` are filled in at read time (§4.4). */
-export function renderTraffic(row: SimTraffic, client: SimClient | undefined): Record<string, unknown> {
+/**
+ * A ClientTraffic row; `uuid`/`subId` are filled in at read time (§4.4), and do not exist in v2.8.0
+ * (`hasTrafficIdentity`).
+ */
+export function renderTraffic(
+  row: SimTraffic,
+  client: SimClient | undefined,
+  traits: ProfileTraits,
+): Record<string, unknown> {
   return {
     id: row.id,
     inboundId: row.inboundId,
     enable: row.enable,
     email: row.email,
-    uuid: client?.uuid ?? '',
-    subId: client?.subId ?? '',
+    ...(traits.hasTrafficIdentity ? { uuid: client?.uuid ?? '', subId: client?.subId ?? '' } : {}),
     up: row.up,
     down: row.down,
     allTime: row.up + row.down,
@@ -130,7 +136,7 @@ export function renderInbound(model: PanelModel, inbound: SimInbound): Record<st
   const clientStats: Array<Record<string, unknown>> = [];
   for (const [key, row] of model.traffic) {
     if (row.inboundId === inbound.id) {
-      clientStats.push(renderTraffic(row, model.clients.get(key)));
+      clientStats.push(renderTraffic(row, model.clients.get(key), model.traits));
     }
   }
   const settings = { clients, ...inbound.settings };

@@ -71,7 +71,9 @@ export async function startSimulatedPanel(options: SimulatedPanelOptions): Promi
     username: options.username ?? 'admin',
     password: options.password ?? 'admin',
     tokens: [...(options.token === undefined ? [] : [{ token: options.token }]), ...(options.tokens ?? [])],
+    hasApiTokens: traits.hasApiTokens,
     hasTokenScopes: traits.hasTokenScopes,
+    cookiePath: traits.cookiePath,
     now,
   });
   const routes: RouteContext = { model, traits };
@@ -87,6 +89,11 @@ export async function startSimulatedPanel(options: SimulatedPanelOptions): Promi
     setCookie: (value: string) => void,
   ): Answer {
     const url = new URL(req.url ?? '/', 'http://panel');
+    // §1: with `webDomain` set, a request for another host (port stripped) is 403 empty, before routing.
+    const host = (req.headers.host ?? '').replace(/:\d+$/, '');
+    if (options.webDomain !== undefined && options.webDomain !== '' && host !== options.webDomain) {
+      return empty(403);
+    }
     if (!url.pathname.startsWith(base)) {
       return empty(404);
     }

@@ -36,8 +36,12 @@ export interface SessionGateOptions {
   readonly username: string;
   readonly password: string;
   readonly tokens: ReadonlyArray<SimulatedToken>;
+  /** Whether the panel has API tokens at all (v3.0.0+); a v2 panel ignores `Authorization`. */
+  readonly hasApiTokens: boolean;
   /** Whether tokens carry scopes (main); elsewhere every token is admin. */
   readonly hasTokenScopes: boolean;
+  /** Path of the session cookie: `/` in v2, the base path in v3 (§2.3). */
+  readonly cookiePath: 'root' | 'base';
   readonly now: () => number;
 }
 
@@ -81,7 +85,9 @@ export function createSessionGate(options: SessionGateOptions): SessionGate {
   }
 
   function cookieHeader(id: string): string {
-    return `${COOKIE}=${id}; Path=${base}; Max-Age=21600; HttpOnly; SameSite=Lax`;
+    // sessionMaxAge defaults to 360 minutes (§2.3).
+    const path = options.cookiePath === 'base' ? base : '/';
+    return `${COOKIE}=${id}; Path=${path}; Max-Age=21600; HttpOnly; SameSite=Lax`;
   }
 
   function sessionOf(req: IncomingMessage): [string, Session] | undefined {
@@ -159,11 +165,22 @@ export function createSessionGate(options: SessionGateOptions): SessionGate {
         const parsed = parseBody(req, rawBody);
         return login(parsed.ok ? parsed.value : {}, setCookie, session);
       }
-      if (path === 'logout') {
+      // §2.3: v3 (the CSRF releases) logs out with a CSRF-checked POST answering `{"success":true}`;
+      // v2 with a GET that redirects to the login page. The other method is no route.
+      if (path === 'logout' && method === (isCsrfOn ? 'POST' : 'GET')) {
+        if (!hasCsrf(req, session)) {
+          return empty(403);
+        }
         if (session !== undefined) {
           sessions.delete(session[0]);
         }
-        return { status: 307, body: '', headers: { location: base } };
+        return isCsrfOn
+          ? {
+              status: 200,
+              body: JSON.stringify({ success: true }),
+              headers: { 'content-type': 'application/json; charset=utf-8' },
+            }
+          : { status: 307, body: '', headers: { location: base } };
       }
       if (path === '' && method === 'GET') {
         return loginPage();
@@ -172,9 +189,10 @@ export function createSessionGate(options: SessionGateOptions): SessionGate {
     },
     authorize: ({ req, method, path }) => {
       const bearer = req.headers.authorization ?? '';
-      const token = bearer.startsWith('Bearer ')
-        ? options.tokens.find((candidate) => `Bearer ${candidate.token}` === bearer)
-        : undefined;
+      const token =
+        options.hasApiTokens && bearer.startsWith('Bearer ')
+          ? options.tokens.find((candidate) => `Bearer ${candidate.token}` === bearer)
+          : undefined;
       // An expired token counts as no token: the request falls through to the session check (§2.5).
       const isLive =
         token !== undefined && ((token.expiresAtMs ?? 0) <= 0 || (token.expiresAtMs ?? 0) > now());

@@ -68,23 +68,27 @@ export function createG1Ops(calls: PanelCalls): GenerationOps {
   /**
    * Finds a client cheaply: its traffic row names the inbound it was created on, so fetch only that
    * inbound. If the row is missing or stale, fall back to the full list, which is authoritative.
+   * The row as the inbound's `clientStats` has it wins over the `getClientTraffics` answer: in
+   * v2.8.1–v2.8.11 that route reports the client's settings flag as `enable` (§4.4, §6.2), so a client
+   * only the depletion job disabled (≤ v2.9.3 clears the row alone) would read as enabled.
    */
   async function locate(op: string, email: string, signal: AbortSignal): Promise<Located> {
     const traffic = (await readTraffic(op, email, signal)) ?? undefined;
+    const key = email.toLowerCase();
     if (traffic !== undefined && traffic.inboundId > 0) {
       const envelope = await calls.call(op, 'GET', `inbounds/get/${segment(traffic.inboundId)}`, signal);
       if (envelope.success) {
         const inbound = calls.parsed(op, parseInbound(envelope.obj), envelope.obj);
         const holders = holdersIn([inbound], email);
         if (holders.length > 0) {
-          return { holders, traffic };
+          return { holders, traffic: indexTraffic([inbound]).get(key) ?? traffic };
         }
       }
     }
     const inbounds = await listInbounds(op, signal);
     return {
       holders: holdersIn(inbounds, email),
-      traffic: traffic ?? indexTraffic(inbounds).get(email.toLowerCase()),
+      traffic: indexTraffic(inbounds).get(key) ?? traffic,
     };
   }
 

@@ -3,7 +3,12 @@
  * (reference/xui-api.md). The simulated panel is src/simulator (tests, bench and the demo only).
  */
 export { createPanelClient, createPanelClientFactory, type XuiPanelClient } from './panel-client.ts';
-export { isTestedPanelVersion, TESTED_PANEL_VERSIONS, versionFromStatus } from './version.ts';
+export {
+  isTestedPanelVersion,
+  TESTED_PANEL_VERSIONS,
+  TESTED_RANGE_TEXT,
+  versionFromStatus,
+} from './version.ts';
 export {
   createPanelAgent,
   DEFAULT_LOGIN_BACKOFF,

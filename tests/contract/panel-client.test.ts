@@ -1,14 +1,16 @@
 /**
  * The PanelClient contract: one suite, run against simulated G1 and G2 panels and, when configured,
- * against a real 3x-ui panel (only `kwtest-` clients are created there, and deleted afterwards).
+ * against a real 3x-ui panel (only `kwtest-` clients are created there; every one is deleted in
+ * afterAll even when a test failed, see test-clients.ts; how to run it: docs/xui-compat.md).
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { asClientEmail, type ClientEmail } from '../../src/domain/ids.ts';
+import { asClientEmail } from '../../src/domain/ids.ts';
 import type { NewClient } from '../../src/reconciler/ports.ts';
 import { VERSION_PROFILES } from '../../src/simulator/index.ts';
 import { isDuplicateEmailError } from '../../src/xui/index.ts';
 import { realTargetFromEnv, startFake, type ContractTarget, type TargetSpec } from './targets.ts';
+import { cleanupTestClients, createTestClientTracker, leftoverError } from './test-clients.ts';
 
 const targets: TargetSpec[] = [
   { name: 'simulated g1', start: () => startFake({ generation: 'g1' }) },
@@ -39,17 +41,22 @@ if (typeof real === 'string') {
 const DAY_MS = 86_400_000;
 
 describe.each(targets)('PanelClient contract against $name', (spec) => {
-  let target: ContractTarget;
+  let target: ContractTarget | undefined;
   let protocol = 'vless';
-  const created = new Set<ClientEmail>();
+  const created = createTestClientTracker();
   const signal = (): AbortSignal => AbortSignal.timeout(20_000);
+  const panel = (): ContractTarget => {
+    if (target === undefined) {
+      throw new Error(`${spec.name} did not start`);
+    }
+    return target;
+  };
 
   function newClient(overrides: Partial<NewClient> = {}): NewClient {
-    const email = asClientEmail(`kwtest-${randomBytes(5).toString('hex')}`);
-    created.add(email);
+    const email = created.newEmail();
     return {
       email,
-      inboundId: target.inboundId,
+      inboundId: panel().inboundId,
       protocol,
       uuid: randomUUID(),
       secret: randomBytes(16).toString('base64'),
@@ -68,46 +75,43 @@ describe.each(targets)('PanelClient contract against $name', (spec) => {
   beforeAll(async () => {
     target = await spec.start();
     const observation = await target.client.observe(signal());
-    const inbound = observation.inbounds.find((item) => item.id === target.inboundId);
+    const inbound = observation.inbounds.find((item) => item.id === target?.inboundId);
     if (inbound === undefined) {
       throw new Error(`inbound ${String(target.inboundId)} not found on ${spec.name}`);
     }
     protocol = inbound.protocol;
   });
 
-  // Every `kwtest-` client this run made is deleted, even when a test (or one delete) failed: on a real
-  // panel a leftover would be a live client. A failed delete is retried once, then reported.
+  // Every `kwtest-` client this run recorded is deleted and confirmed gone, even when a test (or one
+  // delete) failed; the panel is closed in `finally` whatever happens. Leftovers fail the suite with
+  // their emails, so they can be deleted by hand.
   afterAll(async () => {
-    const failures: string[] = [];
-    for (const email of created) {
-      for (let attempt = 1; attempt <= 2; attempt++) {
-        try {
-          await target.client.deleteClient(email, signal());
-          break;
-        } catch (thrown: unknown) {
-          if (attempt === 2) {
-            failures.push(`${email}: ${thrown instanceof Error ? thrown.message : String(thrown)}`);
-          }
-        }
-      }
+    if (target === undefined) {
+      return;
     }
-    await target.close();
-    if (failures.length > 0) {
-      throw new Error(`could not delete test clients (delete them by hand):\n${failures.join('\n')}`);
+    let leftovers: string[];
+    try {
+      leftovers = await cleanupTestClients(target.client, created);
+    } finally {
+      await target.close();
+    }
+    if (leftovers.length > 0) {
+      throw leftoverError(leftovers);
     }
   });
 
   it('detects the API generation the panel speaks', async () => {
-    const generation = await target.client.detectGeneration(signal());
+    const generation = await panel().client.detectGeneration(signal());
     expect(['g1', 'g2']).toContain(generation);
-    if (target.panel !== undefined) {
-      expect(generation).toBe(target.panel.generation);
+    const simulated = panel().panel;
+    if (simulated !== undefined) {
+      expect(generation).toBe(simulated.generation);
     }
   });
 
   it('observes inbounds with what a connection link needs', async () => {
-    const observation = await target.client.observe(signal());
-    const inbound = observation.inbounds.find((item) => item.id === target.inboundId);
+    const observation = await panel().client.observe(signal());
+    const inbound = observation.inbounds.find((item) => item.id === panel().inboundId);
     expect(inbound?.port).toBeGreaterThan(0);
     expect(inbound?.streamSettings).toHaveProperty('network');
     expect(inbound?.settings).not.toHaveProperty('clients');
@@ -115,11 +119,11 @@ describe.each(targets)('PanelClient contract against $name', (spec) => {
 
   it('creates an enabled client that reads back with its identity and managed fields', async () => {
     const client = newClient();
-    await target.client.createClient(client, signal());
-    const observed = await target.client.getClient(client.email, signal());
+    await panel().client.createClient(client, signal());
+    const observed = await panel().client.getClient(client.email, signal());
     expect(observed).toMatchObject({
       email: client.email,
-      inboundIds: [target.inboundId],
+      inboundIds: [panel().inboundId],
       isClientEnabled: true,
       isEffectivelyEnabled: true,
       expiryTimeMs: client.expiryTimeMs,
@@ -132,34 +136,36 @@ describe.each(targets)('PanelClient contract against $name', (spec) => {
     if (protocol === 'vless' || protocol === 'vmess') {
       expect(observed?.uuid).toBe(client.uuid);
     }
-    const observation = await target.client.observe(signal());
+    const observation = await panel().client.observe(signal());
     expect(observation.clients.get(client.email)?.isEffectivelyEnabled).toBe(true);
   });
 
   it('creates a disabled client disabled, although G2 forces enable on add (§7.1)', async () => {
     const client = newClient({ enable: false });
-    await target.client.createClient(client, signal());
-    const observed = await target.client.getClient(client.email, signal());
+    await panel().client.createClient(client, signal());
+    const observed = await panel().client.getClient(client.email, signal());
     expect(observed?.isClientEnabled).toBe(false);
     expect(observed?.isEffectivelyEnabled).toBe(false);
   });
 
   it('refuses a second client with the same email, matched by substring (§4.2, §3)', async () => {
     const client = newClient();
-    await target.client.createClient(client, signal());
+    await panel().client.createClient(client, signal());
     const twin = { ...newClient(), email: client.email, subId: randomBytes(8).toString('hex') };
-    const failure = await target.client.createClient(twin, signal()).then(
-      () => undefined,
-      (thrown: unknown) => thrown,
-    );
+    const failure = await panel()
+      .client.createClient(twin, signal())
+      .then(
+        () => undefined,
+        (thrown: unknown) => thrown,
+      );
     expect(isDuplicateEmailError(failure)).toBe(true);
   });
 
   it('updates managed fields by read-modify-write, keeping every other field (§7.1)', async () => {
     const client = newClient();
-    await target.client.createClient(client, signal());
+    await panel().client.createClient(client, signal());
     const expiry = Date.now() + 60 * DAY_MS;
-    const confirmed = await target.client.updateClient(
+    const confirmed = await panel().client.updateClient(
       client.email,
       { enable: false, expiryTimeMs: expiry, totalBytes: 7 * 1024 ** 3, resetDays: 0, flow: client.flow },
       signal(),
@@ -177,7 +183,7 @@ describe.each(targets)('PanelClient contract against $name', (spec) => {
     if (protocol === 'vless' || protocol === 'vmess') {
       expect(confirmed.uuid).toBe(client.uuid);
     }
-    const again = await target.client.updateClient(
+    const again = await panel().client.updateClient(
       client.email,
       { enable: true, expiryTimeMs: expiry, totalBytes: 0, resetDays: 0, flow: client.flow },
       signal(),
@@ -189,29 +195,29 @@ describe.each(targets)('PanelClient contract against $name', (spec) => {
   it('bulk-disables known clients and reports unknown ones as skipped, not as an error (§5)', async () => {
     const first = newClient();
     const second = newClient();
-    await target.client.createClient(first, signal());
-    await target.client.createClient(second, signal());
+    await panel().client.createClient(first, signal());
+    await panel().client.createClient(second, signal());
     const missing = asClientEmail(`kwtest-missing-${randomBytes(4).toString('hex')}`);
-    const result = await target.client.setEnabled([first.email, second.email, missing], false, signal());
+    const result = await panel().client.setEnabled([first.email, second.email, missing], false, signal());
     expect([...result.changed].sort()).toEqual([first.email, second.email].sort());
     expect(result.skipped.map((item) => item.email)).toEqual([missing]);
     expect(result.calls).toBeGreaterThan(0);
-    expect((await target.client.getClient(first.email, signal()))?.isClientEnabled).toBe(false);
-    const enabled = await target.client.setEnabled([first.email], true, signal());
+    expect((await panel().client.getClient(first.email, signal()))?.isClientEnabled).toBe(false);
+    const enabled = await panel().client.setEnabled([first.email], true, signal());
     expect(enabled.changed).toEqual([first.email]);
-    expect((await target.client.getClient(first.email, signal()))?.isEffectivelyEnabled).toBe(true);
+    expect((await panel().client.getClient(first.email, signal()))?.isEffectivelyEnabled).toBe(true);
   });
 
   it('answers null for a client the panel does not have', async () => {
     const email = asClientEmail(`kwtest-absent-${randomBytes(4).toString('hex')}`);
-    expect(await target.client.getClient(email, signal())).toBeNull();
+    expect(await panel().client.getClient(email, signal())).toBeNull();
   });
 
   it('deletes a client', async () => {
     const client = newClient();
-    await target.client.createClient(client, signal());
-    await target.client.deleteClient(client.email, signal());
-    created.delete(client.email);
-    expect(await target.client.getClient(client.email, signal())).toBeNull();
+    await panel().client.createClient(client, signal());
+    await panel().client.deleteClient(client.email, signal());
+    created.forget(client.email);
+    expect(await panel().client.getClient(client.email, signal())).toBeNull();
   });
 });

@@ -6,7 +6,7 @@ import { Writable } from 'node:stream';
 import { pino } from 'pino';
 import { MockAgent, type MockPool } from 'undici';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { asClientEmail, asPanelId } from '../../src/domain/ids.ts';
+import { asClientEmail, asInboundId, asPanelId } from '../../src/domain/ids.ts';
 import type { PanelConnection } from '../../src/reconciler/ports.ts';
 import {
   createPanelClient,
@@ -419,6 +419,50 @@ describe('G1 and G2 wire details', () => {
       allowedIPs: ['10.0.0.1', '10.0.0.2'],
       futureField: 'kept',
     });
+  });
+});
+
+describe('answers of remote-node inbounds', () => {
+  it('takes `obj: {nodePending: true}` (the change is queued for an offline node) as an accepted add (§5, §7.2)', async () => {
+    let sent: unknown;
+    pool
+      .intercept({
+        path: `${BASE}panel/api/clients/add`,
+        method: 'POST',
+        body: (body) => {
+          sent = JSON.parse(body);
+          return true;
+        },
+      })
+      .reply(
+        200,
+        { success: true, msg: 'Inbound client(s) have been added.', obj: { nodePending: true } },
+        {
+          headers: JSON_HEADERS,
+        },
+      );
+    const client = createPanelClient(connection(token), options());
+    await expect(
+      client.createClient(
+        {
+          email: asClientEmail('key-5'),
+          inboundId: asInboundId(4),
+          protocol: 'vless',
+          uuid: 'uuid-5',
+          secret: 's',
+          subId: 'sub-5',
+          tgId: 0,
+          comment: '',
+          enable: true,
+          expiryTimeMs: 0,
+          totalBytes: 0,
+          resetDays: 0,
+          flow: '',
+        },
+        signal(),
+      ),
+    ).resolves.toBeUndefined();
+    expect(sent).toMatchObject({ client: { id: 'uuid-5', email: 'key-5' }, inboundIds: [4] });
   });
 });
 

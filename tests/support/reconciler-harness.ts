@@ -9,7 +9,12 @@ import { loadConfig, type Config } from '../../src/config/index.ts';
 import { startReconcilerDaemon, type ReconcilerDaemon } from '../../src/app/index.ts';
 import { asPanelId, type PanelId } from '../../src/domain/index.ts';
 import { createLogger, type Logger } from '../../src/shared/index.ts';
-import { startSimulatedPanel, type SimulatedPanel, type VersionProfile } from '../../src/simulator/index.ts';
+import {
+  startSimulatedPanel,
+  type SimulatedPanel,
+  type SimulatedToken,
+  type VersionProfile,
+} from '../../src/simulator/index.ts';
 import { createTestDatabase, type TestDatabase } from './database.ts';
 
 /** A test logger (silent unless KW_TEST_LOG is set, e.g. `KW_TEST_LOG=debug`). */
@@ -61,12 +66,18 @@ export async function addSimulatedPanel(
     readonly name?: string;
     /** A release profile of the simulator (its generation must be `generation`). */
     readonly profile?: VersionProfile;
+    /** Overrides the profile's reported `panelVersion` (e.g. a release newer than the tested range). */
+    readonly panelVersion?: string;
+    /** G2: the token keywarden is given instead of the admin `test-token` (with the panel's scope for it). */
+    readonly token?: SimulatedToken;
   } = {},
 ): Promise<TestPanel> {
   const sim = await startSimulatedPanel({
     generation,
     ...(options.profile === undefined ? {} : { profile: options.profile }),
+    ...(options.panelVersion === undefined ? {} : { panelVersion: options.panelVersion }),
     token: 'test-token',
+    ...(options.token === undefined ? {} : { tokens: [options.token] }),
     jobIntervalMs: options.jobIntervalMs ?? 0,
     latencyMs: options.latencyMs ?? 0,
   });
@@ -79,7 +90,7 @@ export async function addSimulatedPanel(
   const name = options.name ?? `${generation}-${Math.random().toString(36).slice(2, 8)}`;
   const auth =
     generation === 'g2'
-      ? { kind: 'token', token: 'test-token' }
+      ? { kind: 'token', token: options.token?.token ?? 'test-token' }
       : { kind: 'password', username: 'admin', password: 'admin' };
   const { rows } = await pool.query<{ id: string }>(
     'insert into panels (name, base_url, auth) values ($1, $2, $3) returning id',

@@ -19,6 +19,9 @@ import {
   checkPanelUrl,
   displayPanelUrl,
   panelNameProblem,
+  isTestedPanelVersion,
+  panelVersionLabel,
+  TESTED_RANGE_TEXT,
   type PanelCheckResult,
   type PanelCheckTarget,
 } from '../../panels/index.ts';
@@ -112,7 +115,8 @@ async function runCheck(context: CommandContext, target: PanelCheckTarget): Prom
 
 function describeCheck(result: PanelCheckResult & { ok: true }): string {
   const version = result.version.panelVersion ?? 'version not reported';
-  const untested = result.version.isTested === false ? ' (outside the tested range v2.8.0–v3.6.x)' : '';
+  const untested =
+    result.version.isTested === false ? ` (outside the tested range ${TESTED_RANGE_TEXT})` : '';
   const inbounds = `${String(result.inbounds.length)} inbound${result.inbounds.length === 1 ? '' : 's'}`;
   return `${result.generation}, ${version}${untested}, ${inbounds}`;
 }
@@ -325,6 +329,7 @@ async function list(context: CommandContext): Promise<number> {
         auth_kind: panel.authKind,
         generation: panel.apiGeneration,
         version: panel.panelVersion,
+        version_tested: isTestedPanelVersion(panel.panelVersion),
         inbounds: panel.inboundCount,
         keys: panel.liveKeys,
         up: panel.lastReadOk,
@@ -343,7 +348,7 @@ async function list(context: CommandContext): Promise<number> {
           panel.name,
           displayPanelUrl(panel.baseUrl),
           panel.apiGeneration ?? '?',
-          panel.panelVersion ?? '-',
+          panelVersionLabel(panel.panelVersion),
           String(panel.inboundCount),
           String(panel.liveKeys),
           upText(panel),

@@ -1,3 +1,4 @@
+import { isTestedPanelVersion, panelVersionLabel } from '../../panels/index.ts';
 import { LOCK_CLASS } from '../../store/index.ts';
 import { booleanFlag, type Command } from '../command.ts';
 import { formatTable, println, withPool } from '../pool.ts';
@@ -56,6 +57,7 @@ export const statusCommand: Command = {
         suspended: row.suspended,
         generation: row.api_generation,
         version: row.panel_version,
+        versionTested: isTestedPanelVersion(row.panel_version),
         up: row.last_sync === null ? null : row.unknown_keys === 0,
         ownedBy: row.owner === null ? null : row.owner.replace(/^keywarden-lock /, ''),
         keys: row.keys ?? {},
@@ -75,7 +77,7 @@ export const statusCommand: Command = {
           panels.map((panel) => [
             panel.panel,
             panel.up === null ? '?' : panel.up ? 'yes' : 'NO',
-            panel.version ?? '-',
+            panelVersionLabel(panel.version),
             panel.ownedBy ?? '-',
             !panel.enabled ? 'disabled' : panel.suspended ? 'observe' : 'enforce',
             Object.entries(panel.keys)

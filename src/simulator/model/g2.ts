@@ -16,7 +16,7 @@ export function addClientG2(
   inboundIds: ReadonlyArray<number>,
 ): Outcome<null> {
   const email = body.email ?? '';
-  const refusal = model.emailRefusal(email);
+  const refusal = model.emailRefusal(email) ?? model.subIdRefusal(body.subId);
   if (refusal !== undefined) {
     return no(refusal);
   }
@@ -98,7 +98,8 @@ export function updateClientG2(
   if (body.email === undefined || body.email === '') {
     return no('client email is required');
   }
-  const refusal = model.emailRefusal(body.email) ?? model.cycleRefusal(body);
+  const refusal =
+    model.emailRefusal(body.email) ?? model.subIdRefusal(body.subId) ?? model.cycleRefusal(body);
   if (refusal !== undefined) {
     return no(refusal);
   }

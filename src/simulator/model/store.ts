@@ -11,6 +11,10 @@ import type { ProfileTraits } from '../profiles.ts';
 import { defaultSettings, defaultStreamSettings } from './defaults.ts';
 import { runTrafficJob } from './traffic-job.ts';
 
+/** Characters G2 refuses in a client's email and subId (§4.2). */
+// eslint-disable-next-line no-control-regex -- the panel refuses exactly these control characters.
+const FORBIDDEN_CLIENT_CHAR = /[/\\ \x00-\x1f\x7f]/;
+
 /** Which copies the depletion job disables: v2.x–v2.9.3 only the traffic row, later every copy (§8). */
 export type DepletionStyle = 'traffic-only' | 'everywhere';
 
@@ -353,9 +357,21 @@ export class PanelModel {
     if (email === '') {
       return 'client email is required';
     }
-    // G2 validates email and subId characters (§4.2).
-    if (this.generation === 'g2' && /[/\\\s\p{Cc}]/u.test(email)) {
-      return `invalid email: ${email}`;
+    if (this.generation === 'g2' && email.trim() === '') {
+      return 'client email is required';
+    }
+    // G2 validates email and subId characters (§4.2): `/`, `\`, the ASCII space, C0 controls and DEL
+    // (v3.6.0 client_crud.go hasForbiddenClientChar; other whitespace passes).
+    if (this.generation === 'g2' && FORBIDDEN_CLIENT_CHAR.test(email)) {
+      return `client email contains an invalid character: ${email}`;
+    }
+    return undefined;
+  }
+
+  /** G2: the refusal text for a subId with a forbidden character, or undefined (§4.2). */
+  subIdRefusal(subId: string | undefined): string | undefined {
+    if (this.generation === 'g2' && subId !== undefined && FORBIDDEN_CLIENT_CHAR.test(subId)) {
+      return `client subId contains an invalid character: ${subId}`;
     }
     return undefined;
   }

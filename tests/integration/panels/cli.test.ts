@@ -60,8 +60,10 @@ describe('panels add checks the panel before saving', () => {
       jobIntervalMs: 0,
     });
     v36.addInbound({ protocol: 'vless', port: 443, streamSettings: { network: 'tcp', security: 'reality' } });
+    // main's behaviour reporting 3.8.0: a release after the tested range (the mirror holds no 3.7/3.8).
     main = await startSimulatedPanel({
       profile: 'main',
+      panelVersion: '3.8.0',
       webBasePath: BASE,
       password: PASSWORD,
       jobIntervalMs: 0,
@@ -129,13 +131,21 @@ describe('panels add checks the panel before saving', () => {
     expect(old.out).toBe('panel old-1 added (id 2): g1, version not reported, 1 inbound\n');
     const fresh = await cli(['panels', 'add', '--name', 'fresh-1', '--url', main.url, '--token', TOKEN]);
     expect(fresh.out).toBe(
-      'panel fresh-1 added (id 3): g2, dev+02002dc1 (outside the tested range v2.8.0–v3.6.x), 2 inbounds\n',
+      'panel fresh-1 added (id 3): g2, 3.8.0 (outside the tested range v2.8.0–v3.6.0 and main at 02002dc1), 2 inbounds\n',
     );
+    const table = (await cli(['panels', 'list'])).out.split('\n');
+    expect(table.find((line) => line.startsWith('fresh-1'))).toMatch(/\sg2\s+3\.8\.0 \(untested\)\s+2\s/);
+    expect(table.find((line) => line.startsWith('old-1'))).toMatch(/\sg1\s+-\s+1\s/);
     const json = JSON.parse((await cli(['panels', 'list', '--json'])).out) as Array<Record<string, unknown>>;
+    expect(json.find((panel) => panel['name'] === 'old-1')).toMatchObject({
+      version: null,
+      version_tested: null,
+    });
     expect(json.find((panel) => panel['name'] === 'fresh-1')).toMatchObject({
       auth_kind: 'token',
       generation: 'g2',
-      version: 'dev+02002dc1',
+      version: '3.8.0',
+      version_tested: false,
       inbounds: 2,
       url: expect.stringMatching(/\/…\/$/) as unknown,
     });
@@ -465,5 +475,123 @@ describe('panels add checks the panel before saving', () => {
         ])
       ).code,
     ).toBe(0);
+  });
+
+  it('answers every other panels error with one line that carries no secret', async () => {
+    const wrongBase = `${new URL(v36.url).origin}/nope/`;
+    const cases: Array<[string[], number, string]> = [
+      [
+        ['panels', 'update', 'edge-1', '--url', `ftp://127.0.0.1${BASE}`],
+        2,
+        'the URL scheme must be http or https, not ftp',
+      ],
+      [
+        ['panels', 'update', 'edge-1', '--url', `http://admin:${PASSWORD}@127.0.0.1${BASE}`],
+        2,
+        'the URL must not carry credentials: use --username/--password or --token',
+      ],
+      [
+        ['panels', 'update', 'bad name', '--suspend'],
+        2,
+        'the panel name "bad name" may only hold letters, digits, "-", "_" and "."',
+      ],
+      [
+        ['panels', 'remove', 'bad name'],
+        2,
+        'the panel name "bad name" may only hold letters, digits, "-", "_" and "."',
+      ],
+      [['panels', 'update', 'nope', '--suspend'], 1, 'no panel named "nope"'],
+      [['panels', 'remove', 'nope'], 1, 'no panel named "nope"'],
+      [
+        ['panels', 'update', 'edge-1', '--url', wrongBase],
+        1,
+        'no 3x-ui panel at this URL (HTTP 404) — check the web base path (nothing changed; --no-check saves anyway)',
+      ],
+      [
+        [
+          'panels',
+          'add',
+          '--name',
+          'both',
+          '--url',
+          v36.url,
+          '--token',
+          TOKEN,
+          '--username',
+          'admin',
+          '--password',
+          PASSWORD,
+        ],
+        2,
+        'give --username/--password or --token, not both',
+      ],
+      [
+        ['panels', 'add', '--name', 'half', '--url', v36.url, '--password', PASSWORD],
+        2,
+        '--password needs --username',
+      ],
+      [
+        ['panels', 'update', 'edge-1', '--ca-file', '/nonexistent/ca.pem'],
+        2,
+        'cannot read --ca-file "/nonexistent/ca.pem"',
+      ],
+    ];
+    for (const [args, code, line] of cases) {
+      expectOneLine(await cli(args), code, line);
+    }
+
+    // A panel whose webDomain is another host name.
+    const domain = await startSimulatedPanel({
+      profile: 'v3.6',
+      webBasePath: BASE,
+      password: PASSWORD,
+      jobIntervalMs: 0,
+      webDomain: 'panel.example.com',
+    });
+    try {
+      expectOneLine(
+        await cli([
+          'panels',
+          'add',
+          '--name',
+          'domain-1',
+          '--url',
+          domain.url,
+          '--username',
+          'admin',
+          '--password',
+          PASSWORD,
+        ]),
+        1,
+        "the panel refused this host name (HTTP 403) — check the URL's host against the panel's domain setting (nothing saved; --no-check saves anyway)",
+      );
+    } finally {
+      await domain.close();
+    }
+
+    // A saved panel that went away, and one whose token lost the admin scope.
+    await v36.setFault({ kind: 'down', mode: 'refuse' });
+    try {
+      expectOneLine(await cli(['panels', 'test', 'edge-1']), 1, 'panel edge-1: host unreachable');
+    } finally {
+      await v36.clearFault();
+    }
+    expect(
+      (
+        await cli([
+          'panels',
+          'add',
+          '--name',
+          'mon-1',
+          '--url',
+          main.url,
+          '--token',
+          'tok-monitor-very-secret',
+          '--no-check',
+        ])
+      ).code,
+    ).toBe(0);
+    expectOneLine(await cli(['panels', 'test', 'mon-1']), 1, 'panel mon-1: token lacks the admin scope');
+    expect((await cli(['panels', 'remove', 'mon-1'])).code).toBe(0);
   });
 });

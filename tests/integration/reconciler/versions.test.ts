@@ -21,9 +21,10 @@ const database = useTestDatabase();
 describe('the daemon on 3x-ui main', () => {
   const cleanups = useCleanups();
 
-  it('records the version, flags it as untested, and pins a client the panel would renew on its own', async () => {
+  it('records the version, flags one outside the tested range, and pins a client the panel would renew on its own', async () => {
     const { pool, url } = database();
-    const panel = await addSimulatedPanel(pool, 'g2', { profile: 'main' });
+    // A 3.8.0 panel: the mirror holds no 3.7/3.8 source, so it runs on main's behaviour, flagged untested.
+    const panel = await addSimulatedPanel(pool, 'g2', { profile: 'main', panelVersion: '3.8.0' });
     cleanups.push(() => panel.sim.close());
     const key = await insertKey(
       pool,
@@ -47,11 +48,44 @@ describe('the daemon on 3x-ui main', () => {
         'select panel_version, last_read_ok from panels where id = $1',
         [panel.panelId],
       );
-      return rows[0]?.panel_version === 'dev+02002dc1' && rows[0].last_read_ok === true;
+      return rows[0]?.panel_version === '3.8.0' && rows[0].last_read_ok === true;
     });
     expect(await metricValue(running.daemon, 'keywarden_panel_version_untested', { panel: panel.name })).toBe(
       1,
     );
+  });
+});
+
+describe('the daemon with a scoped API token (3x-ui main)', () => {
+  const cleanups = useCleanups();
+
+  it('says the token lacks the admin scope on the panel, never a silent "panel down"', async () => {
+    const { pool, url } = database();
+    const panel = await addSimulatedPanel(pool, 'g2', {
+      profile: 'main',
+      token: { token: 'tok-monitor', scope: 'monitor' },
+    });
+    cleanups.push(() => panel.sim.close());
+    const key = await insertKey(
+      pool,
+      await insertUserWithPeriod(pool, { startInMs: -60_000, durationMs: 3_600_000 }),
+      panel,
+    );
+    await seedClientForKey(pool, panel, key.keyId);
+    const running = await startTestDaemon(url, { KEYWARDEN_RESYNC_INTERVAL: '500ms' });
+    cleanups.push(running.stop);
+    await waitFor('the scope refusal recorded on the panel', async () => {
+      const { rows } = await pool.query<{ last_error: string | null; last_read_ok: boolean | null }>(
+        'select last_error, last_read_ok from panels where id = $1',
+        [panel.panelId],
+      );
+      return (
+        rows[0]?.last_read_ok === false && (rows[0].last_error ?? '').includes('token lacks the admin scope')
+      );
+    });
+    // The key is held (unknown is not absent), not disabled or recreated.
+    expect(panel.sim.requests().filter((request) => request.method === 'POST')).toEqual([]);
+    expect(panel.sim.inspectClient(key.email)?.enable).toBe(true);
   });
 });
 

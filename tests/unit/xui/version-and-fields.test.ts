@@ -3,16 +3,20 @@ import { isTestedPanelVersion, versionFromStatus } from '../../../src/xui/index.
 import { applyManagedFields } from '../../../src/xui/ops.ts';
 import { clientRecordToWire } from '../../../src/xui/wire.ts';
 
-describe('the tested range of panel versions (v2.8.0–v3.6.x)', () => {
+describe('the tested range of panel versions (v2.8.0–v3.6.0 and main at 02002dc1)', () => {
   it.each([
     ['2.8.0', true],
     ['v2.9.4', true],
     ['3.6.0', true],
-    ['3.6.12', true],
+    // Releases the source mirror does not hold were never read: untested.
+    ['3.6.1', false],
     ['2.7.0', false],
     ['3.7.0', false],
+    ['3.8.0', false],
     ['3.8.1', false],
-    ['dev+02002dc1', false],
+    // The one dev build read from source (the simulator's `main` profile) is tested; others are not.
+    ['dev+02002dc1', true],
+    ['dev+326009e9', false],
     ['', null],
     [null, null],
   ])('%s → %s', (version, expected) => {
