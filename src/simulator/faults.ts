@@ -10,7 +10,9 @@ export type SimulatedFault =
   | { readonly kind: 'down'; readonly mode: 'refuse' | 'destroy' }
   /**
    * Answers after `delayMs`, and handles the request only then: a write lands late even when the
-   * client gave up waiting (3x-ui finishes a request after the client left).
+   * client gave up waiting (3x-ui finishes a request after the client left). On G1 a client write
+   * reads its inbound when it arrives and saves the inbound's whole settings from that copy when it
+   * lands: clients added meanwhile vanish, clients changed meanwhile revert (model/g1.ts).
    */
   | { readonly kind: 'slow'; readonly delayMs: number }
   /** Never answers (until the client gives up). */

@@ -23,6 +23,7 @@ import {
 import { routeApi, type RouteContext } from './api-routes.ts';
 import { createModelControl, type LoggedRequest, type SimulatedPanel } from './control.ts';
 import { createFaultSwitch, faultAnswer } from './faults.ts';
+import { captureInboundsG1, type StaleInbounds } from './model/g1.ts';
 import { PanelModel } from './model/store.ts';
 import type { SimulatedPanelOptions } from './options.ts';
 import { defaultTraits, PROFILE_TRAITS, type ProfileTraits } from './profiles.ts';
@@ -85,6 +86,7 @@ export async function startSimulatedPanel(options: SimulatedPanelOptions): Promi
     rawBody: string,
     isTooLarge: boolean,
     setCookie: (value: string) => void,
+    staleInbounds: StaleInbounds | undefined,
   ): Answer {
     const url = new URL(req.url ?? '/', 'http://panel');
     if (!url.pathname.startsWith(base)) {
@@ -116,7 +118,7 @@ export async function startSimulatedPanel(options: SimulatedPanelOptions): Promi
       return json(failure(WENT_WRONG, parsed.error));
     }
     return routeApi(
-      routes,
+      staleInbounds === undefined ? routes : { ...routes, staleInbounds },
       request.method,
       request.path.slice('panel/api/'.length),
       url.searchParams,
@@ -152,6 +154,11 @@ export async function startSimulatedPanel(options: SimulatedPanelOptions): Promi
     const path = url.pathname.startsWith(base) ? url.pathname.slice(base.length) : url.pathname;
     log.push({ method: req.method ?? 'GET', path, query: url.search, atMs: now() });
     const current = faults.take(path);
+    // A slow G1 write reads its inbound now and saves it when it lands (model/g1.ts).
+    const staleInbounds =
+      current?.kind === 'slow' && generation === 'g1' && req.method === 'POST'
+        ? captureInboundsG1(model)
+        : undefined;
     if (latencyMs > 0) {
       await new Promise((resolve) => setTimeout(resolve, latencyMs));
     }
@@ -171,7 +178,7 @@ export async function startSimulatedPanel(options: SimulatedPanelOptions): Promi
         gate.dropSessions();
       }
       const cookies: string[] = [];
-      answer = handle(req, rawBody, isTooLarge, (value) => cookies.push(value));
+      answer = handle(req, rawBody, isTooLarge, (value) => cookies.push(value), staleInbounds);
       if (cookies.length > 0) {
         res.setHeader('set-cookie', cookies);
       }
