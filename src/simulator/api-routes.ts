@@ -47,6 +47,16 @@ export interface ApiRequest {
   readonly body: unknown;
 }
 
+/**
+ * Whether `path` (after the base path) lies in an API area this generation serves: `server/`,
+ * `inbounds/`, and on G2 `clients/`. Elsewhere gin answers 404 before any handler runs, so a
+ * handler's failure (`success:false`, a truncated body) cannot show there.
+ */
+export function hasApiArea(generation: 'g1' | 'g2', path: string): boolean {
+  const area = path.startsWith('panel/api/') ? path.slice('panel/api/'.length).split('/', 1)[0] : undefined;
+  return area === 'server' || area === 'inbounds' || (area === 'clients' && generation === 'g2');
+}
+
 /** Routes one authenticated request under `panel/api/` (`route` excludes that prefix). */
 export function routeApi(
   context: RouteContext,

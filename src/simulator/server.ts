@@ -20,7 +20,7 @@ import {
   WENT_WRONG,
   type Answer,
 } from './answers.ts';
-import { routeApi, type RouteContext } from './api-routes.ts';
+import { hasApiArea, routeApi, type RouteContext } from './api-routes.ts';
 import { createModelControl, type LoggedRequest, type SimulatedPanel } from './control.ts';
 import { createFaultSwitch, faultAnswer } from './faults.ts';
 import { captureInboundsG1, type StaleInbounds } from './model/g1.ts';
@@ -172,7 +172,7 @@ export async function startSimulatedPanel(options: SimulatedPanelOptions): Promi
       req.socket.destroy();
       return;
     }
-    let answer = faultAnswer(current, path.startsWith('panel/api/'));
+    let answer = faultAnswer(current, path.startsWith('panel/api/'), hasApiArea(generation, path));
     if (answer === undefined) {
       if (current?.kind === 'sessions-dropped') {
         gate.dropSessions();

@@ -602,6 +602,15 @@ describe('generation hint and faults', () => {
     expect((await target.client.observe(signal())).clients.size).toBe(1);
   });
 
+  it('G1 failing with success:false still answers 404 on the G2 routes, so it is never taken for G2', async () => {
+    const target = await fake({ generation: 'g1' });
+    await target.panel.setFault({ kind: 'refused', text: 'database is locked' });
+    // gin 404s a route G1 does not have before any handler runs: the G2 probe still says "not G2".
+    expect(await target.client.detectGeneration(signal())).toBe('g1');
+    await target.panel.clearFault();
+    expect(await target.client.observe(signal())).toBeDefined();
+  });
+
   it('G1: a write that lands late saves its inbound from the copy it read on arrival, so a client added meanwhile vanishes', async () => {
     // 3x-ui v2.8.0 UpdateInboundClient: GetInbound, … Xray API, tx.Save(oldInbound) (issue 11, item 2).
     const target = await fake({ generation: 'g1' }, 'password', { timeoutMs: 300 });
