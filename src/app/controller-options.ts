@@ -42,6 +42,9 @@ export function createXuiPanelClients(
         durationSeconds: event.durationMs / 1000,
       });
     },
+    onLoginWithheld: (event) => {
+      events.panelLoginWithheld?.({ panel: event.panel });
+    },
   });
 }
 

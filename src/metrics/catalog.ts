@@ -142,6 +142,12 @@ export const METRICS = {
     help: 'Writes to a panel that timed out (each quarantines its inbound until a read shows the outcome or KEYWARDEN_WRITE_QUIET passes).',
     labels: ['panel'],
   },
+  panelLoginsWithheld: {
+    name: 'keywarden_panel_logins_withheld_total',
+    type: 'counter',
+    help: "Logins to a panel that keywarden did not try: after refused logins the shared back-off holds them so 3x-ui's lockout (5 refusals in 5 min) never trips; also when the shared login state could not be read.",
+    labels: ['panel'],
+  },
   payments: {
     name: 'keywarden_payments_total',
     type: 'counter',

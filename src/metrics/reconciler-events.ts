@@ -75,5 +75,8 @@ export function reconcilerMetrics(metrics: Metrics): Required<ReconcilerEvents> 
     listenerProbeFailed: () => {
       metrics.get('listenerProbeFailures').inc();
     },
+    panelLoginWithheld: ({ panel }) => {
+      metrics.get('panelLoginsWithheld').inc({ panel });
+    },
   };
 }

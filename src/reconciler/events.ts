@@ -47,4 +47,9 @@ export interface ReconcilerEvents {
   writeTimedOut?(event: { panel: string; actions: number }): void;
   /** The listener's self-NOTIFY did not come back in time; it reconnects. */
   listenerProbeFailed?(): void;
+  /**
+   * A login to a panel was not tried: the shared login back-off holds it (3x-ui's lockout would
+   * trip), or the shared state could not be read (src/store/login-guard.ts).
+   */
+  panelLoginWithheld?(event: { panel: string }): void;
 }

@@ -6,6 +6,7 @@
 import { empty, envelope, failure, isRecord, json, WENT_WRONG, type Answer } from './answers.ts';
 import { routeG1 } from './g1-routes.ts';
 import { routeG2 } from './g2-routes.ts';
+import type { StaleInbounds } from './model/g1.ts';
 import type { PanelModel } from './model/store.ts';
 import type { ProfileTraits } from './profiles.ts';
 import { renderInbound } from './render.ts';
@@ -15,6 +16,11 @@ export interface RouteContext {
   readonly model: PanelModel;
   /** What the panel's version does differently (bulk routes, traffic answers, status fields). */
   readonly traits: ProfileTraits;
+  /**
+   * G1, a slow write: the inbounds as the request read them when it arrived; a client write saves
+   * its inbound's settings from this copy (model/g1.ts `saveStaleSettingsG1`).
+   */
+  readonly staleInbounds?: StaleInbounds;
 }
 
 /**
@@ -39,6 +45,16 @@ export interface ApiRequest {
   readonly parts: ReadonlyArray<string>;
   readonly query: URLSearchParams;
   readonly body: unknown;
+}
+
+/**
+ * Whether `path` (after the base path) lies in an API area this generation serves: `server/`,
+ * `inbounds/`, and on G2 `clients/`. Elsewhere gin answers 404 before any handler runs, so a
+ * handler's failure (`success:false`, a truncated body) cannot show there.
+ */
+export function hasApiArea(generation: 'g1' | 'g2', path: string): boolean {
+  const area = path.startsWith('panel/api/') ? path.slice('panel/api/'.length).split('/', 1)[0] : undefined;
+  return area === 'server' || area === 'inbounds' || (area === 'clients' && generation === 'g2');
 }
 
 /** Routes one authenticated request under `panel/api/` (`route` excludes that prefix). */

@@ -10,7 +10,9 @@ export type SimulatedFault =
   | { readonly kind: 'down'; readonly mode: 'refuse' | 'destroy' }
   /**
    * Answers after `delayMs`, and handles the request only then: a write lands late even when the
-   * client gave up waiting (3x-ui finishes a request after the client left).
+   * client gave up waiting (3x-ui finishes a request after the client left). On G1 a client write
+   * reads its inbound when it arrives and saves the inbound's whole settings from that copy when it
+   * lands: clients added meanwhile vanish, clients changed meanwhile revert (model/g1.ts).
    */
   | { readonly kind: 'slow'; readonly delayMs: number }
   /** Never answers (until the client gives up). */
@@ -70,9 +72,16 @@ export function createFaultSwitch(): FaultSwitch {
 /**
  * The answer a fault gives instead of the panel's own, or undefined when the request goes on (no
  * fault, a timing fault, or a body fault on a non-API path). `down` and `hang` are the server's to
- * handle: they never answer.
+ * handle: they never answer. `hasHandler`: the path is in an API area the panel serves; the
+ * handler faults (`success:false`, a truncated body) come from 3x-ui's handlers, so elsewhere the
+ * request goes on to its 404 (a G1 panel with a locked database still 404s the G2 routes, which is
+ * how the client tells the generations apart).
  */
-export function faultAnswer(fault: SimulatedFault | undefined, isApi: boolean): Answer | undefined {
+export function faultAnswer(
+  fault: SimulatedFault | undefined,
+  isApi: boolean,
+  hasHandler = isApi,
+): Answer | undefined {
   switch (fault?.kind) {
     case 'status':
       return {
@@ -85,9 +94,9 @@ export function faultAnswer(fault: SimulatedFault | undefined, isApi: boolean): 
         ? { status: 200, body: LOGIN_PAGE, headers: { 'content-type': 'text/html; charset=utf-8' } }
         : undefined;
     case 'malformed-json':
-      return isApi ? json('{"success":true,"msg":"","obj":[{"id":1,"remark":"trunc') : undefined;
+      return hasHandler ? json('{"success":true,"msg":"","obj":[{"id":1,"remark":"trunc') : undefined;
     case 'refused':
-      return isApi ? json(failure(WENT_WRONG, fault.text)) : undefined;
+      return hasHandler ? json(failure(WENT_WRONG, fault.text)) : undefined;
     case undefined:
     case 'down':
     case 'slow':

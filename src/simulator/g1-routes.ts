@@ -6,7 +6,13 @@
 import { empty, envelope, failure, isRecord, json, outcome, WENT_WRONG, type Answer } from './answers.ts';
 import type { ApiRequest, RouteContext } from './api-routes.ts';
 import { bindClient, type DecodedClient } from './go-json.ts';
-import { addClientG1, deleteClientByEmailG1, deleteClientG1, updateClientG1 } from './model/g1.ts';
+import {
+  addClientG1,
+  deleteClientByEmailG1,
+  deleteClientG1,
+  saveStaleSettingsG1,
+  updateClientG1,
+} from './model/g1.ts';
 import type { PanelModel } from './model/store.ts';
 import { renderTraffic } from './render.ts';
 
@@ -92,7 +98,10 @@ function clientTraffics(model: PanelModel, email: string): Answer {
 }
 
 /** Routes a G1 client request under `panel/api/inbounds/`. */
-export function routeG1({ model }: RouteContext, { method, parts, body: rawBody }: ApiRequest): Answer {
+export function routeG1(
+  { model, staleInbounds }: RouteContext,
+  { method, parts, body: rawBody }: ApiRequest,
+): Answer {
   const [, action, param, extra] = parts;
   const body = isRecord(rawBody) ? rawBody : {};
   if (method === 'GET' && action === 'getClientTraffics' && param !== undefined) {
@@ -110,16 +119,22 @@ export function routeG1({ model }: RouteContext, { method, parts, body: rawBody 
     if (inboundId === undefined) {
       return json(failure(WENT_WRONG, 'record not found'));
     }
+    const written = decoded.clients.map(({ client }) => (client.email ?? '').toLowerCase());
     if (action === 'addClient') {
-      return outcome(addClientG1(model, inboundId, decoded.clients), 'Inbound client(s) have been added.');
+      const added = addClientG1(model, inboundId, decoded.clients);
+      if (added.ok && staleInbounds !== undefined) {
+        saveStaleSettingsG1(model, staleInbounds, inboundId, written);
+      }
+      return outcome(added, 'Inbound client(s) have been added.');
     }
     if (param === undefined) {
       return empty(404);
     }
-    return outcome(
-      updateClientG1(model, inboundId, param, decoded.clients),
-      'Inbound client has been updated.',
-    );
+    const updated = updateClientG1(model, inboundId, param, decoded.clients);
+    if (updated.ok && staleInbounds !== undefined) {
+      saveStaleSettingsG1(model, staleInbounds, inboundId, written, param);
+    }
+    return outcome(updated, 'Inbound client has been updated.');
   }
   // `:id/delClient/:clientId`, `:id/delClientByEmail/:email`, `:id/resetClientTraffic/:email`
   const inboundId = Number(action);

@@ -20,9 +20,10 @@ import {
   WENT_WRONG,
   type Answer,
 } from './answers.ts';
-import { routeApi, type RouteContext } from './api-routes.ts';
+import { hasApiArea, routeApi, type RouteContext } from './api-routes.ts';
 import { createModelControl, type LoggedRequest, type SimulatedPanel } from './control.ts';
 import { createFaultSwitch, faultAnswer } from './faults.ts';
+import { captureInboundsG1, type StaleInbounds } from './model/g1.ts';
 import { PanelModel } from './model/store.ts';
 import type { SimulatedPanelOptions } from './options.ts';
 import { defaultTraits, PROFILE_TRAITS, type ProfileTraits } from './profiles.ts';
@@ -87,6 +88,7 @@ export async function startSimulatedPanel(options: SimulatedPanelOptions): Promi
     rawBody: string,
     isTooLarge: boolean,
     setCookie: (value: string) => void,
+    staleInbounds: StaleInbounds | undefined,
   ): Answer {
     const url = new URL(req.url ?? '/', 'http://panel');
     // §1: with `webDomain` set, a request for another host (port stripped) is 403 empty, before routing.
@@ -123,7 +125,7 @@ export async function startSimulatedPanel(options: SimulatedPanelOptions): Promi
       return json(failure(WENT_WRONG, parsed.error));
     }
     return routeApi(
-      routes,
+      staleInbounds === undefined ? routes : { ...routes, staleInbounds },
       request.method,
       request.path.slice('panel/api/'.length),
       url.searchParams,
@@ -159,6 +161,11 @@ export async function startSimulatedPanel(options: SimulatedPanelOptions): Promi
     const path = url.pathname.startsWith(base) ? url.pathname.slice(base.length) : url.pathname;
     log.push({ method: req.method ?? 'GET', path, query: url.search, atMs: now() });
     const current = faults.take(path);
+    // A slow G1 write reads its inbound now and saves it when it lands (model/g1.ts).
+    const staleInbounds =
+      current?.kind === 'slow' && generation === 'g1' && req.method === 'POST'
+        ? captureInboundsG1(model)
+        : undefined;
     if (latencyMs > 0) {
       await new Promise((resolve) => setTimeout(resolve, latencyMs));
     }
@@ -172,13 +179,13 @@ export async function startSimulatedPanel(options: SimulatedPanelOptions): Promi
       req.socket.destroy();
       return;
     }
-    let answer = faultAnswer(current, path.startsWith('panel/api/'));
+    let answer = faultAnswer(current, path.startsWith('panel/api/'), hasApiArea(generation, path));
     if (answer === undefined) {
       if (current?.kind === 'sessions-dropped') {
         gate.dropSessions();
       }
       const cookies: string[] = [];
-      answer = handle(req, rawBody, isTooLarge, (value) => cookies.push(value));
+      answer = handle(req, rawBody, isTooLarge, (value) => cookies.push(value), staleInbounds);
       if (cookies.length > 0) {
         res.setHeader('set-cookie', cookies);
       }

@@ -59,6 +59,12 @@ export interface PanelClientOptions {
    * login is tried only when the guard allows it, and every refusal is recorded there.
    */
   readonly loginGuard?: LoginGuard;
+  /**
+   * Called each time a login is not tried because of the login back-off (this process's, or the
+   * shared one in `loginGuard`, which also keeps 3x-ui's lockout from tripping) or because the
+   * shared state could not be read.
+   */
+  readonly onLoginWithheld?: (event: { readonly panelId: PanelId; readonly panel: string }) => void;
 }
 
 /** Default login backoff: attempts at ≥0, 30, 90, 210, 450 s… — at most 4 in any 5 minutes (§2.1). */
@@ -234,6 +240,10 @@ export class PanelHttp {
     await this.loginInFlight;
   }
 
+  private noteLoginWithheld(): void {
+    this.options.onLoginWithheld?.({ panelId: this.connection.id, panel: this.connection.name });
+  }
+
   private async doLogin(signal: AbortSignal): Promise<void> {
     const auth = this.connection.auth;
     if (auth.kind !== 'password') {
@@ -241,6 +251,7 @@ export class PanelHttp {
     }
     const waitMs = this.loginBlockedUntilMs - this.now();
     if (waitMs > 0) {
+      this.noteLoginWithheld();
       throw new PanelAuthError(this.context('login'), 'login-backoff', { retryAfterMs: waitMs });
     }
     const guard = this.options.loginGuard;
@@ -251,12 +262,14 @@ export class PanelHttp {
         block = await guard.beforeLogin(this.connection.id, credentialsHash);
       } catch (thrown: unknown) {
         // Without the shared state another process may be failing right now: do not risk the lockout.
+        this.noteLoginWithheld();
         throw new PanelAuthError(this.context('login'), 'login-backoff', {
           cause: thrown,
           detail: 'the shared login state could not be read, so no login is tried',
         });
       }
       if (block !== null) {
+        this.noteLoginWithheld();
         throw new PanelAuthError(this.context('login'), 'login-backoff', {
           retryAfterMs: Math.max(0, block.until.getTime() - this.now()),
           detail: describeLoginBlock(block),

@@ -601,4 +601,39 @@ describe('generation hint and faults', () => {
     await target.panel.clearFault();
     expect((await target.client.observe(signal())).clients.size).toBe(1);
   });
+
+  it('G1 failing with success:false still answers 404 on the G2 routes, so it is never taken for G2', async () => {
+    const target = await fake({ generation: 'g1' });
+    await target.panel.setFault({ kind: 'refused', text: 'database is locked' });
+    // gin 404s a route G1 does not have before any handler runs: the G2 probe still says "not G2".
+    expect(await target.client.detectGeneration(signal())).toBe('g1');
+    await target.panel.clearFault();
+    expect(await target.client.observe(signal())).toBeDefined();
+  });
+
+  it('G1: a write that lands late saves its inbound from the copy it read on arrival, so a client added meanwhile vanishes', async () => {
+    // 3x-ui v2.8.0 UpdateInboundClient: GetInbound, … Xray API, tx.Save(oldInbound) (issue 11, item 2).
+    const target = await fake({ generation: 'g1' }, 'password', { timeoutMs: 300 });
+    await target.client.createClient(newClient(target, 'late'), signal());
+    await target.client.createClient(newClient(target, 'changed', { enable: false }), signal());
+    await target.panel.setFault({ kind: 'slow', delayMs: 900 }, { pathIncludes: 'updateClient', times: 1 });
+    const fields = { enable: false, expiryTimeMs: 0, totalBytes: 0, resetDays: 0, flow: 'xtls-rprx-vision' };
+    await expect(target.client.updateClient(email('late'), fields, signal())).rejects.toMatchObject({
+      kind: 'timeout',
+    });
+    // While the abandoned write is still running in the panel: one client added, one changed.
+    await target.client.createClient(newClient(target, 'added'), signal());
+    await target.client.updateClient(email('changed'), { ...fields, enable: true }, signal());
+    expect(target.panel.inspectClient('added')).toBeDefined();
+
+    await new Promise((resolve) => setTimeout(resolve, 900));
+    const observed = await target.client.observe(signal());
+    expect(observed.clients.get(email('late'))?.isClientEnabled).toBe(false);
+    expect(observed.clients.has(email('added'))).toBe(false);
+    expect(observed.clients.get(email('changed'))?.isClientEnabled).toBe(false);
+    expect(observed.clients.has(email('anchor'))).toBe(true);
+    // The vanished client can be added again (its traffic row stayed; 3x-ui's AddClientStat fails on it).
+    await target.client.createClient(newClient(target, 'added'), signal());
+    expect(target.panel.inspectClient('added')?.enable).toBe(true);
+  });
 });

@@ -14,6 +14,11 @@ export interface PgProxy {
   freeze(match: string): void;
   /** Lets frozen sessions flow again (what they buffered is delivered). */
   thaw(): void;
+  /**
+   * Holds the sessions opened from now on whose startup message contains `match` until `ms` from
+   * now (a database slow to take a new connection): their bytes wait, then flow.
+   */
+  holdNew(match: string, ms: number): void;
   /** Sessions frozen right now. */
   readonly frozenCount: number;
   close(): Promise<void>;
@@ -24,12 +29,37 @@ interface Pair {
   readonly server: Socket;
   startup: string;
   isFrozen: boolean;
+  readonly openedAtMs: number;
 }
 
 /** Starts a proxy on 127.0.0.1:0 towards the host and port of `databaseUrl`. */
 export async function startPgProxy(databaseUrl: string): Promise<PgProxy> {
   const target = new URL(databaseUrl);
   const pairs = new Set<Pair>();
+  let hold: { readonly match: string; readonly fromMs: number; readonly untilMs: number } | undefined;
+
+  function applyHold(pair: Pair): void {
+    if (
+      hold === undefined ||
+      pair.isFrozen ||
+      pair.openedAtMs < hold.fromMs ||
+      !pair.startup.includes(hold.match)
+    ) {
+      return;
+    }
+    const waitMs = hold.untilMs - Date.now();
+    if (waitMs <= 0) {
+      return;
+    }
+    pair.isFrozen = true;
+    pair.client.pause();
+    pair.server.pause();
+    setTimeout(() => {
+      pair.isFrozen = false;
+      pair.client.resume();
+      pair.server.resume();
+    }, waitMs).unref();
+  }
 
   function applyFreeze(pair: Pair, match: string): void {
     if (!pair.isFrozen && pair.startup.includes(match)) {
@@ -41,13 +71,14 @@ export async function startPgProxy(databaseUrl: string): Promise<PgProxy> {
 
   const proxy: Server = createServer((client) => {
     const server = connect(Number(target.port || 5432), target.hostname);
-    const pair: Pair = { client, server, startup: '', isFrozen: false };
+    const pair: Pair = { client, server, startup: '', isFrozen: false, openedAtMs: Date.now() };
     pairs.add(pair);
     client.on('data', (chunk: Buffer) => {
       if (pair.startup.length < 1024) {
         pair.startup += chunk.toString('latin1');
       }
       server.write(chunk);
+      applyHold(pair);
     });
     server.on('data', (chunk: Buffer) => client.write(chunk));
     const end = (): void => {
@@ -81,6 +112,9 @@ export async function startPgProxy(databaseUrl: string): Promise<PgProxy> {
           pair.server.resume();
         }
       }
+    },
+    holdNew(match, ms) {
+      hold = { match, fromMs: Date.now(), untilMs: Date.now() + ms };
     },
     get frozenCount() {
       return [...pairs].filter((pair) => pair.isFrozen).length;

@@ -100,3 +100,82 @@ export function deleteClientByEmailG1(model: PanelModel, inboundId: number, emai
   model.detach(client, inbound);
   return ok(null);
 }
+
+/**
+ * The client entries of every inbound as a G1 write read them when it arrived (deep copies, in
+ * order): what a slow write saves back when it finally lands.
+ */
+export type StaleInbounds = ReadonlyMap<number, ReadonlyArray<SimClient>>;
+
+/** Copies every inbound's client entries (taken when a slow G1 write arrives). */
+export function captureInboundsG1(model: PanelModel): StaleInbounds {
+  const captured = new Map<number, SimClient[]>();
+  for (const inbound of model.inbounds.values()) {
+    const entries: SimClient[] = [];
+    for (const key of inbound.clients) {
+      const client = model.clients.get(key);
+      if (client !== undefined) {
+        entries.push(structuredClone(client));
+      }
+    }
+    captured.set(inbound.id, entries);
+  }
+  return captured;
+}
+
+/**
+ * What a G1 `addClient` / `updateClient` saves when it lands: the inbound's whole settings as read
+ * when the request arrived, with only this request's change applied. 3x-ui v2.8.0
+ * `InboundService.AddInboundClient` / `UpdateInboundClient` read the inbound (`GetInbound`), then
+ * update the traffic rows and call Xray's API, then `tx.Save(oldInbound)`: when that takes long (a
+ * busy database, a stuck Xray API), the save writes back a stale copy. Clients added to the inbound
+ * meanwhile vanish from its settings (their traffic rows stay, as 3x-ui never deletes them here),
+ * and clients changed meanwhile revert to the copy.
+ *
+ * `written` are the lower-cased emails this request stored; `replacedIdentity` is the path clientId
+ * of an `updateClient` (the entry it replaced).
+ */
+export function saveStaleSettingsG1(
+  model: PanelModel,
+  stale: StaleInbounds,
+  inboundId: number,
+  written: ReadonlyArray<string>,
+  replacedIdentity?: string,
+): void {
+  const inbound = model.inbounds.get(inboundId);
+  const copy = stale.get(inboundId);
+  if (inbound === undefined || copy === undefined) {
+    return;
+  }
+  const saved: string[] = [];
+  for (const entry of copy) {
+    const key = entry.email.toLowerCase();
+    if (replacedIdentity !== undefined && identityOf(inbound.protocol, entry) === replacedIdentity) {
+      saved.push(...written.filter((writtenKey) => !saved.includes(writtenKey)));
+      continue;
+    }
+    if (written.includes(key)) {
+      continue;
+    }
+    model.clients.set(key, structuredClone(entry));
+    saved.push(key);
+  }
+  for (const key of written) {
+    if (!saved.includes(key)) {
+      saved.push(key);
+    }
+  }
+  for (const key of inbound.clients) {
+    if (saved.includes(key)) {
+      continue;
+    }
+    const client = model.clients.get(key);
+    if (client !== undefined) {
+      client.inboundIds = client.inboundIds.filter((id) => id !== inboundId);
+      if (client.inboundIds.length === 0) {
+        model.clients.delete(key);
+      }
+    }
+  }
+  inbound.clients = new Set(saved);
+}

@@ -320,11 +320,18 @@ export class PanelModel {
     return client;
   }
 
-  /** Stores a new client in an inbound with a fresh traffic row mirroring it. */
+  /**
+   * Stores a new client in an inbound with a fresh traffic row mirroring it. A row left behind by a
+   * client that vanished from its inbound's settings (a stale G1 save, g1.ts) stays as it is: 3x-ui's
+   * `AddClientStat` fails on the unique email and the add goes on without it.
+   */
   insert(inbound: SimInbound, client: SimClient): void {
     const key = client.email.toLowerCase();
     this.clients.set(key, client);
     inbound.clients.add(key);
+    if (this.traffic.has(key)) {
+      return;
+    }
     this.traffic.set(key, {
       id: this.nextTrafficId++,
       inboundId: inbound.id,

@@ -10,6 +10,7 @@ import { createTestDatabase } from '../../support/database.ts';
 import {
   addSimulatedPanel,
   insertSeededKey,
+  metricValue,
   startTestDaemon,
   useCleanups,
   waitFor,
@@ -55,10 +56,16 @@ describe('login lockout trap (issue 11, item 9)', () => {
       );
     }
 
-    // A running daemon honours the same state: it does not log in either.
+    // A running daemon honours the same state: it does not log in either, and says so in a metric
+    // (KeywardenPanelLoginWithheld).
     const running = await startTestDaemon(db.url);
     cleanups.push(running.stop);
-    await waitFor('a pass', async () => (await db.pool.query('select 1 from key_state')).rows.length === 1);
+    await waitFor(
+      'the daemon to hold back its login',
+      async () =>
+        (await metricValue(running.daemon, 'keywarden_panel_logins_withheld_total', { panel: panel.name })) >=
+        1,
+    );
     expect(logins()).toBe(1);
     await running.stop();
     cleanups.pop();
