@@ -12,3 +12,16 @@ export {
   type PanelProblem,
 } from './check.ts';
 export { checkPanelUrl, displayPanelUrl, panelNameProblem, type PanelUrlCheck } from './names.ts';
+export {
+  addCheckedPanel,
+  caPemProblem,
+  describePanelCheck,
+  removeSavedPanel,
+  testSavedPanel,
+  updateSavedPanel,
+  type PanelAdminContext,
+  type PanelAdminRefusal,
+  type PanelChange,
+  type PanelCheckPassed,
+  type PanelDraft,
+} from './admin.ts';
