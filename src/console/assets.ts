@@ -38,7 +38,7 @@ form.stack label:has(input[type=checkbox]) { display: flex; gap: .4rem; align-it
 form.stack p { margin: .25rem 0; }
 textarea { font: .85em ui-monospace, SFMono-Regular, Menlo, monospace; padding: .35rem .55rem; border: 1px solid var(--line); border-radius: 6px; width: 100%; }
 a.button { display: inline-block; font: inherit; padding: .35rem .55rem; border: 1px solid var(--accent); border-radius: 6px; background: var(--accent); color: #fff; text-decoration: none; margin: .2rem .4rem .2rem 0; }
-a.button.quiet { background: #fff; color: var(--fg); border-color: var(--line); }
+a.button.quiet { background: #fff; color: var(--fg); }
 a.button.danger { background: var(--bad); border-color: var(--bad); }
 ul.inbounds { margin: 0; padding-left: 1.1rem; }
 input, select, button { font: inherit; padding: .35rem .55rem; border: 1px solid var(--line); border-radius: 6px; background: #fff; }
