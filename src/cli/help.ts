@@ -2,7 +2,7 @@
  * Long `--help` of the commands that predate per-command help, kept apart from their files so that
  * changes to those commands and to their help merge independently. A command's own `help` wins.
  */
-import type { Command, CommandHelp } from './command.ts';
+import { AS_HELP, type Command, type CommandHelp } from './command.ts';
 
 const JSON_FLAG = { description: 'print JSON for scripts', default: 'off' } as const;
 
@@ -82,11 +82,12 @@ export const BUILTIN_HELP: Readonly<Record<string, CommandHelp>> = {
         default: 'off',
       },
       json: JSON_FLAG,
+      ...AS_HELP,
     },
     examples: [
       'KEYWARDEN_PANEL_PASSWORD=... keywarden panels add --name de-1 --url https://de-1.example.com:2053/secret/ --username admin',
       'keywarden panels test de-1',
-      'keywarden panels update de-1 --suspend',
+      'keywarden panels update de-1 --suspend --as 5001',
       'keywarden panels list --json',
     ],
   },
@@ -97,8 +98,12 @@ export const BUILTIN_HELP: Readonly<Record<string, CommandHelp>> = {
       'telegram-id': { description: "the user's numeric Telegram id" },
       for: { description: 'how long: 30d, 12h, 90s' },
       plan: { description: 'the plan whose quota and key limit apply', default: 'none (1 key, no quota)' },
+      ...AS_HELP,
     },
-    examples: ['keywarden grant --telegram-id 123456789 --for 30d --plan month'],
+    examples: [
+      'keywarden grant --telegram-id 123456789 --for 30d --plan month',
+      'keywarden grant --telegram-id 123456789 --for 3d --as 5001',
+    ],
   },
   adopt: {
     description:

@@ -1,5 +1,13 @@
 import { readFileSync } from 'node:fs';
-import { listPanels, type PanelAuth, type PanelSummary, type Pool, secretBoxFrom } from '../../db/index.ts';
+import {
+  findPanelByName,
+  listPanels,
+  recordAdminAction,
+  type PanelAuth,
+  type PanelSummary,
+  type Pool,
+  secretBoxFrom,
+} from '../../db/index.ts';
 import {
   addCheckedPanel,
   checkPanelUrl,
@@ -14,7 +22,9 @@ import {
 } from '../../panels/index.ts';
 import { formatTable, println, withPool } from '../pool.ts';
 import {
+  AS_FLAG,
   booleanFlag,
+  cliAdmin,
   CommandFailure,
   stringFlag,
   UsageError,
@@ -130,7 +140,16 @@ async function add(context: CommandContext): Promise<number> {
     throw badInput('give --username and --password, or --token');
   }
   const caPem = caFlag(context);
+  const by = cliAdmin(context);
+  const skipCheck = booleanFlag(context, 'no-check');
   return withPool(context, async (pool) => {
+    const detail = {
+      name,
+      url: displayPanelUrl(baseUrl),
+      authKind: auth.kind,
+      isChecked: !skipCheck,
+      isSuspended: booleanFlag(context, 'suspend'),
+    };
     const outcome = await addCheckedPanel(adminContext(context, pool), {
       name,
       url: baseUrl,
@@ -139,11 +158,35 @@ async function add(context: CommandContext): Promise<number> {
       tlsSkipVerify: booleanFlag(context, 'insecure-skip-verify'),
       suspended: booleanFlag(context, 'suspend'),
       publicHost: stringFlag(context, 'public-host'),
-      skipCheck: booleanFlag(context, 'no-check'),
+      skipCheck,
     });
     if (!outcome.ok) {
+      if (outcome.kind === 'check-failed') {
+        await recordAdminAction(pool, {
+          ...by,
+          action: 'panel.add',
+          detail: { ...detail, problem: outcome.problem },
+          outcome: 'check-failed',
+        });
+      }
       refused(outcome, '(nothing saved; --no-check saves anyway)');
     }
+    await recordAdminAction(pool, {
+      ...by,
+      action: 'panel.add',
+      panelId: outcome.id,
+      detail: {
+        ...detail,
+        ...(outcome.check === undefined
+          ? {}
+          : {
+              generation: outcome.check.generation,
+              version: outcome.check.version.panelVersion,
+              inbounds: outcome.check.inbounds.length,
+            }),
+      },
+      outcome: 'ok',
+    });
     println(
       context,
       outcome.check === undefined
@@ -156,8 +199,26 @@ async function add(context: CommandContext): Promise<number> {
 
 async function test(context: CommandContext): Promise<number> {
   const name = nameArgument(context.positionals[1]);
+  const by = cliAdmin(context);
   return withPool(context, async (pool) => {
     const outcome = await testSavedPanel(adminContext(context, pool), name);
+    if (outcome.ok || outcome.kind === 'check-failed') {
+      const panelId = outcome.ok ? outcome.panel.id : (await findPanelByName(pool, name))?.id;
+      await recordAdminAction(pool, {
+        ...by,
+        action: 'panel.test',
+        panelId: panelId ?? null,
+        detail: outcome.ok
+          ? {
+              name,
+              generation: outcome.check.generation,
+              version: outcome.check.version.panelVersion,
+              inbounds: outcome.check.inbounds.length,
+            }
+          : { name, problem: outcome.problem },
+        outcome: outcome.ok ? 'ok' : 'check-failed',
+      });
+    }
     if (!outcome.ok) {
       if (outcome.kind === 'check-failed') {
         throw new CommandFailure(`panel ${name}: ${outcome.message}`);
@@ -196,6 +257,7 @@ async function update(context: CommandContext): Promise<number> {
       'nothing to change: give --url, --username/--password, --token, --suspend or --resume',
     );
   }
+  const by = cliAdmin(context);
   return withPool(context, async (pool) => {
     const outcome = await updateSavedPanel(adminContext(context, pool), name, {
       ...(baseUrl === undefined ? {} : { url: baseUrl }),
@@ -206,8 +268,34 @@ async function update(context: CommandContext): Promise<number> {
       skipCheck: booleanFlag(context, 'no-check'),
     });
     if (!outcome.ok) {
+      if (outcome.kind === 'check-failed') {
+        await recordAdminAction(pool, {
+          ...by,
+          action: 'panel.update',
+          panelId: (await findPanelByName(pool, name))?.id ?? null,
+          detail: { name, problem: outcome.problem },
+          outcome: 'check-failed',
+        });
+      }
       refused(outcome, '(nothing changed; --no-check saves anyway)');
     }
+    // Suspend or resume alone is recorded as such, as the console does.
+    const action =
+      outcome.changed.length === 1 && outcome.changed[0] === 'suspended'
+        ? isSuspend
+          ? 'panel.suspend'
+          : 'panel.resume'
+        : 'panel.update';
+    await recordAdminAction(pool, {
+      ...by,
+      action,
+      panelId: outcome.panel.id,
+      detail:
+        action === 'panel.update'
+          ? { name, changed: outcome.changed, isChecked: outcome.check !== undefined }
+          : { name },
+      outcome: 'ok',
+    });
     println(context, `panel ${name} updated (${outcome.changed.join(', ')})`);
     return 0;
   });
@@ -215,11 +303,19 @@ async function update(context: CommandContext): Promise<number> {
 
 async function remove(context: CommandContext): Promise<number> {
   const name = nameArgument(context.positionals[1]);
+  const by = cliAdmin(context);
   return withPool(context, async (pool) => {
     const outcome = await removeSavedPanel({ pool }, name, { force: booleanFlag(context, 'force') });
     if (!outcome.ok) {
       refused(outcome, '');
     }
+    await recordAdminAction(pool, {
+      ...by,
+      action: 'panel.remove',
+      panelId: outcome.panel.id,
+      detail: { name, revokedKeys: outcome.revokedKeys },
+      outcome: 'ok',
+    });
     println(
       context,
       `panel ${name} removed${outcome.revokedKeys > 0 ? `, ${String(outcome.revokedKeys)} keys revoked` : ''} (nothing was deleted from the panel itself)`,
@@ -311,6 +407,7 @@ export const panelsCommand: Command = {
     'no-check': { type: 'boolean' },
     force: { type: 'boolean' },
     json: { type: 'boolean' },
+    ...AS_FLAG,
   },
   positionals: { min: 1, max: 2 },
   run: async (context) => {
