@@ -55,9 +55,14 @@ export const BUILTIN_HELP: Readonly<Record<string, CommandHelp>> = {
     description:
       'Registers, checks, changes, suspends and removes 3x-ui panels. add and update check the panel (reachable, credentials, API) before saving unless --no-check. Passwords and tokens may come from KEYWARDEN_PANEL_PASSWORD / KEYWARDEN_PANEL_TOKEN instead of flags (flags end up in shell history).',
     flags: {
-      name: { description: 'add: a unique panel name (A-Z, a-z, 0-9, . _ -)' },
-      url: { description: 'add/update: the panel URL including its web base path' },
-      username: { description: 'add/update: panel login (with --password)' },
+      name: {
+        description: 'add: a unique panel name (letters of any script, digits, . _ -), or the first argument',
+      },
+      url: {
+        description: 'add/update: the panel URL including its web base path',
+        default: 'required for add; unchanged on update',
+      },
+      username: { description: 'add/update: panel login (with --password)', default: 'none (use --token)' },
       password: { description: 'add/update: panel password', default: 'KEYWARDEN_PANEL_PASSWORD' },
       token: {
         description: 'add/update: API token (3x-ui v3+) instead of a login',
@@ -129,8 +134,15 @@ export const BUILTIN_HELP: Readonly<Record<string, CommandHelp>> = {
   sub: {
     description:
       "url prints a customer's subscription URL (one URL across every panel); rotate replaces it, and the old one stops working at once. Needs KEYWARDEN_SUB_PUBLIC_URL and KEYWARDEN_SUB_TOKEN_SECRET.",
-    flags: { 'telegram-id': { description: "the customer's numeric Telegram id" } },
-    examples: ['keywarden sub url --telegram-id 123456789', 'keywarden sub rotate --telegram-id 123456789'],
+    flags: {
+      'telegram-id': { description: "the customer's numeric Telegram id" },
+      json: { description: 'url: print JSON for scripts: {"url": "..."}', default: 'off' },
+      ...AS_HELP,
+    },
+    examples: [
+      'keywarden sub url --telegram-id 123456789 --json',
+      'keywarden sub rotate --telegram-id 123456789 --as 5001',
+    ],
   },
   rekey: {
     description:

@@ -6,6 +6,7 @@ import {
   cliAdmin,
   positiveInteger,
   requiredFlag,
+  wantsJson,
   type Command,
 } from '../command.ts';
 import { println, withPool } from '../pool.ts';
@@ -19,6 +20,7 @@ export const compensateCommand: Command = {
     days: { type: 'string' },
     'active-only': { type: 'boolean' },
     'dry-run': { type: 'boolean' },
+    json: { type: 'boolean' },
     ...AS_FLAG,
   },
   help: {
@@ -31,6 +33,7 @@ export const compensateCommand: Command = {
         default: 'every non-banned customer',
       },
       'dry-run': { description: 'print the count and change nothing', default: 'off' },
+      json: { description: 'print JSON for scripts: {"days", "users", "dryRun"}', default: 'off' },
       ...AS_HELP,
     },
     examples: [
@@ -47,7 +50,9 @@ export const compensateCommand: Command = {
         const count = await countCompensationTargets(pool, target);
         println(
           context,
-          `would give ${String(days)} days to ${String(count)} users (dry run: nothing changed)`,
+          wantsJson(context)
+            ? JSON.stringify({ days, users: count, dryRun: true })
+            : `would give ${String(days)} days to ${String(count)} users (dry run: nothing changed)`,
         );
         return 0;
       }
@@ -58,7 +63,12 @@ export const compensateCommand: Command = {
         detail: { days, activeOnly: target.activeOnly, users: granted },
         outcome: 'ok',
       });
-      println(context, `gave ${String(days)} days to ${String(granted)} users`);
+      println(
+        context,
+        wantsJson(context)
+          ? JSON.stringify({ days, users: granted, dryRun: false })
+          : `gave ${String(days)} days to ${String(granted)} users`,
+      );
       return 0;
     });
   },

@@ -108,10 +108,19 @@ export const plansCommand: Command = {
       'Plans are what the bot sells. A plan has one primary price and any number of prices in other currencies (XTR for Telegram Stars). Archiving takes a plan off sale; payments and periods keep referring to it. Changes apply to new sales only.',
     flags: {
       code: { description: 'plan code (add): a-z, 0-9, _ and -, unique; it never changes' },
-      title: { description: 'what customers see' },
-      days: { description: 'length of one period in days' },
-      price: { description: 'primary price, a decimal like 299 or 3.50' },
-      currency: { description: 'currency of the primary price: RUB, USD, USDT, XTR, ...' },
+      title: { description: 'what customers see', default: 'required for add; unchanged on update' },
+      days: {
+        description: 'length of one period in days',
+        default: 'required for add; unchanged on update',
+      },
+      price: {
+        description: 'primary price, a decimal like 299 or 3.50',
+        default: 'required for add; unchanged on update',
+      },
+      currency: {
+        description: 'currency of the primary price: RUB, USD, USDT, XTR, ...',
+        default: 'required for add; unchanged on update',
+      },
       'price-in': {
         description: 'a further price, CUR=AMOUNT; repeat for more; CUR= removes it (update)',
         default: 'none',
