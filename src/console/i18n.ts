@@ -112,6 +112,7 @@ const EN = {
   archived: 'archived',
   save: 'Save',
   archive: 'Archive',
+  putOnSale: 'Put on sale',
   addPlan: 'New plan',
   create: 'Create',
   compensationHelp:
@@ -303,6 +304,7 @@ const RU: ConsoleMessages = {
   archived: 'в архиве',
   save: 'Сохранить',
   archive: 'В архив',
+  putOnSale: 'Вернуть в продажу',
   addPlan: 'Новый тариф',
   create: 'Создать',
   compensationHelp:

@@ -44,6 +44,8 @@ import {
   touchConsoleSession,
   updatePlan,
   USER_STATUSES,
+  KEY_STATES,
+  type KeyState,
   type AdminAction,
   type ConsoleSession,
   type PanelStatus,
@@ -637,6 +639,10 @@ export async function startConsole(options: ConsoleOptions): Promise<ConsoleServ
         let plan;
         if (third === 'archive') {
           plan = await archivePlan(pool, second);
+        } else if (third === 'activate') {
+          plan = await updatePlan(pool, second, { isActive: true });
+        } else if (third !== undefined) {
+          throw new HttpError(404, t.notFound);
         } else {
           const changes = parsePlanForm(request.form, false);
           // The form lists every extra price: one left out is removed.
@@ -651,7 +657,8 @@ export async function startConsole(options: ConsoleOptions): Promise<ConsoleServ
           });
         }
         await audit(session, {
-          action: third === 'archive' ? 'plan.archive' : 'plan.update',
+          action:
+            third === 'archive' ? 'plan.archive' : third === 'activate' ? 'plan.activate' : 'plan.update',
           detail: { code: second },
           outcome: plan === null ? 'not-found' : 'ok',
         });
@@ -744,13 +751,19 @@ export async function startConsole(options: ConsoleOptions): Promise<ConsoleServ
     }
     if (request.path === '/keys') {
       const panelName = request.query.get('panel') ?? undefined;
+      const stateRaw = request.query.get('state') ?? '';
+      const state = (KEY_STATES as readonly string[]).includes(stateRaw) ? (stateRaw as KeyState) : undefined;
       const keys = await readKeys(pool, {
         ...(panelName === undefined ? {} : { panelName }),
+        ...(state === undefined ? {} : { state }),
         eventsPerKey: 0,
         limit: 1000,
       });
       return page(request, session, (ctx) =>
-        views.keysPage(ctx, `${t.keys}${panelName === undefined ? '' : ` · ${panelName}`}`, keys),
+        views.keysPage(ctx, `${t.keys}${panelName === undefined ? '' : ` · ${panelName}`}`, keys, {
+          panel: panelName ?? '',
+          state,
+        }),
       );
     }
     if (request.path === '/held') {

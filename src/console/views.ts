@@ -16,7 +16,7 @@ import type {
   UserStatus,
   UserSummary,
 } from '../db/index.ts';
-import { USER_STATUSES } from '../db/index.ts';
+import { KEY_STATES, USER_STATUSES, type KeyState } from '../db/index.ts';
 import { displayPanelUrl } from '../panels/index.ts';
 import type { PanelFormValues } from './panel-forms.ts';
 import type { ConsoleLanguage, ConsoleMessages } from './i18n.ts';
@@ -555,7 +555,7 @@ function inboundList(ctx: PageContext, panel: PanelStatus): Html {
       (inbound) =>
         html`<li>
           <span class="mono">#${inbound.id}</span>
-          ${inbound.remark === '' ? '' : html`${inbound.remark} · `}${inbound.protocol} :${inbound.port}
+          ${inbound.remark === '' ? '' : html`${inbound.remark} · `}${`${inbound.protocol}:${String(inbound.port)}`}
           ${inbound.isEnabled ? '' : badge('none', ctx.t.disabledPanel)}
           ${inbound.missingSince === null ? '' : badge('problem', `${ctx.t.missingSince} ${fmt(inbound.missingSince)}`)}
         </li>`,
@@ -734,28 +734,46 @@ export function panelRemovePage(ctx: PageContext, panel: PanelStatus): Html {
 }
 
 /** A list of keys (from the panels page). */
-export function keysPage(ctx: PageContext, title: string, keys: readonly KeyDetail[]): Html {
+export function keysPage(
+  ctx: PageContext,
+  title: string,
+  keys: readonly KeyDetail[],
+  filter: { readonly panel: string; readonly state: KeyState | undefined },
+): Html {
   const { t } = ctx;
   return layout(
     ctx,
     title,
-    table(
-      [t.key, t.user, t.panel, t.email, t.state, t.desired, t.observed, t.lastAction, t.lastError],
-      keys.map(
-        (key) =>
-          html`<tr>
-            <td><a href="/users/${key.userId}#key-${key.id}">${key.id}</a></td>
-            <td>${key.telegramId}</td>
-            <td>${key.panelName}</td>
-            <td class="mono">${key.email}</td>
-            <td>${stateBadge(ctx, key.state)}</td>
-            <td>${key.desired === null ? '–' : `${key.desired.kind} (${key.desired.reason})`}</td>
-            <td>${observedText(key)}</td>
-            <td>${key.lastAction ?? '–'}</td>
-            <td>${key.lastError ?? '–'}</td>
-          </tr>`,
-      ),
-    ),
+    html`<form class="filters" method="get" action="/keys">
+        ${filter.panel === '' ? '' : html`<input type="hidden" name="panel" value="${filter.panel}" />`}
+        <select name="state" aria-label="${t.state}">
+          <option value="">${t.all}</option>
+          ${KEY_STATES.map(
+            (state) =>
+              html`<option value="${state}" ${state === filter.state ? 'selected' : ''}>
+                ${t.states[state] ?? state}
+              </option>`,
+          )}
+        </select>
+        <button type="submit">${t.filter}</button>
+      </form>
+      ${table(
+        [t.key, t.user, t.panel, t.email, t.state, t.desired, t.observed, t.lastAction, t.lastError],
+        keys.map(
+          (key) =>
+            html`<tr>
+              <td><a href="/users/${key.userId}#key-${key.id}">${key.id}</a></td>
+              <td>${key.telegramId}</td>
+              <td>${key.panelName}</td>
+              <td class="mono">${key.email}</td>
+              <td>${stateBadge(ctx, key.state)}</td>
+              <td>${key.desired === null ? '–' : `${key.desired.kind} (${key.desired.reason})`}</td>
+              <td>${observedText(key)}</td>
+              <td>${key.lastAction ?? '–'}</td>
+              <td>${key.lastError ?? '–'}</td>
+            </tr>`,
+        ),
+      )}`,
   );
 }
 
@@ -904,7 +922,11 @@ export function plansPage(ctx: PageContext, plans: readonly PlanRecord[]): Html 
               ${csrf(ctx)} ${planFields(ctx, plan)}
               <button type="submit">${t.save}</button>
             </form>
-            ${plan.isActive ? postButton(ctx, `/plans/${plan.code}/archive`, t.archive, 'quiet') : ''}
+            ${
+              plan.isActive
+                ? postButton(ctx, `/plans/${plan.code}/archive`, t.archive, 'quiet')
+                : postButton(ctx, `/plans/${plan.code}/activate`, t.putOnSale, 'quiet')
+            }
           </div>`,
       )}
       <h2>${t.addPlan}</h2>
