@@ -47,7 +47,8 @@ export const BUILTIN_HELP: Readonly<Record<string, CommandHelp>> = {
     examples: ['keywarden reconcile --once'],
   },
   status: {
-    description: 'Per panel: up, owner replica, keys by desired state, drift, held disables, last full sync.',
+    description:
+      'Per panel: up, owner replica, keys by desired state, drift, held disables, last full sync. Then payments by provider and status, and how many mismatched payments wait for an admin (list them with `keywarden payments list --mismatched`).',
     flags: { json: JSON_FLAG },
     examples: ['keywarden status', 'keywarden status --json'],
   },

@@ -156,6 +156,13 @@ describe('operator CLI: everything without SQL', () => {
       externalId: string;
     }>;
     expect(mismatched.map((payment) => payment.externalId)).toEqual(['short-1']);
+    // `status` counts them and says where to look (the webhook's comment promised it).
+    const status = await cli(['status']);
+    expect(status.out).toContain(
+      '1 mismatched payment granted nothing and needs a human: keywarden payments list --mismatched',
+    );
+    const statusJson = JSON.parse((await cli(['status', '--json'])).out) as { mismatchedPayments: number };
+    expect(statusJson.mismatchedPayments).toBe(1);
     expect((await cli(['users', 'show', '--telegram-id', '1'])).code).toBe(1);
   });
 
