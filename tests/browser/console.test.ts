@@ -295,6 +295,11 @@ describe.skipIf(!available)('console in a real browser', () => {
       await page.goto(`${server.url}${path}`);
       await shot(page, path.split('?')[0] ?? path);
     }
+    for (const step of ['edit', 'remove']) {
+      await page.goto(`${server.url}panels/${panel.panelId}/${step}`);
+      await shot(page, `panel-${step}`);
+    }
+    await expect(page.getByText('16 live keys are on this panel').isVisible()).resolves.toBe(true);
     await context.close();
   });
 });
