@@ -153,7 +153,8 @@ const EN = {
   panelSecretsNote:
     'The password and token are never shown again; they are stored encrypted when KEYWARDEN_SECRET_KEY is set. The same checks as `keywarden panels add` run before anything is saved.',
   editKeepsBlank: 'Blank fields keep what is saved.',
-  savedCredentials: (kind: string): string => `Saved credentials: ${kind}.`,
+  savedCredentials: (kind: string): string =>
+    `Saved credentials: ${kind === 'token' ? 'an API token' : 'a username and password'}.`,
   nothingSaved: '(nothing saved; tick “Save without check” to save anyway)',
   nothingChanged: '(nothing changed; tick “Save without check” to save anyway)',
   panelAdded: (name: string, found: string): string => `Panel ${name} added: ${found}.`,
@@ -347,7 +348,8 @@ const RU: ConsoleMessages = {
   panelSecretsNote:
     'Пароль и токен больше нигде не показываются; при заданном KEYWARDEN_SECRET_KEY они хранятся зашифрованными. Перед сохранением выполняются те же проверки, что и в `keywarden panels add`.',
   editKeepsBlank: 'Пустые поля оставляют сохранённое значение.',
-  savedCredentials: (kind: string): string => `Сохранённые учётные данные: ${kind}.`,
+  savedCredentials: (kind: string): string =>
+    `Сохранены: ${kind === 'token' ? 'API-токен' : 'имя пользователя и пароль'}.`,
   nothingSaved: '(ничего не сохранено; отметьте «Сохранить без проверки», чтобы сохранить всё равно)',
   nothingChanged: '(ничего не изменено; отметьте «Сохранить без проверки», чтобы сохранить всё равно)',
   panelAdded: (name: string, found: string): string => `Панель ${name} добавлена: ${found}.`,

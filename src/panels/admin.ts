@@ -115,7 +115,9 @@ function validate(name: string, url: string | undefined): PanelAdminRefusal | { 
 
 /** The CA certificate rule: a PEM certificate, or the one-line reason it is refused. */
 export function caPemProblem(pem: string): string | undefined {
-  return pem.includes('-----BEGIN CERTIFICATE-----') ? undefined : 'the CA file holds no PEM certificate';
+  return pem.includes('-----BEGIN CERTIFICATE-----')
+    ? undefined
+    : 'the CA certificate is not in PEM form (-----BEGIN CERTIFICATE-----)';
 }
 
 /** A saved panel's connection and summary, or why not. */

@@ -165,6 +165,9 @@ describe('console panels page', () => {
       token: TOKEN,
     });
     expect(both.body).toContain('give a username and password, or a token, not both');
+    const badCa = await post('panels', { name: 'edge-1', url: v36.url, token: TOKEN, ca_pem: 'not a cert' });
+    expect(badCa.status).toBe(400);
+    expect(badCa.body).toContain('the CA certificate is not in PEM form');
     expect(await panelRows()).toEqual([]);
     expect(await auditRows('panel.add')).toEqual([]);
   });
