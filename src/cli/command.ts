@@ -128,3 +128,42 @@ export function positiveInteger(raw: string, flag: string, max = 1_000_000): num
   }
   return Number(raw);
 }
+
+/** `--as TELEGRAM_ID` on every command that writes, so the audit log says which admin ran it. */
+export const AS_FLAG = { as: { type: 'string' } } as const satisfies FlagSpec;
+
+/** The `--help` entry of `--as`. */
+export const AS_HELP: Readonly<Record<'as', FlagHelp>> = {
+  as: {
+    description:
+      'your Telegram id, recorded as the admin in the audit log (`keywarden audit` shows "cli ID"); checked against KEYWARDEN_ADMIN_IDS when that is set',
+    default: 'none: the audit log says "cli"',
+  },
+};
+
+/** Who a CLI write is recorded as in `admin_audit`. */
+export interface CliAdmin {
+  readonly actor: 'cli';
+  /** From `--as`; null when not given. */
+  readonly adminTelegramId: number | null;
+}
+
+/**
+ * Reads `--as TELEGRAM_ID` (call it before writing anything): a numeric Telegram id, one of
+ * KEYWARDEN_ADMIN_IDS when that list is set; without the flag, the audit log records only "cli".
+ */
+export function cliAdmin(context: CommandContext): CliAdmin {
+  const raw = stringFlag(context, 'as');
+  if (raw === undefined) {
+    return { actor: 'cli', adminTelegramId: null };
+  }
+  if (!/^\d{1,16}$/.test(raw) || !Number.isSafeInteger(Number(raw)) || Number(raw) === 0) {
+    throw new UsageError('--as must be your numeric Telegram id', { showUsage: false });
+  }
+  const id = Number(raw);
+  const admins = context.config.adminTelegramIds;
+  if (admins.size > 0 && !admins.has(id)) {
+    throw new UsageError(`--as ${raw} is not one of KEYWARDEN_ADMIN_IDS`, { showUsage: false });
+  }
+  return { actor: 'cli', adminTelegramId: id };
+}

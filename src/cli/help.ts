@@ -2,7 +2,7 @@
  * Long `--help` of the commands that predate per-command help, kept apart from their files so that
  * changes to those commands and to their help merge independently. A command's own `help` wins.
  */
-import type { Command, CommandHelp } from './command.ts';
+import { AS_HELP, type Command, type CommandHelp } from './command.ts';
 
 const JSON_FLAG = { description: 'print JSON for scripts', default: 'off' } as const;
 
@@ -47,7 +47,8 @@ export const BUILTIN_HELP: Readonly<Record<string, CommandHelp>> = {
     examples: ['keywarden reconcile --once'],
   },
   status: {
-    description: 'Per panel: up, owner replica, keys by desired state, drift, held disables, last full sync.',
+    description:
+      'Per panel: up, owner replica, keys by desired state, drift, held disables, last full sync. Then payments by provider and status, and how many mismatched payments wait for an admin (list them with `keywarden payments list --mismatched`).',
     flags: { json: JSON_FLAG },
     examples: ['keywarden status', 'keywarden status --json'],
   },
@@ -55,9 +56,14 @@ export const BUILTIN_HELP: Readonly<Record<string, CommandHelp>> = {
     description:
       'Registers, checks, changes, suspends and removes 3x-ui panels. add and update check the panel (reachable, credentials, API) before saving unless --no-check. Passwords and tokens may come from KEYWARDEN_PANEL_PASSWORD / KEYWARDEN_PANEL_TOKEN instead of flags (flags end up in shell history).',
     flags: {
-      name: { description: 'add: a unique panel name (A-Z, a-z, 0-9, . _ -)' },
-      url: { description: 'add/update: the panel URL including its web base path' },
-      username: { description: 'add/update: panel login (with --password)' },
+      name: {
+        description: 'add: a unique panel name (letters of any script, digits, . _ -), or the first argument',
+      },
+      url: {
+        description: 'add/update: the panel URL including its web base path',
+        default: 'required for add; unchanged on update',
+      },
+      username: { description: 'add/update: panel login (with --password)', default: 'none (use --token)' },
       password: { description: 'add/update: panel password', default: 'KEYWARDEN_PANEL_PASSWORD' },
       token: {
         description: 'add/update: API token (3x-ui v3+) instead of a login',
@@ -82,11 +88,12 @@ export const BUILTIN_HELP: Readonly<Record<string, CommandHelp>> = {
         default: 'off',
       },
       json: JSON_FLAG,
+      ...AS_HELP,
     },
     examples: [
       'KEYWARDEN_PANEL_PASSWORD=... keywarden panels add --name de-1 --url https://de-1.example.com:2053/secret/ --username admin',
       'keywarden panels test de-1',
-      'keywarden panels update de-1 --suspend',
+      'keywarden panels update de-1 --suspend --as 5001',
       'keywarden panels list --json',
     ],
   },
@@ -97,8 +104,12 @@ export const BUILTIN_HELP: Readonly<Record<string, CommandHelp>> = {
       'telegram-id': { description: "the user's numeric Telegram id" },
       for: { description: 'how long: 30d, 12h, 90s' },
       plan: { description: 'the plan whose quota and key limit apply', default: 'none (1 key, no quota)' },
+      ...AS_HELP,
     },
-    examples: ['keywarden grant --telegram-id 123456789 --for 30d --plan month'],
+    examples: [
+      'keywarden grant --telegram-id 123456789 --for 30d --plan month',
+      'keywarden grant --telegram-id 123456789 --for 3d --as 5001',
+    ],
   },
   adopt: {
     description:
@@ -124,8 +135,15 @@ export const BUILTIN_HELP: Readonly<Record<string, CommandHelp>> = {
   sub: {
     description:
       "url prints a customer's subscription URL (one URL across every panel); rotate replaces it, and the old one stops working at once. Needs KEYWARDEN_SUB_PUBLIC_URL and KEYWARDEN_SUB_TOKEN_SECRET.",
-    flags: { 'telegram-id': { description: "the customer's numeric Telegram id" } },
-    examples: ['keywarden sub url --telegram-id 123456789', 'keywarden sub rotate --telegram-id 123456789'],
+    flags: {
+      'telegram-id': { description: "the customer's numeric Telegram id" },
+      json: { description: 'url: print JSON for scripts: {"url": "..."}', default: 'off' },
+      ...AS_HELP,
+    },
+    examples: [
+      'keywarden sub url --telegram-id 123456789 --json',
+      'keywarden sub rotate --telegram-id 123456789 --as 5001',
+    ],
   },
   rekey: {
     description:

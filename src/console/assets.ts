@@ -32,6 +32,15 @@ td.mono, .mono { font-family: ui-monospace, SFMono-Regular, Menlo, monospace; fo
 .badge.suspended, .badge.refunded, .badge.none, .badge.revoked { background: #eceef2; color: var(--muted); }
 .badge.banned, .badge.down, .badge.problem, .badge.failed { background: #fde4e1; color: var(--bad); }
 form.inline { display: inline-flex; gap: .4rem; align-items: center; flex-wrap: wrap; margin: .2rem .4rem .2rem 0; }
+form.stack { display: grid; gap: .5rem; max-width: 40rem; }
+form.stack label { display: grid; gap: .15rem; }
+form.stack label:has(input[type=checkbox]) { display: flex; gap: .4rem; align-items: center; }
+form.stack p { margin: .25rem 0; }
+textarea { font: .85em ui-monospace, SFMono-Regular, Menlo, monospace; padding: .35rem .55rem; border: 1px solid var(--line); border-radius: 6px; width: 100%; }
+a.button { display: inline-block; font: inherit; padding: .35rem .55rem; border: 1px solid var(--accent); border-radius: 6px; background: var(--accent); color: #fff; text-decoration: none; margin: .2rem .4rem .2rem 0; }
+a.button.quiet { background: #fff; color: var(--fg); }
+a.button.danger { background: var(--bad); border-color: var(--bad); }
+ul.inbounds { margin: 0; padding-left: 1.1rem; }
 input, select, button { font: inherit; padding: .35rem .55rem; border: 1px solid var(--line); border-radius: 6px; background: #fff; }
 input[type=number] { width: 6em; }
 button { background: var(--accent); color: #fff; border-color: var(--accent); cursor: pointer; }

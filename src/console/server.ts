@@ -36,6 +36,7 @@ import {
   readUserDetail,
   recordAdminAction,
   redeemLoginToken,
+  secretBoxFrom,
   replaceKeyAsAdmin,
   revokeKey,
   searchUsers,
@@ -43,17 +44,31 @@ import {
   touchConsoleSession,
   updatePlan,
   USER_STATUSES,
+  KEY_STATES,
+  type KeyState,
   type AdminAction,
   type ConsoleSession,
+  type PanelStatus,
   type PlanChanges,
   type UserStatus,
 } from '../db/index.ts';
 import { asKeyId, asUserId } from '../domain/index.ts';
 import { parseDurationMs, toError, type Logger } from '../shared/index.ts';
 import { createIpAllowlist } from '../net/index.ts';
+import {
+  addCheckedPanel,
+  describePanelCheck,
+  displayPanelUrl,
+  removeSavedPanel,
+  testSavedPanel,
+  updateSavedPanel,
+  type PanelAdminContext,
+  type PanelAdminRefusal,
+} from '../panels/index.ts';
 import { CONSOLE_CSS } from './assets.ts';
 import { consoleMessages, pickConsoleLanguage } from './i18n.ts';
 import { keyLink } from './key-link.ts';
+import { readAddForm, readEditForm, type PanelFormValues } from './panel-forms.ts';
 import * as views from './views.ts';
 
 /** A running console. */
@@ -77,6 +92,9 @@ export interface ConsoleOptions {
     | 'graceMs'
     | 'trustedProxyHeader'
     | 'trustedProxies'
+    | 'panelTimeoutMs'
+    | 'secretKey'
+    | 'secretKeyPrevious'
   >;
   /** The reconciler's advisory lock class (sources LOCK_CLASS), to show panel owners. */
   readonly lockClass: number;
@@ -190,6 +208,16 @@ export async function startConsole(options: ConsoleOptions): Promise<ConsoleServ
     );
   };
 
+  // Panel checks run through src/panels, as `keywarden panels` does; close() aborts any still running.
+  const panelChecks = new AbortController();
+  const panelAdmin: PanelAdminContext = {
+    pool,
+    secrets: secretBoxFrom(config),
+    timeoutMs: config.panelTimeoutMs,
+    logger: logger.child({ part: 'panel-check' }),
+    signal: panelChecks.signal,
+  };
+
   const page = async (
     request: Request,
     session: ConsoleSession | null,
@@ -260,6 +288,231 @@ export async function startConsole(options: ConsoleOptions): Promise<ConsoleServ
       });
     }
     return undefined;
+  };
+
+  /** A saved panel by its id in the path; 404 when there is none (or it was removed). */
+  const panelById = async (request: Request, id: string): Promise<PanelStatus> => {
+    const panel = /^\d{1,19}$/.test(id)
+      ? (await readPanelStatuses(pool, options.lockClass)).find((candidate) => candidate.id === id)
+      : undefined;
+    if (panel === undefined) {
+      throw new HttpError(404, request.page.t.notFound);
+    }
+    return panel;
+  };
+
+  /** The panels page with a message (and the add form as it was sent, without its secrets). */
+  const panelsReply = async (
+    request: Request,
+    session: ConsoleSession,
+    flash: { readonly text: string; readonly isError?: boolean },
+    form?: PanelFormValues,
+    status = 200,
+  ): Promise<Reply> => {
+    const panels = await readPanelStatuses(pool, options.lockClass);
+    return page(request, session, (ctx) => views.panelsPage({ ...ctx, flash }, panels, form), status);
+  };
+
+  /** The HTTP status of a refusal: bad input 400, taken name 409, check failed 422, ... */
+  const refusalStatus = (refusal: PanelAdminRefusal): number => {
+    switch (refusal.kind) {
+      case 'invalid':
+        return 400;
+      case 'exists':
+      case 'has-live-keys':
+        return 409;
+      case 'not-found':
+        return 404;
+      case 'check-failed':
+      case 'unreadable':
+        return 422;
+    }
+  };
+
+  /**
+   * Panel actions, through src/panels' use cases (the same as `keywarden panels`): add, test, edit,
+   * suspend, resume, remove. A refusal of the form's input writes nothing; a failed check writes only
+   * its audit row. Passwords and tokens are never put back into a page.
+   */
+  const panelPost = async (
+    request: Request,
+    session: ConsoleSession,
+    second: string | undefined,
+    third: string | undefined,
+  ): Promise<Reply> => {
+    const { t } = request.page;
+    if (second === undefined) {
+      const read = readAddForm(request.form);
+      if (!read.ok) {
+        return panelsReply(request, session, { text: read.message, isError: true }, read.values, 400);
+      }
+      const draft = read.value;
+      const detail = {
+        name: draft.name,
+        url: displayPanelUrl(draft.url),
+        authKind: draft.auth.kind,
+        isChecked: !draft.skipCheck,
+        isSuspended: draft.suspended,
+      };
+      const outcome = await addCheckedPanel(panelAdmin, draft);
+      if (!outcome.ok) {
+        if (outcome.kind === 'check-failed') {
+          await audit(session, {
+            action: 'panel.add',
+            detail: { ...detail, problem: outcome.problem },
+            outcome: 'check-failed',
+          });
+        }
+        const text =
+          outcome.kind === 'check-failed' ? `${outcome.message} ${t.nothingSaved}` : outcome.message;
+        return panelsReply(request, session, { text, isError: true }, read.values, refusalStatus(outcome));
+      }
+      await audit(session, {
+        action: 'panel.add',
+        panelId: outcome.id,
+        detail: {
+          ...detail,
+          ...(outcome.check === undefined
+            ? {}
+            : {
+                generation: outcome.check.generation,
+                version: outcome.check.version.panelVersion,
+                inbounds: outcome.check.inbounds.length,
+              }),
+        },
+        outcome: 'ok',
+      });
+      return panelsReply(request, session, {
+        text:
+          outcome.check === undefined
+            ? t.panelAddedUnchecked(draft.name)
+            : t.panelAdded(draft.name, describePanelCheck(outcome.check)),
+      });
+    }
+    const panel = await panelById(request, second);
+    const base = { panelId: panel.id, detail: { name: panel.name } };
+    switch (third) {
+      case 'test': {
+        const outcome = await testSavedPanel(panelAdmin, panel.name);
+        if (!outcome.ok) {
+          await audit(session, {
+            ...base,
+            action: 'panel.test',
+            detail: {
+              ...base.detail,
+              ...(outcome.kind === 'check-failed' ? { problem: outcome.problem } : {}),
+            },
+            outcome: outcome.kind,
+          });
+          return panelsReply(
+            request,
+            session,
+            { text: `${panel.name}: ${outcome.message}`, isError: true },
+            undefined,
+            refusalStatus(outcome),
+          );
+        }
+        await audit(session, {
+          ...base,
+          action: 'panel.test',
+          detail: {
+            ...base.detail,
+            generation: outcome.check.generation,
+            version: outcome.check.version.panelVersion,
+            inbounds: outcome.check.inbounds.length,
+          },
+          outcome: 'ok',
+        });
+        return panelsReply(request, session, {
+          text: t.panelTested(panel.name, describePanelCheck(outcome.check)),
+        });
+      }
+      case 'edit': {
+        const read = readEditForm(request.form);
+        const again = (text: string, status: number): Promise<Reply> =>
+          page(
+            request,
+            session,
+            (ctx) => views.panelEditPage({ ...ctx, flash: { text, isError: true } }, panel, read.values),
+            status,
+          );
+        if (!read.ok) {
+          return again(read.message, 400);
+        }
+        const outcome = await updateSavedPanel(panelAdmin, panel.name, read.value);
+        if (!outcome.ok) {
+          if (outcome.kind === 'check-failed') {
+            await audit(session, {
+              ...base,
+              action: 'panel.update',
+              detail: { ...base.detail, problem: outcome.problem },
+              outcome: 'check-failed',
+            });
+            return again(`${outcome.message} ${t.nothingChanged}`, refusalStatus(outcome));
+          }
+          return again(outcome.message, refusalStatus(outcome));
+        }
+        await audit(session, {
+          ...base,
+          action: 'panel.update',
+          detail: { ...base.detail, changed: outcome.changed, isChecked: outcome.check !== undefined },
+          outcome: 'ok',
+        });
+        return panelsReply(request, session, {
+          text: t.panelUpdated(panel.name, outcome.changed.join(', ')),
+        });
+      }
+      case 'suspend':
+      case 'resume': {
+        const outcome = await updateSavedPanel(panelAdmin, panel.name, {
+          suspended: third === 'suspend',
+          skipCheck: true,
+        });
+        await audit(session, {
+          ...base,
+          action: `panel.${third}`,
+          outcome: outcome.ok ? 'ok' : outcome.kind,
+        });
+        if (!outcome.ok) {
+          throw new HttpError(refusalStatus(outcome), outcome.message);
+        }
+        return panelsReply(request, session, {
+          text: third === 'suspend' ? t.panelSuspended(panel.name) : t.panelResumed(panel.name),
+        });
+      }
+      case 'remove': {
+        // Remove what the admin confirmed: if the number of live keys changed since, ask again.
+        const expected = Number(request.form.get('expected'));
+        const confirmAgain = (current: PanelStatus): Promise<Reply> =>
+          page(
+            request,
+            session,
+            (ctx) =>
+              views.panelRemovePage({ ...ctx, flash: { text: t.removeChanged, isError: true } }, current),
+            409,
+          );
+        if (!Number.isInteger(expected) || expected !== panel.liveKeys) {
+          return confirmAgain(panel);
+        }
+        const outcome = await removeSavedPanel(panelAdmin, panel.name, { force: expected > 0 });
+        if (!outcome.ok) {
+          if (outcome.kind === 'has-live-keys') {
+            return confirmAgain({ ...panel, liveKeys: outcome.liveKeys });
+          }
+          throw new HttpError(refusalStatus(outcome), outcome.message);
+        }
+        await audit(session, {
+          ...base,
+          action: 'panel.remove',
+          detail: { ...base.detail, revokedKeys: outcome.revokedKeys },
+          outcome: 'ok',
+        });
+        return panelsReply(request, session, { text: t.panelRemoved(panel.name, outcome.revokedKeys) });
+      }
+      case undefined:
+      default:
+        throw new HttpError(404, t.notFound);
+    }
   };
 
   /** Routes behind a session. */
@@ -386,6 +639,10 @@ export async function startConsole(options: ConsoleOptions): Promise<ConsoleServ
         let plan;
         if (third === 'archive') {
           plan = await archivePlan(pool, second);
+        } else if (third === 'activate') {
+          plan = await updatePlan(pool, second, { isActive: true });
+        } else if (third !== undefined) {
+          throw new HttpError(404, t.notFound);
         } else {
           const changes = parsePlanForm(request.form, false);
           // The form lists every extra price: one left out is removed.
@@ -400,7 +657,8 @@ export async function startConsole(options: ConsoleOptions): Promise<ConsoleServ
           });
         }
         await audit(session, {
-          action: third === 'archive' ? 'plan.archive' : 'plan.update',
+          action:
+            third === 'archive' ? 'plan.archive' : third === 'activate' ? 'plan.activate' : 'plan.update',
           detail: { code: second },
           outcome: plan === null ? 'not-found' : 'ok',
         });
@@ -408,6 +666,9 @@ export async function startConsole(options: ConsoleOptions): Promise<ConsoleServ
           throw new HttpError(404, t.notFound);
         }
         return done('/plans');
+      }
+      if (first === 'panels') {
+        return panelPost(request, session, second, third);
       }
       if (request.path === '/compensate') {
         const days = Number(request.form.get('days'));
@@ -482,15 +743,27 @@ export async function startConsole(options: ConsoleOptions): Promise<ConsoleServ
       const panels = await readPanelStatuses(pool, options.lockClass);
       return page(request, session, (ctx) => views.panelsPage(ctx, panels));
     }
+    if (first === 'panels' && second !== undefined && (third === 'edit' || third === 'remove')) {
+      const panel = await panelById(request, second);
+      return page(request, session, (ctx) =>
+        third === 'edit' ? views.panelEditPage(ctx, panel) : views.panelRemovePage(ctx, panel),
+      );
+    }
     if (request.path === '/keys') {
       const panelName = request.query.get('panel') ?? undefined;
+      const stateRaw = request.query.get('state') ?? '';
+      const state = (KEY_STATES as readonly string[]).includes(stateRaw) ? (stateRaw as KeyState) : undefined;
       const keys = await readKeys(pool, {
         ...(panelName === undefined ? {} : { panelName }),
+        ...(state === undefined ? {} : { state }),
         eventsPerKey: 0,
         limit: 1000,
       });
       return page(request, session, (ctx) =>
-        views.keysPage(ctx, `${t.keys}${panelName === undefined ? '' : ` · ${panelName}`}`, keys),
+        views.keysPage(ctx, `${t.keys}${panelName === undefined ? '' : ` · ${panelName}`}`, keys, {
+          panel: panelName ?? '',
+          state,
+        }),
       );
     }
     if (request.path === '/held') {
@@ -646,6 +919,7 @@ export async function startConsole(options: ConsoleOptions): Promise<ConsoleServ
   return {
     url,
     close() {
+      panelChecks.abort();
       closing ??= new Promise<void>((resolve) => {
         server.close(() => {
           resolve();

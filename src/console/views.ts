@@ -16,7 +16,9 @@ import type {
   UserStatus,
   UserSummary,
 } from '../db/index.ts';
-import { USER_STATUSES } from '../db/index.ts';
+import { KEY_STATES, USER_STATUSES, type KeyState } from '../db/index.ts';
+import { displayPanelUrl } from '../panels/index.ts';
+import type { PanelFormValues } from './panel-forms.ts';
 import type { ConsoleLanguage, ConsoleMessages } from './i18n.ts';
 
 /** A rendered fragment (hono's escaped string, possibly pending). */
@@ -520,76 +522,258 @@ export function paymentsPage(ctx: PageContext, mismatched: boolean, payments: re
   );
 }
 
-/** The panels page. */
-export function panelsPage(ctx: PageContext, panels: readonly PanelStatus[]): Html {
+/** The add form's values after a refusal (never the password or token), or empty. */
+const EMPTY_PANEL_FORM: PanelFormValues = {
+  name: '',
+  url: '',
+  username: '',
+  caPem: '',
+  publicHost: '',
+  tls: '',
+  isSuspended: false,
+  isUnchecked: false,
+};
+
+/** Credential fields: the password and token inputs never carry a value (nothing is echoed back). */
+function credentialFields(ctx: PageContext, values: PanelFormValues): Html {
+  const { t } = ctx;
+  return html`<label
+      >${t.username} <input name="username" value="${values.username}" autocomplete="off" size="14"
+    /></label>
+    <label
+      >${t.password} <input type="password" name="password" autocomplete="new-password" size="14"
+    /></label>
+    <label>${t.token} <input type="password" name="token" autocomplete="new-password" size="20" /></label>`;
+}
+
+function inboundList(ctx: PageContext, panel: PanelStatus): Html {
+  if (panel.inboundList.length === 0) {
+    return html`<span class="muted">${ctx.t.none}</span>`;
+  }
+  return html`<ul class="inbounds">
+    ${panel.inboundList.map(
+      (inbound) =>
+        html`<li>
+          <span class="mono">#${inbound.id}</span>
+          ${inbound.remark === '' ? '' : html`${inbound.remark} · `}${`${inbound.protocol}:${String(inbound.port)}`}
+          ${inbound.isEnabled ? '' : badge('none', ctx.t.disabledPanel)}
+          ${inbound.missingSince === null ? '' : badge('problem', `${ctx.t.missingSince} ${fmt(inbound.missingSince)}`)}
+        </li>`,
+    )}
+  </ul>`;
+}
+
+function panelCard(ctx: PageContext, panel: PanelStatus): Html {
+  const { t } = ctx;
+  const readError = panel.lastRead?.error ?? null;
+  return html`<div class="key panel" id="p${panel.id}">
+    <strong class="name">${panel.name}</strong>
+    <span class="mono muted">${displayPanelUrl(panel.baseUrl)}</span> ${panelState(ctx, panel)}
+    ${panelMode(ctx, panel)}
+    <dl>
+      <dt>${t.generation}</dt>
+      <dd class="generation">${panel.generation ?? '?'}</dd>
+      <dt>${t.version}</dt>
+      <dd class="version">${panel.version ?? '–'}</dd>
+      <dt>${t.inbounds}</dt>
+      <dd>${inboundList(ctx, panel)}</dd>
+      <dt>${t.keys}</dt>
+      <dd>
+        <a href="/keys?panel=${encodeURIComponent(panel.name)}">${panel.liveKeys}</a> ·
+        ${counts(panel.keysByDesired)}
+      </dd>
+      <dt>${t.drift}</dt>
+      <dd>${panel.drifted} · ${t.heldDisables}: ${panel.held}</dd>
+      <dt>${t.owner}</dt>
+      <dd>${panel.ownedBy ?? '–'}</dd>
+      <dt>${t.lastRead}</dt>
+      <dd>
+        ${panel.lastRead === null ? t.neverRead : fmt(panel.lastRead.at)} · ${t.lastSync}
+        ${fmt(panel.lastSyncAt)}
+      </dd>
+      <dt>${t.lastError}</dt>
+      <dd>
+        ${readError ?? ''}
+        ${
+          panel.lastError === null
+            ? readError === null
+              ? '–'
+              : ''
+            : html`${readError === null ? '' : html`<br />`}${panel.lastError.message}
+                <span class="muted">${fmt(panel.lastError.at)}</span>`
+        }
+      </dd>
+    </dl>
+    <div>
+      ${postButton(ctx, `/panels/${panel.id}/test`, t.test, 'quiet')}
+      <a class="button quiet" href="/panels/${panel.id}/edit">${t.edit}</a>
+      ${
+        panel.suspended
+          ? postButton(ctx, `/panels/${panel.id}/resume`, t.resume, 'quiet')
+          : postButton(ctx, `/panels/${panel.id}/suspend`, t.suspend, 'quiet')
+      }
+      <a class="button danger" href="/panels/${panel.id}/remove">${t.remove}</a>
+    </div>
+  </div>`;
+}
+
+/** The panels page: each panel's status with its actions, and the add form. */
+export function panelsPage(
+  ctx: PageContext,
+  panels: readonly PanelStatus[],
+  form: PanelFormValues = EMPTY_PANEL_FORM,
+): Html {
   const { t } = ctx;
   return layout(
     ctx,
     t.panels,
-    html`${table(
-        [
-          t.panel,
-          t.status,
-          t.mode,
-          t.generation,
-          t.inbounds,
-          t.keys,
-          t.drift,
-          t.heldDisables,
-          t.owner,
-          t.lastSync,
-          t.lastError,
-        ],
-        panels.map(
-          (panel) =>
-            html`<tr id="p${panel.id}">
-              <td>
-                <strong>${panel.name}</strong><br /><span class="mono muted"
-                  >${new URL(panel.baseUrl).host}</span
-                >
-              </td>
-              <td>${panelState(ctx, panel)}</td>
-              <td>${panelMode(ctx, panel)}</td>
-              <td>${panel.generation ?? '?'}</td>
-              <td>${panel.inbounds}</td>
-              <td><a href="/keys?panel=${encodeURIComponent(panel.name)}">${panel.liveKeys}</a></td>
-              <td>${panel.drifted}</td>
-              <td>${panel.held}</td>
-              <td>${panel.ownedBy ?? '–'}</td>
-              <td>${fmt(panel.lastSyncAt)}</td>
-              <td>
-                ${panel.lastError === null ? '–' : html`${panel.lastError.message} <span class="muted">${fmt(panel.lastError.at)}</span>`}
-              </td>
-            </tr>`,
-        ),
-      )}
-      <p class="muted">${t.panelManageLater}</p>`,
+    html`${panels.length === 0 ? html`<p class="muted">${t.none}</p>` : panels.map((panel) => panelCard(ctx, panel))}
+      <h2 id="add">${t.addPanel}</h2>
+      <div class="key">
+        <form class="stack" method="post" action="/panels">
+          ${csrf(ctx)}
+          <label
+            >${t.panelName}
+            <input name="name" value="${form.name}" maxlength="64" required autocomplete="off"
+          /></label>
+          <label
+            >${t.panelUrl}
+            <input
+              name="url"
+              value="${form.url}"
+              placeholder="https://203.0.113.10:2053/AbCdEf/"
+              required
+              autocomplete="off"
+          /></label>
+          ${credentialFields(ctx, form)}
+          <label
+            >${t.publicHost} <input name="public_host" value="${form.publicHost}" autocomplete="off"
+          /></label>
+          <label>${t.caPem} <textarea name="ca_pem" rows="3">${form.caPem}</textarea></label>
+          <label
+            ><input type="checkbox" name="tls_skip_verify" ${form.tls === 'on' ? 'checked' : ''} />
+            ${t.tlsSkipVerify}</label
+          >
+          <label
+            ><input type="checkbox" name="suspended" ${form.isSuspended ? 'checked' : ''} />
+            ${t.startSuspended}</label
+          >
+          <label
+            ><input type="checkbox" name="no_check" ${form.isUnchecked ? 'checked' : ''} />
+            ${t.saveUnchecked}</label
+          >
+          <p><button type="submit">${t.checkAndSave}</button></p>
+          <p class="muted">${t.panelSecretsNote}</p>
+        </form>
+      </div>`,
+  );
+}
+
+/** The edit page of a panel: blank fields keep what is saved; the URL is shown without its path. */
+export function panelEditPage(
+  ctx: PageContext,
+  panel: PanelStatus,
+  form: PanelFormValues = EMPTY_PANEL_FORM,
+): Html {
+  const { t } = ctx;
+  const tls = form.tls === '' ? 'keep' : form.tls;
+  return layout(
+    ctx,
+    t.editPanelTitle(panel.name),
+    html`<div class="key">
+      <p class="muted">${t.editKeepsBlank} ${t.savedCredentials(panel.authKind)}</p>
+      <form class="stack" method="post" action="/panels/${panel.id}/edit">
+        ${csrf(ctx)}
+        <label
+          >${t.panelUrl}
+          <input
+            name="url"
+            value="${form.url}"
+            placeholder="${displayPanelUrl(panel.baseUrl)}"
+            autocomplete="off"
+        /></label>
+        ${credentialFields(ctx, form)}
+        <label>${t.caPem} <textarea name="ca_pem" rows="3">${form.caPem}</textarea></label>
+        <label
+          >${t.tlsSetting}
+          <select name="tls">
+            <option value="keep" ${tls === 'keep' ? 'selected' : ''}>${t.tlsKeep}</option>
+            <option value="verify" ${tls === 'verify' ? 'selected' : ''}>${t.tlsVerify}</option>
+            <option value="skip" ${tls === 'skip' ? 'selected' : ''}>${t.tlsSkip}</option>
+          </select></label
+        >
+        <label
+          ><input type="checkbox" name="no_check" ${form.isUnchecked ? 'checked' : ''} />
+          ${t.saveUnchecked}</label
+        >
+        <p>
+          <button type="submit">${t.checkAndSave}</button>
+          <a class="button quiet" href="/panels#p${panel.id}">${t.cancel}</a>
+        </p>
+      </form>
+    </div>`,
+  );
+}
+
+/** The confirmation step of removing a panel: how many live keys it revokes. */
+export function panelRemovePage(ctx: PageContext, panel: PanelStatus): Html {
+  const { t } = ctx;
+  return layout(
+    ctx,
+    t.removePanelTitle(panel.name),
+    html`<div class="card">
+      <p><strong>${t.removeLiveKeys(panel.liveKeys)}</strong></p>
+      <form method="post" action="/panels/${panel.id}/remove">
+        ${csrf(ctx)}
+        <input type="hidden" name="expected" value="${panel.liveKeys}" />
+        <button type="submit" class="danger">${t.removeConfirm(panel.liveKeys)}</button>
+        <a class="button quiet" href="/panels#p${panel.id}">${t.cancel}</a>
+      </form>
+    </div>`,
   );
 }
 
 /** A list of keys (from the panels page). */
-export function keysPage(ctx: PageContext, title: string, keys: readonly KeyDetail[]): Html {
+export function keysPage(
+  ctx: PageContext,
+  title: string,
+  keys: readonly KeyDetail[],
+  filter: { readonly panel: string; readonly state: KeyState | undefined },
+): Html {
   const { t } = ctx;
   return layout(
     ctx,
     title,
-    table(
-      [t.key, t.user, t.panel, t.email, t.state, t.desired, t.observed, t.lastAction, t.lastError],
-      keys.map(
-        (key) =>
-          html`<tr>
-            <td><a href="/users/${key.userId}#key-${key.id}">${key.id}</a></td>
-            <td>${key.telegramId}</td>
-            <td>${key.panelName}</td>
-            <td class="mono">${key.email}</td>
-            <td>${stateBadge(ctx, key.state)}</td>
-            <td>${key.desired === null ? '–' : `${key.desired.kind} (${key.desired.reason})`}</td>
-            <td>${observedText(key)}</td>
-            <td>${key.lastAction ?? '–'}</td>
-            <td>${key.lastError ?? '–'}</td>
-          </tr>`,
-      ),
-    ),
+    html`<form class="filters" method="get" action="/keys">
+        ${filter.panel === '' ? '' : html`<input type="hidden" name="panel" value="${filter.panel}" />`}
+        <select name="state" aria-label="${t.state}">
+          <option value="">${t.all}</option>
+          ${KEY_STATES.map(
+            (state) =>
+              html`<option value="${state}" ${state === filter.state ? 'selected' : ''}>
+                ${t.states[state] ?? state}
+              </option>`,
+          )}
+        </select>
+        <button type="submit">${t.filter}</button>
+      </form>
+      ${table(
+        [t.key, t.user, t.panel, t.email, t.state, t.desired, t.observed, t.lastAction, t.lastError],
+        keys.map(
+          (key) =>
+            html`<tr>
+              <td><a href="/users/${key.userId}#key-${key.id}">${key.id}</a></td>
+              <td>${key.telegramId}</td>
+              <td>${key.panelName}</td>
+              <td class="mono">${key.email}</td>
+              <td>${stateBadge(ctx, key.state)}</td>
+              <td>${key.desired === null ? '–' : `${key.desired.kind} (${key.desired.reason})`}</td>
+              <td>${observedText(key)}</td>
+              <td>${key.lastAction ?? '–'}</td>
+              <td>${key.lastError ?? '–'}</td>
+            </tr>`,
+        ),
+      )}`,
   );
 }
 
@@ -738,7 +922,11 @@ export function plansPage(ctx: PageContext, plans: readonly PlanRecord[]): Html 
               ${csrf(ctx)} ${planFields(ctx, plan)}
               <button type="submit">${t.save}</button>
             </form>
-            ${plan.isActive ? postButton(ctx, `/plans/${plan.code}/archive`, t.archive, 'quiet') : ''}
+            ${
+              plan.isActive
+                ? postButton(ctx, `/plans/${plan.code}/archive`, t.archive, 'quiet')
+                : postButton(ctx, `/plans/${plan.code}/activate`, t.putOnSale, 'quiet')
+            }
           </div>`,
       )}
       <h2>${t.addPlan}</h2>

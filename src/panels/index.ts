@@ -13,3 +13,16 @@ export {
 } from './check.ts';
 export { checkPanelUrl, displayPanelUrl, panelNameProblem, type PanelUrlCheck } from './names.ts';
 export { isTestedPanelVersion, panelVersionLabel, TESTED_RANGE_TEXT } from './version.ts';
+export {
+  addCheckedPanel,
+  caPemProblem,
+  describePanelCheck,
+  removeSavedPanel,
+  testSavedPanel,
+  updateSavedPanel,
+  type PanelAdminContext,
+  type PanelAdminRefusal,
+  type PanelChange,
+  type PanelCheckPassed,
+  type PanelDraft,
+} from './admin.ts';

@@ -111,7 +111,8 @@ export async function applyPaymentEvent(
           );
           return { answer: { status: 200, body: { ok: true, outcome: 'duplicate' } }, outcome };
         case 'mismatch':
-          // Recorded so that money is never lost; an admin decides (keywarden status lists it).
+          // Recorded so that money is never lost; an admin decides (`keywarden status` counts it,
+          // `keywarden payments list --mismatched` and the console's Payments page list it).
           log.warn(
             {
               ...fields,

@@ -3,7 +3,7 @@
  * `playwright` browser download cannot work on our machines; `.ci/run` installs chromium).
  * A reconciler daemon runs against a simulated 3x-ui panel, so actions in the console are seen
  * applied on the panel. Screenshots of every page go to tests/browser/.output/; with
- * KEYWARDEN_DOCS_SCREENSHOTS=1 the overview and user page are also written to docs/console/.
+ * KEYWARDEN_DOCS_SCREENSHOTS=1 the overview, user and panels pages are also written to docs/console/.
  */
 import { existsSync, mkdirSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -11,6 +11,7 @@ import { chromium, type Browser, type BrowserContext, type Page } from 'playwrig
 import { loadConfig } from '../../src/config/index.ts';
 import { startConsole, type ConsoleServer } from '../../src/console/index.ts';
 import { createLoginToken } from '../../src/db/index.ts';
+import { startSimulatedPanel } from '../../src/simulator/index.ts';
 import { createTestDatabase, type TestDatabase } from '../support/database.ts';
 import {
   addSimulatedPanel,
@@ -70,7 +71,11 @@ describe.skipIf(!available)('console in a real browser', () => {
     );
     server = await startConsole({
       pool: db.pool,
-      config: loadConfig({ KEYWARDEN_CONSOLE_PORT: '0', KEYWARDEN_ADMIN_IDS: String(ADMIN) }),
+      config: loadConfig({
+        KEYWARDEN_CONSOLE_PORT: '0',
+        KEYWARDEN_ADMIN_IDS: String(ADMIN),
+        KEYWARDEN_PANEL_TIMEOUT: '3s',
+      }),
       lockClass: 1,
       logger: testLogger(),
     });
@@ -211,6 +216,61 @@ describe.skipIf(!available)('console in a real browser', () => {
     await context.close();
   });
 
+  it('adds a simulated panel through the form, lists its generation, version and inbounds, and suspends it', async () => {
+    const added = await startSimulatedPanel({
+      profile: 'v3.6',
+      webBasePath: '/Hq3mZ8wPx/',
+      password: 'form-password-secret',
+      jobIntervalMs: 0,
+    });
+    cleanups.push(() => added.close());
+    added.addInbound({
+      protocol: 'vless',
+      port: 443,
+      remark: 'nl-reality',
+      streamSettings: { network: 'tcp', security: 'reality' },
+    });
+    const { context, page } = await loggedIn();
+    await page.getByRole('link', { name: 'Panels' }).click();
+    await page.getByLabel('Name', { exact: true }).fill('nl-2');
+    await page.getByLabel('URL with the web base path').fill(added.url);
+    await page.getByLabel('Username').fill('admin');
+    await page.getByLabel('Password').fill('wrong-form-password');
+    await page.getByRole('button', { name: 'Check and save' }).click();
+    await expect(page.getByRole('status').textContent()).resolves.toContain(
+      'login rejected — check the username and password',
+    );
+    // The form comes back without the password.
+    await expect(page.getByLabel('Password').inputValue()).resolves.toBe('');
+    await expect(page.getByLabel('Username').inputValue()).resolves.toBe('admin');
+    await page.getByLabel('Password').fill('form-password-secret');
+    await page.getByRole('button', { name: 'Check and save' }).click();
+    await expect(page.getByRole('status').textContent()).resolves.toContain(
+      'Panel nl-2 added: g2, 3.6.0, 1 inbound.',
+    );
+    const { rows } = await db.pool.query<{ id: string }>(`select id::text from panels where name = 'nl-2'`);
+    const card = page.locator(`#p${rows[0]!.id}`);
+    await expect(card.locator('dd.generation').textContent()).resolves.toBe('g2');
+    await expect(card.locator('dd.version').textContent()).resolves.toBe('3.6.0');
+    await expect(card.getByText('nl-reality').isVisible()).resolves.toBe(true);
+    expect(await page.content()).not.toContain('form-password-secret');
+    await card.getByRole('button', { name: 'Suspend' }).click();
+    await expect(page.getByRole('status').textContent()).resolves.toContain('Panel nl-2 suspended');
+    await expect(card.getByText('observe only').isVisible()).resolves.toBe(true);
+    await expect(card.getByRole('button', { name: 'Resume' }).isVisible()).resolves.toBe(true);
+    const { rows: audit } = await db.pool.query<{ action: string; outcome: string; admin: string }>(
+      `select action, outcome, admin_telegram_id::text as admin from admin_audit where action like 'panel.%' order by id`,
+    );
+    expect(audit).toEqual([
+      { action: 'panel.add', outcome: 'check-failed', admin: String(ADMIN) },
+      { action: 'panel.add', outcome: 'ok', admin: String(ADMIN) },
+      { action: 'panel.suspend', outcome: 'ok', admin: String(ADMIN) },
+    ]);
+    await page.goto(`${server.url}panels`);
+    await shot(page, 'panels', true);
+    await context.close();
+  });
+
   it('refuses a POST without the CSRF token', async () => {
     const { context, page } = await loggedIn();
     const response = await page.request.post(`${server.url}users/${lapsed.userId}/ban`, {
@@ -231,18 +291,15 @@ describe.skipIf(!available)('console in a real browser', () => {
     await shot(page, 'overview-ru');
     await page.getByRole('link', { name: 'English' }).click();
     await expect(page.getByRole('heading', { name: 'Overview' }).isVisible()).resolves.toBe(true);
-    for (const path of [
-      'users',
-      'payments',
-      'panels',
-      'audit',
-      'plans',
-      'compensate?days=3&scope=active',
-      'held',
-    ]) {
+    for (const path of ['users', 'payments', 'audit', 'plans', 'compensate?days=3&scope=active', 'held']) {
       await page.goto(`${server.url}${path}`);
       await shot(page, path.split('?')[0] ?? path);
     }
+    for (const step of ['edit', 'remove']) {
+      await page.goto(`${server.url}panels/${panel.panelId}/${step}`);
+      await shot(page, `panel-${step}`);
+    }
+    await expect(page.getByText('16 live keys are on this panel').isVisible()).resolves.toBe(true);
     await context.close();
   });
 });

@@ -1,6 +1,6 @@
 import { findPlan, grantPeriod, recordAdminAction, upsertTelegramUser } from '../../db/index.ts';
 import { parseDurationMs } from '../../shared/index.ts';
-import { requiredFlag, stringFlag, UsageError, type Command } from '../command.ts';
+import { AS_FLAG, cliAdmin, requiredFlag, stringFlag, UsageError, type Command } from '../command.ts';
 import { println, withPool } from '../pool.ts';
 
 /** Parses `--telegram-id`. */
@@ -17,7 +17,12 @@ export const grantCommand: Command = {
   summary:
     'grant access: --telegram-id ID --for DURATION (30d, 12h, 90s) [--plan CODE]; creates the user if needed',
   usage: '--telegram-id ID --for DURATION [--plan CODE]',
-  flags: { 'telegram-id': { type: 'string' }, for: { type: 'string' }, plan: { type: 'string' } },
+  flags: {
+    'telegram-id': { type: 'string' },
+    for: { type: 'string' },
+    plan: { type: 'string' },
+    ...AS_FLAG,
+  },
   run: async (context) => {
     const telegramId = parseTelegramId(requiredFlag(context, 'telegram-id'));
     const durationMs = parseDurationMs(requiredFlag(context, 'for'));
@@ -25,6 +30,7 @@ export const grantCommand: Command = {
       throw new UsageError('--for must be a positive duration with a unit, like 30d, 12h or 90s');
     }
     const planCode = stringFlag(context, 'plan');
+    const by = cliAdmin(context);
     return withPool(context, async (pool) => {
       const plan = planCode === undefined ? null : await findPlan(pool, { code: planCode });
       if (planCode !== undefined && plan === null) {
@@ -38,8 +44,7 @@ export const grantCommand: Command = {
         durationMs,
       });
       await recordAdminAction(pool, {
-        adminTelegramId: null,
-        actor: 'cli',
+        ...by,
         action: 'user.grant',
         userId: user.id,
         detail: { telegramId, durationMs, plan: planCode ?? null },

@@ -4,7 +4,16 @@ import {
   listHeldPlans,
   recordAdminAction,
 } from '../../db/index.ts';
-import { booleanFlag, subcommand, UsageError, wantsJson, type Command } from '../command.ts';
+import {
+  AS_FLAG,
+  AS_HELP,
+  booleanFlag,
+  cliAdmin,
+  subcommand,
+  UsageError,
+  wantsJson,
+  type Command,
+} from '../command.ts';
 import { formatTable, println, withPool } from '../pool.ts';
 import { when } from '../show.ts';
 
@@ -13,7 +22,7 @@ export const heldCommand: Command = {
   name: 'held',
   summary: 'held disables of the safety valve: held list [--all] | confirm FINGERPRINT | discard FINGERPRINT',
   usage: 'list [--all] [--json] | confirm FINGERPRINT | discard FINGERPRINT',
-  flags: { all: { type: 'boolean' }, json: { type: 'boolean' } },
+  flags: { all: { type: 'boolean' }, json: { type: 'boolean' }, ...AS_FLAG },
   positionals: { min: 1, max: 2 },
   help: {
     description:
@@ -24,11 +33,12 @@ export const heldCommand: Command = {
         default: 'open only',
       },
       json: { description: 'list: print JSON for scripts', default: 'off' },
+      ...AS_HELP,
     },
     examples: [
       'keywarden held list',
       'keywarden held confirm 3f9a…(the full fingerprint)',
-      'keywarden held discard 3f9a…',
+      'keywarden held discard 3f9a… --as 5001',
     ],
   },
   run: async (context) => {
@@ -68,15 +78,18 @@ export const heldCommand: Command = {
     if (fingerprint === undefined || !/^[A-Za-z0-9_-]{8,128}$/.test(fingerprint)) {
       throw new UsageError(`held ${sub} needs the full FINGERPRINT from \`keywarden held list\``);
     }
+    const admin = cliAdmin(context);
     return withPool(context, async (pool) => {
-      const by = `cli:${process.env['USER'] ?? 'operator'}`;
+      const by =
+        admin.adminTelegramId === null
+          ? `cli:${process.env['USER'] ?? 'operator'}`
+          : `cli:${String(admin.adminTelegramId)}`;
       const outcome =
         sub === 'confirm'
           ? await confirmHeldPlanByFingerprint(pool, fingerprint, by)
           : await discardHeldPlan(pool, fingerprint, by);
       await recordAdminAction(pool, {
-        adminTelegramId: null,
-        actor: 'cli',
+        ...admin,
         action: `held.${sub}`,
         detail: { fingerprint },
         outcome: outcome === 'not-open' ? 'not-open' : 'ok',

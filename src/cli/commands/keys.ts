@@ -12,7 +12,17 @@ import {
   type KeyState,
 } from '../../db/index.ts';
 import { keyLink } from '../../console/index.ts';
-import { requiredFlag, stringFlag, subcommand, UsageError, wantsJson, type Command } from '../command.ts';
+import {
+  AS_FLAG,
+  AS_HELP,
+  cliAdmin,
+  requiredFlag,
+  stringFlag,
+  subcommand,
+  UsageError,
+  wantsJson,
+  type Command,
+} from '../command.ts';
 import { println, withPool } from '../pool.ts';
 import { keysTable, keyText } from '../show.ts';
 import { parseTelegramId } from './grant.ts';
@@ -38,6 +48,7 @@ export const keysCommand: Command = {
     inbound: { type: 'string' },
     state: { type: 'string' },
     json: { type: 'boolean' },
+    ...AS_FLAG,
   },
   positionals: { min: 1, max: 2 },
   help: {
@@ -58,17 +69,19 @@ export const keysCommand: Command = {
         default: 'any live key',
       },
       json: { description: 'list/show: print JSON for scripts', default: 'off' },
+      ...AS_HELP,
     },
     examples: [
       'keywarden keys list --state suspended --panel de-1',
       'keywarden keys show 42',
       'keywarden keys issue --telegram-id 123456789 --panel de-1',
-      'keywarden keys replace 42',
+      'keywarden keys replace 42 --as 5001',
     ],
   },
   run: async (context) => {
     const sub = subcommand(context, ['list', 'show', 'issue', 'revoke', 'replace']);
     const argument = context.positionals[1];
+    const by = cliAdmin(context);
     if (sub === 'list') {
       const state = stringFlag(context, 'state');
       if (state !== undefined && !(KEY_STATES as readonly string[]).includes(state)) {
@@ -112,8 +125,7 @@ export const keysCommand: Command = {
       return withPool(context, async (pool) => {
         const outcome = await replaceKeyAsAdmin(pool, asKeyId(argument));
         await recordAdminAction(pool, {
-          adminTelegramId: null,
-          actor: 'cli',
+          ...by,
           action: 'key.replace',
           keyId: outcome.kind === 'not-found' ? null : argument,
           userId: outcome.kind === 'replaced' ? outcome.userId : null,
@@ -166,6 +178,14 @@ export const keysCommand: Command = {
           );
           return 1;
         }
+        await recordAdminAction(pool, {
+          ...by,
+          action: 'key.issue',
+          userId: user.id,
+          keyId: outcome.kind === 'issued' ? outcome.key.id : null,
+          detail: { panel: panelName ?? null, inbound: inboundRaw ?? null },
+          outcome: outcome.kind === 'issued' ? 'ok' : outcome.kind,
+        });
         if (outcome.kind !== 'issued') {
           context.logger.error({ outcome: outcome.kind }, 'key not issued');
           return 1;
@@ -182,8 +202,7 @@ export const keysCommand: Command = {
       return await withPool(context, async (pool) => {
         const outcome = await revokeKey(pool, asKeyId(argument));
         await recordAdminAction(pool, {
-          adminTelegramId: null,
-          actor: 'cli',
+          ...by,
           action: 'key.revoke',
           keyId: outcome === 'not-found' ? null : argument,
           detail: { keyId: argument },

@@ -1,33 +1,32 @@
 import { readFileSync } from 'node:fs';
 import {
-  addPanel,
-  DuplicatePanelNameError,
   findPanelByName,
   listPanels,
-  loadPanelConnection,
-  recordPanelInbounds,
-  removePanel,
-  updatePanel,
+  recordAdminAction,
   type PanelAuth,
-  type PanelPatch,
   type PanelSummary,
   type Pool,
   secretBoxFrom,
 } from '../../db/index.ts';
 import {
-  checkPanel,
+  addCheckedPanel,
   checkPanelUrl,
+  describePanelCheck,
   displayPanelUrl,
   panelNameProblem,
   isTestedPanelVersion,
   panelVersionLabel,
-  TESTED_RANGE_TEXT,
-  type PanelCheckResult,
-  type PanelCheckTarget,
+  removeSavedPanel,
+  testSavedPanel,
+  updateSavedPanel,
+  type PanelAdminContext,
+  type PanelAdminRefusal,
 } from '../../panels/index.ts';
 import { formatTable, println, withPool } from '../pool.ts';
 import {
+  AS_FLAG,
   booleanFlag,
+  cliAdmin,
   CommandFailure,
   stringFlag,
   UsageError,
@@ -105,36 +104,31 @@ function caFlag(context: CommandContext): string | undefined {
   return pem;
 }
 
-async function runCheck(context: CommandContext, target: PanelCheckTarget): Promise<PanelCheckResult> {
-  return checkPanel(target, {
+/** What the shared use cases need, from the command's config, logger and signal. */
+function adminContext(context: CommandContext, pool: Pool): PanelAdminContext {
+  return {
+    pool,
+    secrets: secretBoxFrom(context.config),
     timeoutMs: context.config.panelTimeoutMs,
     logger: context.logger,
     signal: context.signal,
-  });
+  };
 }
 
-function describeCheck(result: PanelCheckResult & { ok: true }): string {
-  const version = result.version.panelVersion ?? 'version not reported';
-  const untested =
-    result.version.isTested === false ? ` (outside the tested range ${TESTED_RANGE_TEXT})` : '';
-  const inbounds = `${String(result.inbounds.length)} inbound${result.inbounds.length === 1 ? '' : 's'}`;
-  return `${result.generation}, ${version}${untested}, ${inbounds}`;
-}
-
-async function recordCheck(
-  pool: Pool,
-  panel: PanelSummary,
-  result: PanelCheckResult & { ok: true },
-): Promise<void> {
-  await updatePanel(pool, panel.id, {
-    apiGeneration: result.generation,
-    ...(result.version.panelVersion === null ? {} : { panelVersion: result.version.panelVersion }),
-  });
-  await recordPanelInbounds(
-    pool,
-    panel.id,
-    result.inbounds.map((inbound) => ({ ...inbound, id: inbound.id })),
-  );
+/** A refusal of the shared use cases as the CLI reports it: one line, exit 1 (bad input: exit 2). */
+function refused(refusal: PanelAdminRefusal, checkHint: string): never {
+  switch (refusal.kind) {
+    case 'invalid':
+      throw badInput(refusal.message);
+    case 'check-failed':
+      throw new CommandFailure(`${refusal.message} ${checkHint}`);
+    case 'has-live-keys':
+      throw new CommandFailure(`${refusal.message}: revoke them first, or use --force to revoke them`);
+    case 'exists':
+    case 'not-found':
+    case 'unreadable':
+      throw new CommandFailure(refusal.message);
+  }
 }
 
 async function add(context: CommandContext): Promise<number> {
@@ -148,72 +142,92 @@ async function add(context: CommandContext): Promise<number> {
     throw badInput('give --username and --password, or --token');
   }
   const caPem = caFlag(context);
-  const tlsSkipVerify = booleanFlag(context, 'insecure-skip-verify');
+  const by = cliAdmin(context);
+  const skipCheck = booleanFlag(context, 'no-check');
   return withPool(context, async (pool) => {
-    if ((await findPanelByName(pool, name)) !== null) {
-      throw new CommandFailure(`a panel named ${JSON.stringify(name)} already exists`);
-    }
-    let checked: (PanelCheckResult & { ok: true }) | undefined;
-    if (!booleanFlag(context, 'no-check')) {
-      const result = await runCheck(context, { name, baseUrl, auth, tlsSkipVerify, caPem });
-      if (!result.ok) {
-        throw new CommandFailure(`${result.message} (nothing saved; --no-check saves anyway)`);
+    const detail = {
+      name,
+      url: displayPanelUrl(baseUrl),
+      authKind: auth.kind,
+      isChecked: !skipCheck,
+      isSuspended: booleanFlag(context, 'suspend'),
+    };
+    const outcome = await addCheckedPanel(adminContext(context, pool), {
+      name,
+      url: baseUrl,
+      auth,
+      caPem,
+      tlsSkipVerify: booleanFlag(context, 'insecure-skip-verify'),
+      suspended: booleanFlag(context, 'suspend'),
+      publicHost: stringFlag(context, 'public-host'),
+      skipCheck,
+    });
+    if (!outcome.ok) {
+      if (outcome.kind === 'check-failed') {
+        await recordAdminAction(pool, {
+          ...by,
+          action: 'panel.add',
+          detail: { ...detail, problem: outcome.problem },
+          outcome: 'check-failed',
+        });
       }
-      checked = result;
+      refused(outcome, '(nothing saved; --no-check saves anyway)');
     }
-    let id;
-    try {
-      id = await addPanel(
-        pool,
-        {
-          name,
-          baseUrl,
-          auth,
-          suspended: booleanFlag(context, 'suspend'),
-          tlsSkipVerify,
-          caPem: caPem ?? null,
-          publicHost: stringFlag(context, 'public-host') ?? null,
-          apiGeneration: checked?.generation ?? null,
-          panelVersion: checked?.version.panelVersion ?? null,
-        },
-        secretBoxFrom(context.config),
-      );
-    } catch (error) {
-      if (error instanceof DuplicatePanelNameError) {
-        throw new CommandFailure(error.message);
-      }
-      throw error;
-    }
-    if (checked === undefined) {
-      println(context, `panel ${name} added (id ${id}), not checked`);
-      return 0;
-    }
-    await recordPanelInbounds(pool, id, checked.inbounds);
-    println(context, `panel ${name} added (id ${id}): ${describeCheck(checked)}`);
+    await recordAdminAction(pool, {
+      ...by,
+      action: 'panel.add',
+      panelId: outcome.id,
+      detail: {
+        ...detail,
+        ...(outcome.check === undefined
+          ? {}
+          : {
+              generation: outcome.check.generation,
+              version: outcome.check.version.panelVersion,
+              inbounds: outcome.check.inbounds.length,
+            }),
+      },
+      outcome: 'ok',
+    });
+    println(
+      context,
+      outcome.check === undefined
+        ? `panel ${name} added (id ${outcome.id}), not checked`
+        : `panel ${name} added (id ${outcome.id}): ${describePanelCheck(outcome.check)}`,
+    );
     return 0;
   });
 }
 
 async function test(context: CommandContext): Promise<number> {
   const name = nameArgument(context.positionals[1]);
+  const by = cliAdmin(context);
   return withPool(context, async (pool) => {
-    const stored = await loadPanelConnection(pool, name, secretBoxFrom(context.config));
-    const panel = await findPanelByName(pool, name);
-    if (stored === null || panel === null) {
-      throw new CommandFailure(`no panel named ${JSON.stringify(name)}`);
+    const outcome = await testSavedPanel(adminContext(context, pool), name);
+    if (outcome.ok || outcome.kind === 'check-failed') {
+      const panelId = outcome.ok ? outcome.panel.id : (await findPanelByName(pool, name))?.id;
+      await recordAdminAction(pool, {
+        ...by,
+        action: 'panel.test',
+        panelId: panelId ?? null,
+        detail: outcome.ok
+          ? {
+              name,
+              generation: outcome.check.generation,
+              version: outcome.check.version.panelVersion,
+              inbounds: outcome.check.inbounds.length,
+            }
+          : { name, problem: outcome.problem },
+        outcome: outcome.ok ? 'ok' : 'check-failed',
+      });
     }
-    const result = await runCheck(context, {
-      name,
-      baseUrl: stored.baseUrl,
-      auth: stored.auth,
-      tlsSkipVerify: stored.tlsSkipVerify,
-      caPem: stored.caPem ?? undefined,
-    });
-    if (!result.ok) {
-      throw new CommandFailure(`panel ${name}: ${result.message}`);
+    if (!outcome.ok) {
+      if (outcome.kind === 'check-failed') {
+        throw new CommandFailure(`panel ${name}: ${outcome.message}`);
+      }
+      refused(outcome, '');
     }
-    await recordCheck(pool, panel, result);
-    println(context, `panel ${name} ok: ${describeCheck(result)}`);
+    println(context, `panel ${name} ok: ${describePanelCheck(outcome.check)}`);
     return 0;
   });
 }
@@ -233,78 +247,82 @@ async function update(context: CommandContext): Promise<number> {
     : booleanFlag(context, 'verify-tls')
       ? false
       : undefined;
-  const patch: PanelPatch = {
-    ...(baseUrl === undefined ? {} : { baseUrl }),
-    ...(auth === undefined ? {} : { auth }),
-    ...(isSuspend ? { suspended: true } : isResume ? { suspended: false } : {}),
-    ...(tlsFlag === undefined ? {} : { tlsSkipVerify: tlsFlag }),
-    ...(caPem === undefined ? {} : { caPem }),
-  };
-  if (Object.keys(patch).length === 0) {
+  if (
+    baseUrl === undefined &&
+    auth === undefined &&
+    caPem === undefined &&
+    tlsFlag === undefined &&
+    !isSuspend &&
+    !isResume
+  ) {
     throw new UsageError(
       'nothing to change: give --url, --username/--password, --token, --suspend or --resume',
     );
   }
+  const by = cliAdmin(context);
   return withPool(context, async (pool) => {
-    const stored = await loadPanelConnection(pool, name, secretBoxFrom(context.config));
-    const panel = await findPanelByName(pool, name);
-    if (stored === null || panel === null) {
-      throw new CommandFailure(`no panel named ${JSON.stringify(name)}`);
-    }
-    const isReachChanged =
-      baseUrl !== undefined || auth !== undefined || tlsFlag !== undefined || caPem !== undefined;
-    let checkPatch: PanelPatch = {};
-    if (isReachChanged && !booleanFlag(context, 'no-check')) {
-      const result = await runCheck(context, {
-        name,
-        baseUrl: baseUrl ?? stored.baseUrl,
-        auth: auth ?? stored.auth,
-        tlsSkipVerify: tlsFlag ?? stored.tlsSkipVerify,
-        caPem: caPem ?? stored.caPem ?? undefined,
-      });
-      if (!result.ok) {
-        throw new CommandFailure(`${result.message} (nothing changed; --no-check saves anyway)`);
+    const outcome = await updateSavedPanel(adminContext(context, pool), name, {
+      ...(baseUrl === undefined ? {} : { url: baseUrl }),
+      ...(auth === undefined ? {} : { auth }),
+      ...(isSuspend ? { suspended: true } : isResume ? { suspended: false } : {}),
+      ...(tlsFlag === undefined ? {} : { tlsSkipVerify: tlsFlag }),
+      ...(caPem === undefined ? {} : { caPem }),
+      skipCheck: booleanFlag(context, 'no-check'),
+    });
+    if (!outcome.ok) {
+      if (outcome.kind === 'check-failed') {
+        await recordAdminAction(pool, {
+          ...by,
+          action: 'panel.update',
+          panelId: (await findPanelByName(pool, name))?.id ?? null,
+          detail: { name, problem: outcome.problem },
+          outcome: 'check-failed',
+        });
       }
-      checkPatch = {
-        apiGeneration: result.generation,
-        ...(result.version.panelVersion === null ? {} : { panelVersion: result.version.panelVersion }),
-      };
-      await recordPanelInbounds(pool, panel.id, result.inbounds);
-    } else if (baseUrl !== undefined) {
-      // A new URL may be another panel: forget what the old one was until the next read.
-      checkPatch = { apiGeneration: null, panelVersion: null };
+      refused(outcome, '(nothing changed; --no-check saves anyway)');
     }
-    await updatePanel(pool, panel.id, { ...patch, ...checkPatch }, secretBoxFrom(context.config));
-    const changed = Object.keys(patch)
-      .map((key) => (key === 'auth' ? 'credentials' : key === 'baseUrl' ? 'url' : key))
-      .join(', ');
-    println(context, `panel ${name} updated (${changed})`);
+    // Suspend or resume alone is recorded as such, as the console does.
+    const action =
+      outcome.changed.length === 1 && outcome.changed[0] === 'suspended'
+        ? isSuspend
+          ? 'panel.suspend'
+          : 'panel.resume'
+        : 'panel.update';
+    await recordAdminAction(pool, {
+      ...by,
+      action,
+      panelId: outcome.panel.id,
+      detail:
+        action === 'panel.update'
+          ? { name, changed: outcome.changed, isChecked: outcome.check !== undefined }
+          : { name },
+      outcome: 'ok',
+    });
+    println(context, `panel ${name} updated (${outcome.changed.join(', ')})`);
     return 0;
   });
 }
 
 async function remove(context: CommandContext): Promise<number> {
   const name = nameArgument(context.positionals[1]);
+  const by = cliAdmin(context);
   return withPool(context, async (pool) => {
-    const panel = await findPanelByName(pool, name);
-    if (panel === null) {
-      throw new CommandFailure(`no panel named ${JSON.stringify(name)}`);
+    const outcome = await removeSavedPanel({ pool }, name, { force: booleanFlag(context, 'force') });
+    if (!outcome.ok) {
+      refused(outcome, '');
     }
-    const outcome = await removePanel(pool, panel.id, { force: booleanFlag(context, 'force') });
-    switch (outcome.kind) {
-      case 'not-found':
-        throw new CommandFailure(`no panel named ${JSON.stringify(name)}`);
-      case 'has-live-keys':
-        throw new CommandFailure(
-          `panel ${name} has ${String(outcome.liveKeys)} live key${outcome.liveKeys === 1 ? '' : 's'}: revoke them first, or use --force to revoke them`,
-        );
-      case 'removed':
-        println(
-          context,
-          `panel ${name} removed${outcome.revokedKeys > 0 ? `, ${String(outcome.revokedKeys)} keys revoked` : ''} (nothing was deleted from the panel itself)`,
-        );
-        return 0;
-    }
+    await recordAdminAction(pool, {
+      ...by,
+      action: 'panel.remove',
+      panelId: outcome.panel.id,
+      detail: { name, revokedKeys: outcome.revokedKeys },
+      outcome: 'ok',
+    });
+    println(
+      context,
+      `panel ${name} removed${outcome.revokedKeys > 0 ? `, ${String(outcome.revokedKeys)} keys revoked` : ''} (nothing was deleted from the panel itself)`,
+    );
+    return 0;
   });
 }
 
@@ -392,6 +410,7 @@ export const panelsCommand: Command = {
     'no-check': { type: 'boolean' },
     force: { type: 'boolean' },
     json: { type: 'boolean' },
+    ...AS_FLAG,
   },
   positionals: { min: 1, max: 2 },
   run: async (context) => {

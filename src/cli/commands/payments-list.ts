@@ -1,6 +1,14 @@
 import { listPayments } from '../../db/index.ts';
 import { parseDurationMs } from '../../shared/index.ts';
-import { booleanFlag, stringFlag, subcommand, UsageError, wantsJson, type Command } from '../command.ts';
+import {
+  AS_HELP,
+  booleanFlag,
+  stringFlag,
+  subcommand,
+  UsageError,
+  wantsJson,
+  type Command,
+} from '../command.ts';
 import { formatTable, println, withPool } from '../pool.ts';
 import { paymentsCommand as refundCommand } from './payments.ts';
 import { when } from '../show.ts';
@@ -33,9 +41,10 @@ export const paymentsCommand: Command = {
         description: 'refund: record the refund without asking the provider (it was refunded there already)',
         default: 'off',
       },
+      ...AS_HELP,
     },
     examples: [
-      'keywarden payments refund 0b7c1d2e-3f40-4a5b-8c6d-7e8f9a0b1c2d',
+      'keywarden payments refund 0b7c1d2e-3f40-4a5b-8c6d-7e8f9a0b1c2d --as 5001',
       'keywarden payments list --mismatched --since 24h',
       'keywarden payments list --since 7d --json',
     ],

@@ -1,9 +1,9 @@
 import { Api, GrammyError } from 'grammy';
-import { cancelPayment, findPaidOrder, type PaidOrder } from '../../db/index.ts';
+import { cancelPayment, findPaidOrder, recordAdminAction, type PaidOrder } from '../../db/index.ts';
 import { asOrderId, parsePaymentReference } from '../../domain/index.ts';
 import { createYooKassaApi } from '../../payments/index.ts';
 import { toError } from '../../shared/index.ts';
-import { booleanFlag, UsageError, type Command, type CommandContext } from '../command.ts';
+import { AS_FLAG, booleanFlag, cliAdmin, UsageError, type Command, type CommandContext } from '../command.ts';
 import { println, withPool } from '../pool.ts';
 
 /** The Bot API error Telegram gives for a charge refunded before (reference/payments.md §1.4). */
@@ -92,7 +92,7 @@ export const paymentsCommand: Command = {
   name: 'payments',
   summary: 'payments refund ORDER_ID [--record-only]: refund a paid order and cancel its period',
   usage: 'refund ORDER_ID [--record-only]',
-  flags: { 'record-only': { type: 'boolean' } },
+  flags: { 'record-only': { type: 'boolean' }, ...AS_FLAG },
   positionals: { min: 2, max: 2 },
   run: async (context) => {
     const [sub, argument] = context.positionals;
@@ -104,6 +104,7 @@ export const paymentsCommand: Command = {
       throw new UsageError('ORDER_ID must be an order id (a UUID, optionally as o:<id>)');
     }
     const orderId = asOrderId(reference.value.orderId);
+    const by = cliAdmin(context);
     return withPool(context, async (pool) => {
       const paid = await findPaidOrder(pool, orderId);
       if (paid === null) {
@@ -119,6 +120,23 @@ export const paymentsCommand: Command = {
       const refund: ProviderRefund = booleanFlag(context, 'record-only')
         ? { kind: 'refunded', details: { by: 'operator', record_only: true } }
         : await refundAtProvider(context, paid);
+      const audit = (outcome: string, extra: Readonly<Record<string, unknown>> = {}): Promise<string> =>
+        recordAdminAction(pool, {
+          ...by,
+          action: 'payment.refund',
+          userId: paid.order.userId,
+          detail: {
+            orderId,
+            provider: paid.order.provider,
+            isRecordOnly: booleanFlag(context, 'record-only'),
+            ...extra,
+          },
+          outcome,
+        });
+      // Recorded once the outcome is known: a refund is audited as done only after its period is cancelled.
+      if (refund.kind !== 'refunded') {
+        await audit(refund.kind, refund.kind === 'failed' ? { reason: refund.reason } : {});
+      }
       switch (refund.kind) {
         case 'failed':
           context.logger.error(
@@ -139,6 +157,7 @@ export const paymentsCommand: Command = {
             externalId: paid.payment.externalId,
             refund: refund.details,
           });
+          await audit('ok', { periodCancelled: outcome.kind === 'cancelled' });
           println(
             context,
             outcome.kind === 'cancelled'

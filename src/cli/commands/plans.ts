@@ -7,7 +7,10 @@ import {
   type PlanRecord,
 } from '../../db/index.ts';
 import {
+  AS_FLAG,
+  AS_HELP,
   booleanFlag,
+  cliAdmin,
   positiveInteger,
   requiredFlag,
   stringFlag,
@@ -97,6 +100,7 @@ export const plansCommand: Command = {
     'max-keys': { type: 'string' },
     activate: { type: 'boolean' },
     json: { type: 'boolean' },
+    ...AS_FLAG,
   },
   positionals: { min: 1, max: 2 },
   help: {
@@ -104,10 +108,19 @@ export const plansCommand: Command = {
       'Plans are what the bot sells. A plan has one primary price and any number of prices in other currencies (XTR for Telegram Stars). Archiving takes a plan off sale; payments and periods keep referring to it. Changes apply to new sales only.',
     flags: {
       code: { description: 'plan code (add): a-z, 0-9, _ and -, unique; it never changes' },
-      title: { description: 'what customers see' },
-      days: { description: 'length of one period in days' },
-      price: { description: 'primary price, a decimal like 299 or 3.50' },
-      currency: { description: 'currency of the primary price: RUB, USD, USDT, XTR, ...' },
+      title: { description: 'what customers see', default: 'required for add; unchanged on update' },
+      days: {
+        description: 'length of one period in days',
+        default: 'required for add; unchanged on update',
+      },
+      price: {
+        description: 'primary price, a decimal like 299 or 3.50',
+        default: 'required for add; unchanged on update',
+      },
+      currency: {
+        description: 'currency of the primary price: RUB, USD, USDT, XTR, ...',
+        default: 'required for add; unchanged on update',
+      },
       'price-in': {
         description: 'a further price, CUR=AMOUNT; repeat for more; CUR= removes it (update)',
         default: 'none',
@@ -119,16 +132,18 @@ export const plansCommand: Command = {
       'max-keys': { description: 'keys a customer on this plan may have', default: '1' },
       activate: { description: 'update: put an archived plan back on sale', default: 'off' },
       json: { description: 'list: print JSON for scripts', default: 'off' },
+      ...AS_HELP,
     },
     examples: [
       'keywarden plans add --code month --title "1 month" --days 30 --price 299 --currency RUB --price-in XTR=150',
       'keywarden plans update month --price 349 --traffic-gb 200',
-      'keywarden plans archive month',
+      'keywarden plans archive month --as 5001',
       'keywarden plans list --json',
     ],
   },
   run: async (context) => {
     const sub = subcommand(context, ['list', 'add', 'update', 'archive']);
+    const by = cliAdmin(context);
     if (sub === 'list') {
       return withPool(context, async (pool) => {
         const plans = await listPlans(pool);
@@ -166,8 +181,7 @@ export const plansCommand: Command = {
       return withPool(context, async (pool) => {
         const outcome = await createPlan(pool, plan);
         await recordAdminAction(pool, {
-          adminTelegramId: null,
-          actor: 'cli',
+          ...by,
           action: 'plan.create',
           detail: { ...plan },
           outcome: outcome.kind === 'created' ? 'ok' : 'exists',
@@ -219,8 +233,7 @@ export const plansCommand: Command = {
         detail = { code, ...changes };
       }
       await recordAdminAction(pool, {
-        adminTelegramId: null,
-        actor: 'cli',
+        ...by,
         action: `plan.${sub}`,
         detail,
         outcome: plan === null ? 'not-found' : 'ok',

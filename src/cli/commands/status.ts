@@ -1,3 +1,4 @@
+import { countPaymentsByStatus } from '../../db/index.ts';
 import { isTestedPanelVersion, panelVersionLabel } from '../../panels/index.ts';
 import { LOCK_CLASS } from '../../store/index.ts';
 import { booleanFlag, type Command } from '../command.ts';
@@ -66,8 +67,13 @@ export const statusCommand: Command = {
         lastFullSync: row.last_sync?.toISOString() ?? null,
         held: row.held,
       }));
+      // Mismatched payments granted nothing and wait for an admin: counted here, listed by `payments list`.
+      const payments = await countPaymentsByStatus(pool);
+      const mismatched = payments
+        .filter((row) => row.status === 'mismatch')
+        .reduce((sum, row) => sum + row.count, 0);
       if (booleanFlag(context, 'json')) {
-        println(context, JSON.stringify({ panels }, null, 2));
+        println(context, JSON.stringify({ panels, payments, mismatchedPayments: mismatched }, null, 2));
         return 0;
       }
       println(
@@ -90,6 +96,22 @@ export const statusCommand: Command = {
           ]),
         ),
       );
+      if (payments.length > 0) {
+        println(context);
+        println(
+          context,
+          formatTable(
+            ['payments', 'status', 'count'],
+            payments.map((row) => [row.provider, row.status, String(row.count)]),
+          ),
+        );
+      }
+      if (mismatched > 0) {
+        println(
+          context,
+          `${String(mismatched)} mismatched payment${mismatched === 1 ? '' : 's'} granted nothing and need${mismatched === 1 ? 's' : ''} a human: keywarden payments list --mismatched`,
+        );
+      }
       return 0;
     }),
 };

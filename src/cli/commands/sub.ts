@@ -1,5 +1,5 @@
-import { findUser, rotateSubscriptionToken, subscriptionTokenOf } from '../../db/index.ts';
-import { requiredFlag, UsageError, type Command } from '../command.ts';
+import { findUser, recordAdminAction, rotateSubscriptionToken, subscriptionTokenOf } from '../../db/index.ts';
+import { AS_FLAG, cliAdmin, requiredFlag, UsageError, wantsJson, type Command } from '../command.ts';
 import { println, withPool } from '../pool.ts';
 import { parseTelegramId } from './grant.ts';
 
@@ -12,7 +12,7 @@ export const subCommand: Command = {
   name: 'sub',
   summary: "sub url|rotate --telegram-id ID: print a customer's subscription URL, or replace it",
   usage: 'url|rotate --telegram-id ID',
-  flags: { 'telegram-id': { type: 'string' } },
+  flags: { 'telegram-id': { type: 'string' }, json: { type: 'boolean' }, ...AS_FLAG },
   positionals: { min: 1, max: 1 },
   run: async (context) => {
     const [action] = context.positionals;
@@ -20,6 +20,7 @@ export const subCommand: Command = {
       throw new UsageError('sub needs url or rotate');
     }
     const telegramId = parseTelegramId(requiredFlag(context, 'telegram-id'));
+    const by = cliAdmin(context);
     const { subPublicUrl, subTokenSecret } = context.config;
     if (subPublicUrl === undefined || subTokenSecret === undefined) {
       throw new UsageError(
@@ -37,8 +38,10 @@ export const subCommand: Command = {
           : await subscriptionTokenOf(pool, user.id, subTokenSecret);
       if (action === 'rotate') {
         context.logger.info({ userId: user.id }, 'subscription URL rotated by an admin');
+        await recordAdminAction(pool, { ...by, action: 'sub.rotate', userId: user.id, outcome: 'ok' });
       }
-      println(context, `${subPublicUrl}sub/${token}`);
+      const url = `${subPublicUrl}sub/${token}`;
+      println(context, wantsJson(context) ? JSON.stringify({ url }) : url);
       return 0;
     });
   },

@@ -1,6 +1,6 @@
 import { readUserDetail, recordAdminAction, setUserBanned } from '../../db/index.ts';
 import { keyLink } from '../../console/index.ts';
-import { requiredFlag, subcommand, wantsJson, type Command } from '../command.ts';
+import { AS_FLAG, AS_HELP, cliAdmin, requiredFlag, subcommand, wantsJson, type Command } from '../command.ts';
 import { println, withPool } from '../pool.ts';
 import { userText } from '../show.ts';
 import { parseTelegramId } from './grant.ts';
@@ -11,7 +11,7 @@ export const usersCommand: Command = {
   summary:
     'users show --telegram-id ID [--json] (periods, payments, keys with reason and link) | ban | unban',
   usage: 'show --telegram-id ID [--json] | ban --telegram-id ID | unban --telegram-id ID',
-  flags: { 'telegram-id': { type: 'string' }, json: { type: 'boolean' } },
+  flags: { 'telegram-id': { type: 'string' }, json: { type: 'boolean' }, ...AS_FLAG },
   positionals: { min: 1, max: 1 },
   help: {
     description:
@@ -19,12 +19,17 @@ export const usersCommand: Command = {
     flags: {
       'telegram-id': { description: "the user's numeric Telegram id" },
       json: { description: 'print JSON for scripts', default: 'off' },
+      ...AS_HELP,
     },
-    examples: ['keywarden users show --telegram-id 123456789', 'keywarden users ban --telegram-id 123456789'],
+    examples: [
+      'keywarden users show --telegram-id 123456789',
+      'keywarden users ban --telegram-id 123456789 --as 5001',
+    ],
   },
   run: async (context) => {
     const sub = subcommand(context, ['show', 'ban', 'unban']);
     const telegramId = parseTelegramId(requiredFlag(context, 'telegram-id'));
+    const by = cliAdmin(context);
     return withPool(context, async (pool) => {
       const detail = await readUserDetail(pool, context.config.graceMs, { telegramId });
       if (detail === null) {
@@ -34,8 +39,7 @@ export const usersCommand: Command = {
       if (sub !== 'show') {
         await setUserBanned(pool, detail.user.id, sub === 'ban');
         await recordAdminAction(pool, {
-          adminTelegramId: null,
-          actor: 'cli',
+          ...by,
           action: `user.${sub}`,
           userId: detail.user.id,
           detail: { telegramId },

@@ -1,4 +1,4 @@
-import type { Command } from '../command.ts';
+import { wantsJson, type Command } from '../command.ts';
 import { println } from '../pool.ts';
 import { VERSION } from '../version.ts';
 
@@ -7,10 +7,14 @@ export const versionCommand: Command = {
   name: 'version',
   summary: 'print the version',
   usage: '',
-  flags: {},
-  help: { flags: {}, examples: ['keywarden version'] },
+  flags: { json: { type: 'boolean' } },
+  help: {
+    description: 'Prints the version of keywarden (from package.json); `keywarden --version` does the same.',
+    flags: { json: { description: 'print JSON for scripts: {"version": "..."}', default: 'off' } },
+    examples: ['keywarden version', 'keywarden version --json'],
+  },
   run: (context) => {
-    println(context, VERSION);
+    println(context, wantsJson(context) ? JSON.stringify({ version: VERSION }) : VERSION);
     return Promise.resolve(0);
   },
 };

@@ -18,6 +18,23 @@ export interface PanelStatus {
   readonly suspended: boolean;
   /** API generation detected by the reconciler (`g1`, `g2`); null before the first read. */
   readonly generation: string | null;
+  /** The panel's version as last read (`v3.6.0`); null when never reported. */
+  readonly version: string | null;
+  /** The panel's inbounds as last read, by id; `missingSince` set when the panel no longer lists it. */
+  readonly inboundList: ReadonlyArray<{
+    readonly id: number;
+    readonly remark: string;
+    readonly protocol: string;
+    readonly port: number;
+    readonly isEnabled: boolean;
+    readonly missingSince: Date | null;
+  }>;
+  /** The reconciler's last read of the whole panel (panels.last_read_at/_ok/_error); null: never read. */
+  readonly lastRead: {
+    readonly at: Date;
+    readonly ok: boolean;
+    readonly error: string | null;
+  } | null;
   /** true: last read worked; false: a key on it is observed `unknown`; null: never read. */
   readonly up: boolean | null;
   /** Replica holding the panel's lock, if any. */
@@ -45,6 +62,18 @@ interface PanelRow {
   is_enabled: boolean;
   suspended: boolean;
   api_generation: string | null;
+  panel_version: string | null;
+  inbound_list: Array<{
+    id: number;
+    remark: string;
+    protocol: string;
+    port: number;
+    is_enabled: boolean;
+    missing_since: string | null;
+  }> | null;
+  last_read_at: Date | null;
+  last_read_ok: boolean | null;
+  last_read_error: string | null;
   owner: string | null;
   inbounds: number;
   live_keys: number;
@@ -59,7 +88,7 @@ interface PanelRow {
 }
 
 /**
- * Reads every panel's status (or one, by name). `lockClass` is the advisory lock class the
+ * Reads every panel's status (or one, by name); removed panels are left out. `lockClass` is the advisory lock class the
  * reconciler's leadership uses (sources LOCK_CLASS), passed in so db does not import sources.
  */
 export async function readPanelStatuses(
@@ -69,7 +98,11 @@ export async function readPanelStatuses(
 ): Promise<readonly PanelStatus[]> {
   const { rows } = await db.query<PanelRow>(
     `select p.id::text, p.name, p.base_url, p.auth ->> 'kind' as auth_kind, p.public_host, p.is_enabled, p.suspended,
-       p.api_generation, p.created_at,
+       p.api_generation, p.panel_version, p.created_at, p.last_read_at, p.last_read_ok,
+       p.last_error as last_read_error,
+       (select jsonb_agg(jsonb_build_object('id', i.inbound_id, 'remark', i.remark, 'protocol', i.protocol,
+          'port', i.port, 'is_enabled', i.is_enabled, 'missing_since', i.missing_since) order by i.inbound_id)
+        from inbounds i where i.panel_id = p.id) as inbound_list,
        (select a.application_name from pg_locks l join pg_stat_activity a on a.pid = l.pid
         where l.locktype = 'advisory' and l.granted and l.classid = $1::int::oid and l.objid = p.id::int::oid
           and l.objsubid = 2 limit 1) as owner,
@@ -90,7 +123,7 @@ export async function readPanelStatuses(
      left join lateral (
        select s.updated_at as at, s.last_error as error from key_state s join vpn_keys k on k.id = s.key_id
        where k.panel_id = p.id and coalesce(s.last_error, '') <> '' order by s.updated_at desc limit 1) e on true
-     where ($2::text is null or p.name = $2)
+     where p.removed_at is null and ($2::text is null or p.name = $2)
      order by p.id`,
     [lockClass, options.name ?? null],
   );
@@ -103,6 +136,19 @@ export async function readPanelStatuses(
     isEnabled: row.is_enabled,
     suspended: row.suspended,
     generation: row.api_generation,
+    version: row.panel_version,
+    inboundList: (row.inbound_list ?? []).map((inbound) => ({
+      id: inbound.id,
+      remark: inbound.remark,
+      protocol: inbound.protocol,
+      port: inbound.port,
+      isEnabled: inbound.is_enabled,
+      missingSince: inbound.missing_since === null ? null : new Date(inbound.missing_since),
+    })),
+    lastRead:
+      row.last_read_at === null
+        ? null
+        : { at: row.last_read_at, ok: row.last_read_ok ?? false, error: row.last_read_error },
     up: row.last_sync === null ? null : row.unknown_keys === 0,
     ownedBy: row.owner === null ? null : row.owner.replace(/^keywarden-lock /, ''),
     inbounds: row.inbounds,

@@ -158,6 +158,13 @@ describe('operator CLI: everything without SQL', () => {
     expect(mismatched.map((payment) => payment.externalId)).toEqual(['short-1']);
     // The table says what the plan costs, so the operator sees the difference without SQL.
     expect((await cli(['payments', 'list', '--mismatched'])).out).toContain('mismatch (plan: 99 RUB)');
+    // `status` counts them and says where to look (the webhook's comment promised it).
+    const status = await cli(['status']);
+    expect(status.out).toContain(
+      '1 mismatched payment granted nothing and needs a human: keywarden payments list --mismatched',
+    );
+    const statusJson = JSON.parse((await cli(['status', '--json'])).out) as { mismatchedPayments: number };
+    expect(statusJson.mismatchedPayments).toBe(1);
     expect((await cli(['users', 'show', '--telegram-id', '1'])).code).toBe(1);
   });
 
@@ -212,5 +219,53 @@ describe('operator CLI: everything without SQL', () => {
     }>;
     expect(audit.map((entry) => `${entry.actor}:${entry.outcome}`)).toEqual(['cli:not-open', 'cli:ok']);
     expect((await cli(['audit', '--since', 'yesterday'])).code).toBe(2);
+  });
+
+  it('records --as TELEGRAM_ID as the admin of a CLI write, keeps "cli" without it, and checks it first', async () => {
+    const { pool } = database();
+    await cli(['grant', '--telegram-id', '7001', '--for', '1d']);
+    expect((await cli(['grant', '--telegram-id', '7001', '--for', '2d', '--as', '900'])).code).toBe(0);
+    await cli(['users', 'ban', '--telegram-id', '7001', '--as', '900']);
+    const panel = await insertPanel(pool, { name: 'as-panel' });
+    expect((await cli(['panels', 'update', 'as-panel', '--suspend', '--as', '900'])).code).toBe(0);
+    expect((await cli(['panels', 'remove', 'as-panel'])).code).toBe(0);
+
+    // Not an admin, or not a number: refused before anything is written.
+    const periods = async (): Promise<number> =>
+      (await pool.query<{ n: number }>('select count(*)::int as n from subscription_periods')).rows[0]!.n;
+    const before = await periods();
+    const stranger = await cli(['grant', '--telegram-id', '7001', '--for', '1d', '--as', '901']);
+    expect(stranger).toMatchObject({
+      code: 2,
+      err: 'keywarden grant: --as 901 is not one of KEYWARDEN_ADMIN_IDS\n',
+    });
+    expect((await cli(['grant', '--telegram-id', '7001', '--for', '1d', '--as', 'me'])).code).toBe(2);
+    expect(await periods()).toBe(before);
+
+    const table = await cli(['audit', '--source', 'admin', '--since', '1h']);
+    const lines = table.out.split('\n');
+    // This test's rows only (earlier tests in this file wrote some too).
+    const by = (action: string): string[] =>
+      lines
+        .filter((line) => line.includes(` ${action} `) && /7001|as-panel/.test(line))
+        .map((line) => / (cli(?: \d+)?) /.exec(line)?.[1] ?? '?');
+    // Newest first.
+    expect(by('user.grant')).toEqual(['cli 900', 'cli']);
+    expect(by('user.ban')).toEqual(['cli 900']);
+    expect(by('panel.suspend')).toEqual(['cli 900']);
+    expect(by('panel.remove')).toEqual(['cli']);
+    const json = JSON.parse((await cli(['audit', '--action', 'panel.suspend', '--json'])).out) as Array<{
+      actor: string;
+      adminTelegramId: number | null;
+      panelName: string | null;
+    }>;
+    expect(json).toEqual([
+      expect.objectContaining({ actor: 'cli', adminTelegramId: 900, panelName: 'as-panel' }),
+    ]);
+    expect(panel).toBeDefined();
+
+    const help = await cli(['grant', '--help']);
+    expect(help.out).toMatch(/--as VALUE +your Telegram id, recorded as the admin in the audit log/);
+    expect(help.out).toContain('keywarden grant --telegram-id 123456789 --for 3d --as 5001');
   });
 });

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../../src/config/index.ts';
 import { startConsole, type ConsoleServer } from '../../../src/console/index.ts';
-import { createLoginToken, grantPeriod } from '../../../src/db/index.ts';
+import { createLoginToken, createPlan, grantPeriod } from '../../../src/db/index.ts';
 import { insertUser } from '../../support/builders.ts';
 import { useTestDatabase } from '../../support/database.ts';
 import { testLogger } from '../../support/reconciler-harness.ts';
@@ -235,6 +235,50 @@ describe('console over HTTP', () => {
     });
     expect(await applied.text()).toContain(`Gave 2 days to ${expected!} users.`);
     expect(await count()).toBe(before + Number(expected));
+  });
+
+  it('archives a plan and puts it back on sale, audited', async () => {
+    const cookie = sessionCookie(await login(server));
+    await createPlan(database().pool, {
+      code: 'week',
+      title: '1 week',
+      durationDays: 7,
+      price: '99',
+      currency: 'RUB',
+      trafficLimitBytes: null,
+      maxKeys: 1,
+      prices: { XTR: '50' },
+    });
+    const csrf = await csrfOf(server, cookie, '/plans');
+    const isActive = async (): Promise<boolean | undefined> =>
+      (await database().pool.query<{ is_active: boolean }>(`select is_active from plans where code = 'week'`))
+        .rows[0]?.is_active;
+    const send = (path: string): Promise<Response> =>
+      fetch(`${server.url}${path}`, {
+        method: 'POST',
+        headers: { cookie },
+        body: new URLSearchParams({ _csrf: csrf }),
+        redirect: 'manual',
+      });
+    expect((await send('plans/week/archive')).status).toBe(303);
+    expect(await isActive()).toBe(false);
+    const page = await (await fetch(`${server.url}plans`, { headers: { cookie } })).text();
+    expect(page).toContain('action="/plans/week/activate"');
+    expect((await send('plans/week/activate')).status).toBe(303);
+    expect(await isActive()).toBe(true);
+    expect((await send('plans/week/nonsense')).status).toBe(404);
+    const { rows } = await database().pool.query<{ action: string }>(
+      `select action from admin_audit where action like 'plan.%' and detail ->> 'code' = 'week' order by id`,
+    );
+    expect(rows.map((row) => row.action)).toEqual(['plan.archive', 'plan.activate']);
+  });
+
+  it('filters the keys page by state', async () => {
+    const cookie = sessionCookie(await login(server));
+    const page = await (await fetch(`${server.url}keys?state=problem`, { headers: { cookie } })).text();
+    expect(page).toMatch(/<option value="problem" selected>/);
+    const bogus = await fetch(`${server.url}keys?state=<x>`, { headers: { cookie } });
+    expect(bogus.status).toBe(200);
   });
 
   it('ends the session at logout', async () => {

@@ -74,6 +74,39 @@ describe('keywarden CLI help and typos', () => {
       expect(help, command.name).toBeDefined();
       expect(Object.keys(help?.flags ?? {}).sort(), command.name).toEqual(Object.keys(command.flags).sort());
       expect(help?.examples.length, command.name).toBeGreaterThan(0);
+      expect(help?.description, command.name).toBeDefined();
+    }
+  });
+
+  it('gives every optional flag a default, and --json to every command that reads', async () => {
+    const { COMMANDS } = await import('../../../src/cli/registry.ts');
+    const { helpOf } = await import('../../../src/cli/help.ts');
+    // Flags a command cannot do without (for add, for its one job): their help says so, no default.
+    const REQUIRED = new Set([
+      'reconcile --once',
+      'panels --name',
+      'grant --telegram-id',
+      'grant --for',
+      'plans --code',
+      'users --telegram-id',
+      'compensate --days',
+      'console --telegram-id',
+      'sub --telegram-id',
+      'adopt --panel',
+      'adopt --fingerprint',
+    ]);
+    // Commands that only write or run: no output worth a JSON form.
+    const NO_READS = new Set(['start', 'demo', 'migrate', 'run', 'grant', 'console', 'rekey']);
+    for (const command of COMMANDS) {
+      for (const [name, flag] of Object.entries(helpOf(command)?.flags ?? {})) {
+        expect(
+          flag.default !== undefined || REQUIRED.has(`${command.name} --${name}`),
+          `${command.name} --${name}`,
+        ).toBe(true);
+      }
+      if (!NO_READS.has(command.name)) {
+        expect(Object.keys(command.flags), command.name).toContain('json');
+      }
     }
   });
 
