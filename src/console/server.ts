@@ -12,7 +12,6 @@
  */
 import { timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import type pg from 'pg';
 import QRCode from 'qrcode';
 import type { Config } from '../config/index.ts';
@@ -53,7 +52,14 @@ import {
   type UserStatus,
 } from '../db/index.ts';
 import { asKeyId, asUserId } from '../domain/index.ts';
-import { parseDurationMs, toError, type Logger } from '../shared/index.ts';
+import {
+  closeServer,
+  httpServerOptions,
+  listenOn,
+  parseDurationMs,
+  toError,
+  type Logger,
+} from '../shared/index.ts';
 import { createIpAllowlist } from '../net/index.ts';
 import {
   addCheckedPanel,
@@ -874,7 +880,8 @@ export async function startConsole(options: ConsoleOptions): Promise<ConsoleServ
     return guarded(request, session, token);
   };
 
-  const server = createServer((req, res) => {
+  // Slow-loris limits shared by every listener (src/shared/http-server.ts).
+  const server = createServer(httpServerOptions(), (req, res) => {
     const send = (reply: Reply): void => {
       res.writeHead(reply.status, {
         'content-type': reply.type ?? 'text/plain; charset=utf-8',
@@ -902,30 +909,15 @@ export async function startConsole(options: ConsoleOptions): Promise<ConsoleServ
         send({ status: 500, body: 'internal error: see the keywarden log\n' });
       });
   });
-  server.headersTimeout = 10_000;
-  server.requestTimeout = 30_000;
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(config.consolePort, config.consoleHost, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  const address = server.address() as AddressInfo;
-  const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
-  const url = `http://${host}:${String(address.port)}/`;
+  const url = (await listenOn(server, config.consolePort, config.consoleHost)).href;
   logger.info({ url }, 'console listening');
   let closing: Promise<void> | undefined;
   return {
     url,
     close() {
+      // Panel checks still running (add/test forms) stop with the console.
       panelChecks.abort();
-      closing ??= new Promise<void>((resolve) => {
-        server.close(() => {
-          resolve();
-        });
-        server.closeAllConnections();
-      });
+      closing ??= closeServer(server, { graceMs: 0 });
       return closing;
     },
   };
