@@ -1,15 +1,21 @@
 /**
  * Benchmark: one full pass over 100,000 keys on 10 panels (run on demand):
  *
- *   DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres node bench/reconcile-pass.ts [keys] [panels]
+ *   DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres node bench/reconcile-pass.ts 100000 10
+ *   DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres node bench/reconcile-pass.ts 1000 1
  *
- * Seeds users, periods (a mix of entitled, expired, future, banned, revoked) and keys, then times the
- * snapshot read (one read-only transaction with kw_entitlements) and the pure planning (desired, diff,
- * plan, valve) against in-memory observations of every panel with some drift. Panels are not called
- * over HTTP here (bench/xui-parse.ts measures that); this isolates what the reconciler itself costs.
- * Reports wall times and the process's peak RSS. KW_BENCH_SRC=<other src> runs another checkout's
- * snapshot and planning (old vs new in one session).
- */
+ * Old code in the same session: KW_BENCH_SRC=<the other checkout's src> before `node`.
+ *
+ * Seeds users, periods (a mix of entitled, expired, future, banned, revoked) and keys, and what a
+ * previous pass left behind (a `key_state` row per key with its quota baseline, a year of old
+ * events and some fixes within the last hour), then times the snapshot read (one read-only
+ * transaction: keys with their entitlement, valve window, recent fixes) and the pure planning
+ * (desired, diff, plan, valve) against in-memory observations of every panel with some drift. Panels
+ * are not called over HTTP here (bench/xui-parse.ts measures that); this isolates what the
+ * reconciler itself costs. Reports wall times, this process's CPU time of each step (Postgres works
+ * in its own processes), the 1-minute load average and the process's peak RSS (which includes the
+ * observations built here, as a daemon holds the panels' client lists).
+ * KW_BENCH_SRC=<other src> runs another checkout's snapshot and planning (old vs new in one session). */
 import {
   asInboundId,
   type ClientEmail,
@@ -17,7 +23,8 @@ import {
   type PanelId,
   type PanelRead,
 } from '../src/domain/index.ts';
-import { createBenchDatabase, loadKeywarden, peakRssMiB } from './support.ts';
+import { loadavg } from 'node:os';
+import { cpuSeconds, createBenchDatabase, loadKeywarden, peakRssMiB } from './support.ts';
 
 const { readSnapshot, planPass, source } = await loadKeywarden();
 
@@ -53,12 +60,48 @@ try {
      from users u`,
     [panelCount],
   );
+  // What the previous pass recorded: every key's state (with the quota baseline of its covering
+  // period), and history: one old disable per key, and a fix of every 50th key in the last hour.
+  await db.pool.query(
+    `insert into key_state (key_id, desired, observed, converged, quota_period_id, quota_baseline_bytes)
+     select k.id,
+       case when k.revoked_at is not null then '{"kind":"disabled","reason":"revoked","held":false}'::jsonb
+            else jsonb_build_object('kind', 'enabled', 'reason', 'entitled', 'expiryTimeMs', 0, 'totalBytes', 0,
+                                    'flow', '', 'entitledUntil', null, 'held', false) end,
+       jsonb_build_object('kind', 'present', 'enable', k.revoked_at is null, 'trafficEnable', true,
+                          'expiryTimeMs', 0, 'totalBytes', 0, 'upBytes', 0, 'downBytes', 0, 'resetDays', 0,
+                          'flow', '', 'inboundIds', jsonb_build_array(1), 'at', now()),
+       true, cover.id, case when cover.id is not null then 0 end
+     from vpn_keys k
+     left join lateral (
+       select p.id from subscription_periods p
+       where p.user_id = k.user_id and p.starts_at <= now() and now() < p.ends_at
+       order by p.starts_at desc, p.id desc limit 1
+     ) cover on true`,
+  );
+  const fields = (expiryTimeMs: number): string =>
+    JSON.stringify({ enable: true, expiryTimeMs, totalBytes: 0, resetDays: 0, flow: '' });
+  await db.pool.query(
+    `insert into reconcile_events (at, key_id, panel_id, action, reason, outcome, before, after)
+     select now() - interval '2 hours' - (k.id % 365) * interval '1 day', k.id, k.panel_id, 'disable',
+            'expired', 'applied', $1::jsonb, $2::jsonb
+     from vpn_keys k`,
+    [fields(0), JSON.stringify({ ...JSON.parse(fields(0)), enable: false })],
+  );
+  await db.pool.query(
+    `insert into reconcile_events (at, key_id, panel_id, action, reason, outcome, before, after)
+     select now() - interval '10 minutes', k.id, k.panel_id, 'update', 'entitled', 'applied', $1::jsonb, $2::jsonb
+     from vpn_keys k where k.id % 50 = 1`,
+    [fields(1), fields(0)],
+  );
   await db.pool.query('analyze');
   const seedMs = performance.now() - seedStarted;
 
+  const snapshotCpuStarted = cpuSeconds();
   const snapshotStarted = performance.now();
   const { snapshot } = await readSnapshot(db.pool, undefined, 0);
   const snapshotMs = performance.now() - snapshotStarted;
+  const snapshotCpuMs = (cpuSeconds() - snapshotCpuStarted) * 1000;
 
   // Observations: every key's client present and enabled, 2 % with a hand-set expiry (drift).
   const reads = new Map<PanelId, PanelRead>();
@@ -115,6 +158,7 @@ try {
       },
     });
   }
+  const planCpuStarted = cpuSeconds();
   const planStarted = performance.now();
   const plans = planPass(
     snapshot,
@@ -123,6 +167,7 @@ try {
     { expiryMarginMs: undefined, valveMin: 10, valvePercent: 20 },
   );
   const planMs = performance.now() - planStarted;
+  const planCpuMs = (cpuSeconds() - planCpuStarted) * 1000;
   let actions = 0;
   let held = 0;
   for (const plan of plans) {
@@ -141,9 +186,12 @@ try {
         snapshotMs: Math.round(snapshotMs),
         planMs: Math.round(planMs),
         passMs: Math.round(snapshotMs + planMs),
+        snapshotCpuMs: Math.round(snapshotCpuMs),
+        planCpuMs: Math.round(planCpuMs),
         actions,
         held,
         peakRssMiB: Math.round(peakRssMiB()),
+        load1: Number((loadavg()[0] ?? 0).toFixed(2)),
       },
       null,
       2,
