@@ -12,9 +12,10 @@
  * transaction: keys with their entitlement, valve window, recent fixes) and the pure planning
  * (desired, diff, plan, valve) against in-memory observations of every panel with some drift. Panels
  * are not called over HTTP here (bench/xui-parse.ts measures that); this isolates what the
- * reconciler itself costs. Reports wall times, this process's CPU time of each step (Postgres works
- * in its own processes), the 1-minute load average and the process's peak RSS (which includes the
- * observations built here, as a daemon holds the panels' client lists).
+ * reconciler itself costs. Reports wall times, this process's CPU time of each step, the CPU time
+ * of the snapshot's Postgres backend (when the server is local: /proc), the 1-minute load average
+ * and the process's peak RSS (which includes the observations built here, as a daemon holds the
+ * panels' client lists). On a shared machine compare the CPU times; wall times follow the load.
  * KW_BENCH_SRC=<other src> runs another checkout's snapshot and planning (old vs new in one session). */
 import {
   asInboundId,
@@ -23,10 +24,29 @@ import {
   type PanelId,
   type PanelRead,
 } from '../src/domain/index.ts';
+import { readFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
+import pg from 'pg';
 import { cpuSeconds, createBenchDatabase, loadKeywarden, peakRssMiB } from './support.ts';
 
 const { readSnapshot, planPass, source } = await loadKeywarden();
+
+/**
+ * CPU time (user + system, 10 ms resolution) of a local Postgres backend from /proc, or null where
+ * it cannot be read (a remote server, no /proc).
+ */
+function backendCpuMs(pid: number): number | null {
+  try {
+    const fields =
+      readFileSync(`/proc/${String(pid)}/stat`, 'utf8')
+        .split(') ')[1]
+        ?.split(' ') ?? [];
+    return (Number(fields[11]) + Number(fields[12])) * 10;
+  } catch {
+    // Not a local server (or no /proc): the figure is left out.
+    return null;
+  }
+}
 
 const keyCount = Number(process.argv[2] ?? 100_000);
 const panelCount = Number(process.argv[3] ?? 10);
@@ -97,11 +117,18 @@ try {
   await db.pool.query('analyze');
   const seedMs = performance.now() - seedStarted;
 
+  // The snapshot on a pool of one connection, so the CPU time of its Postgres backend can be read.
+  const snapshotPool = new pg.Pool({ connectionString: db.url, max: 1 });
+  const { rows: backend } = await snapshotPool.query<{ pid: number }>('select pg_backend_pid() as pid');
+  const backendPid = backend[0]?.pid ?? 0;
+  const dbCpuStarted = backendCpuMs(backendPid);
   const snapshotCpuStarted = cpuSeconds();
   const snapshotStarted = performance.now();
-  const { snapshot } = await readSnapshot(db.pool, undefined, 0);
+  const { snapshot } = await readSnapshot(snapshotPool, undefined, 0);
   const snapshotMs = performance.now() - snapshotStarted;
   const snapshotCpuMs = (cpuSeconds() - snapshotCpuStarted) * 1000;
+  const dbCpuEnded = backendCpuMs(backendPid);
+  await snapshotPool.end();
 
   // Observations: every key's client present and enabled, 2 % with a hand-set expiry (drift).
   const reads = new Map<PanelId, PanelRead>();
@@ -187,6 +214,7 @@ try {
         planMs: Math.round(planMs),
         passMs: Math.round(snapshotMs + planMs),
         snapshotCpuMs: Math.round(snapshotCpuMs),
+        snapshotDbCpuMs: dbCpuStarted === null || dbCpuEnded === null ? null : dbCpuEnded - dbCpuStarted,
         planCpuMs: Math.round(planCpuMs),
         actions,
         held,

@@ -54,22 +54,31 @@ type KeyRow = [
   secret: string,
   subId: string,
   flow: string,
-  isRevoked: boolean,
-  isBanned: boolean,
-  isEntitled: boolean,
+  flags: number,
   entitledUntilMs: number | null,
-  hasHad: boolean,
   quotaBytes: number | null,
   latestPeriodId: string | null,
   currentPeriodId: string | null,
   entitledSinceMs: number | null,
   lastEndedAtMs: number | null,
   nextBoundaryMs: number | null,
-  previousKind: string | null,
   quotaPeriodId: string | null,
   quotaBaselineBytes: number | null,
-  isObservedEnabled: boolean,
 ];
+
+/**
+ * The yes/no columns of a key row packed into one integer (`flags`): one value to parse per row
+ * instead of seven. `previousEnabled`/`previousDisabled`: `key_state.desired.kind` of the last pass.
+ */
+export const KEY_FLAGS = {
+  revoked: 1,
+  banned: 2,
+  entitled: 4,
+  hasHad: 8,
+  observedEnabled: 16,
+  previousEnabled: 32,
+  previousDisabled: 64,
+} as const;
 
 /**
  * Entitlement, set-based: the same definition as `kw_entitlements` (migrations/001_schema.sql),
@@ -89,8 +98,9 @@ type KeyRow = [
  * - next_boundary: the next start, end (grace included) or ban after `at`.
  *
  * Only what a pass needs, as cheap to parse as possible (see KeyRow): epoch milliseconds instead of
- * timestamptz text, ids as text. The last column is whether the key's client was last recorded
- * enabled (`key_state.observed`), which the safety valve counts per panel.
+ * timestamptz text, ids as text, the yes/no columns in one integer (KEY_FLAGS), among them whether
+ * the key's client was last recorded enabled (`key_state.observed`), which the safety valve counts
+ * per panel.
  *
  * $1 at, $2 grace, $3 panel ids, $4 user ids (null = every user with a key on those panels).
  */
@@ -127,12 +137,15 @@ export const KEYS_SQL = `
   select k.id::text as id, k.user_id::text as user_id, u.telegram_id::float8 as telegram_id,
          k.panel_id::text as panel_id, k.inbound_id, k.email, k.client_uuid::text as client_uuid,
          k.secret, k.sub_id, k.flow,
-         k.revoked_at is not null and k.revoked_at <= $1 as is_revoked,
-         u.banned_at is not null and u.banned_at <= $1 as is_banned,
-         pu.cover_id is not null and (u.banned_at is null or u.banned_at > $1) as is_entitled,
+         -- KEY_FLAGS
+         case when k.revoked_at <= $1 then 1 else 0 end
+           | case when u.banned_at <= $1 then 2 else 0 end
+           | case when pu.cover_id is not null and (u.banned_at is null or u.banned_at > $1) then 4 else 0 end
+           | case when pu.has_had then 8 else 0 end
+           | case when s.observed ->> 'kind' = 'present' and (s.observed ->> 'enable')::boolean then 16 else 0 end
+           | case s.desired ->> 'kind' when 'enabled' then 32 when 'disabled' then 64 else 0 end as flags,
          case when pu.cover_id is not null and (u.banned_at is null or u.banned_at > $1)
               then (extract(epoch from pu.run_end) * 1000)::float8 end as entitled_until_ms,
-         coalesce(pu.has_had, false) as has_had,
          pl.traffic_limit_bytes::float8 as quota_bytes,
          pu.latest_period_id::text as latest_period_id,
          pu.cover_id::text as current_period_id,
@@ -140,11 +153,8 @@ export const KEYS_SQL = `
          (extract(epoch from pu.last_ended_at) * 1000)::float8 as last_ended_at_ms,
          (extract(epoch from least(pu.next_moment, case when u.banned_at > $1 then u.banned_at end)) * 1000)::float8
            as next_boundary_ms,
-         s.desired ->> 'kind' as previous_kind,
          s.quota_period_id::text as quota_period_id,
-         s.quota_baseline_bytes::float8 as quota_baseline_bytes,
-         coalesce(s.observed ->> 'kind' = 'present' and (s.observed ->> 'enable')::boolean, false)
-           as is_observed_enabled
+         s.quota_baseline_bytes::float8 as quota_baseline_bytes
   from vpn_keys k
   join users u on u.id = k.user_id
   left join per_user pu on pu.user_id = k.user_id
@@ -233,11 +243,11 @@ export async function readSnapshot(
         });
         for (const row of rows) {
           const key = keyRecordOf(row, panelIdOf, fixes);
-          const boundary = row[20];
+          const boundary = row[17];
           if (boundary !== null && !key.isRevoked && boundary < nextBoundaryMs) {
             nextBoundaryMs = boundary;
           }
-          if (row[24]) {
+          if ((row[10] & KEY_FLAGS.observedEnabled) !== 0) {
             enabledInScope.set(key.panelId, (enabledInScope.get(key.panelId) ?? 0) + 1);
           }
           keys.push(key);
@@ -362,12 +372,12 @@ function keyRecordOf(
   fixes: ReadonlyMap<string, RecentFix>,
 ): KeyRecord {
   const id = row[0];
-  const kind = row[21];
-  const quotaPeriodId = row[22];
-  const quotaBaselineBytes = row[23];
-  const latestPeriodId = row[16];
+  const flags = row[10];
+  const quotaPeriodId = row[18];
+  const quotaBaselineBytes = row[19];
+  const latestPeriodId = row[13];
   // Usually the same period as the latest, and as the stored baseline's: one string for all three.
-  const currentPeriodId = row[17] === latestPeriodId ? latestPeriodId : row[17];
+  const currentPeriodId = row[14] === latestPeriodId ? latestPeriodId : row[14];
   const record: KeyRecord = {
     keyId: asKeyId(id),
     userId: asUserId(row[1]),
@@ -379,12 +389,12 @@ function keyRecordOf(
     secret: row[7],
     subId: row[8],
     flow: row[9],
-    isRevoked: row[10],
-    isBanned: row[11],
-    isEntitled: row[12],
-    entitledUntil: dateOf(row[13]),
-    hasHadSubscription: row[14],
-    quotaBytes: row[15],
+    isRevoked: (flags & KEY_FLAGS.revoked) !== 0,
+    isBanned: (flags & KEY_FLAGS.banned) !== 0,
+    isEntitled: (flags & KEY_FLAGS.entitled) !== 0,
+    entitledUntil: dateOf(row[11]),
+    hasHadSubscription: (flags & KEY_FLAGS.hasHad) !== 0,
+    quotaBytes: row[12],
     latestPeriodId,
     currentPeriodId,
     quotaBaseline:
@@ -394,10 +404,14 @@ function keyRecordOf(
             bytes: quotaBaselineBytes,
           }
         : null,
-    // The literals, not the row's copies of them (one string per key otherwise).
-    previousDesiredKind: kind === 'enabled' ? 'enabled' : kind === 'disabled' ? 'disabled' : null,
-    entitledSince: dateOf(row[18]),
-    lastEndedAt: dateOf(row[19]),
+    previousDesiredKind:
+      (flags & KEY_FLAGS.previousEnabled) !== 0
+        ? 'enabled'
+        : (flags & KEY_FLAGS.previousDisabled) !== 0
+          ? 'disabled'
+          : null,
+    entitledSince: dateOf(row[15]),
+    lastEndedAt: dateOf(row[16]),
   };
   const fix = fixes.get(id);
   // The field is optional, never undefined.

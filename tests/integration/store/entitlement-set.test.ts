@@ -8,7 +8,7 @@
 import fc from 'fast-check';
 import type pg from 'pg';
 import { describe, expect, it } from 'vitest';
-import { KEYS_SQL } from '../../../src/store/snapshot.ts';
+import { KEY_FLAGS, KEYS_SQL } from '../../../src/store/snapshot.ts';
 import { AT, ENTITLEMENT_CASES, h, type CasePeriod } from '../../fixtures/entitlement-cases.ts';
 import { useTestDatabase } from '../../support/database.ts';
 
@@ -155,7 +155,7 @@ async function evaluate(
       set: ids.map((id) => {
         const row = bySet.get(id)!;
         return {
-          isEntitled: row['is_entitled'] as boolean,
+          isEntitled: ((row['flags'] as number) & KEY_FLAGS.entitled) !== 0,
           entitledUntil: toHours(ms(row['entitled_until_ms'])),
           nextBoundaryAt: toHours(ms(row['next_boundary_ms'])),
         };
@@ -171,7 +171,7 @@ async function evaluate(
       setColumns: ids.map((id) => {
         const row = bySet.get(id)!;
         return {
-          hasHad: row['has_had'] as boolean,
+          hasHad: ((row['flags'] as number) & KEY_FLAGS.hasHad) !== 0,
           latestPeriod: position(row['latest_period_id']),
           currentPeriod: position(row['current_period_id']),
           quotaBytes: ms(row['quota_bytes']),
