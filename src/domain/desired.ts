@@ -133,9 +133,9 @@ export function computeDesired(
     panelClockOffsetMs !== undefined &&
     panelClockOffsetMs > skewToleranceMs(policy.expiryMarginMs);
   const expiryTimeMs =
-    policy.expiryMarginMs === undefined || key.entitledUntil === null || isPanelAhead
+    policy.expiryMarginMs === undefined || key.entitledUntilMs === null || isPanelAhead
       ? 0
-      : key.entitledUntil.getTime() + policy.expiryMarginMs;
+      : key.entitledUntilMs + policy.expiryMarginMs;
   return {
     kind: 'enabled',
     key,

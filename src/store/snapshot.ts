@@ -363,7 +363,8 @@ async function readRecentFixes(
   );
 }
 
-const dateOf = (ms: number | null): Date | null => (ms === null ? null : new Date(ms));
+/** Whole milliseconds, as a Date would hold them (the column carries microseconds). */
+const msOf = (ms: number | null): number | null => (ms === null ? null : Math.trunc(ms));
 
 /** Maps one KEYS_SQL row to a KeyRecord (panel ids shared through `panelIdOf`). */
 function keyRecordOf(
@@ -392,7 +393,7 @@ function keyRecordOf(
     isRevoked: (flags & KEY_FLAGS.revoked) !== 0,
     isBanned: (flags & KEY_FLAGS.banned) !== 0,
     isEntitled: (flags & KEY_FLAGS.entitled) !== 0,
-    entitledUntil: dateOf(row[11]),
+    entitledUntilMs: msOf(row[11]),
     hasHadSubscription: (flags & KEY_FLAGS.hasHad) !== 0,
     quotaBytes: row[12],
     latestPeriodId,
@@ -410,8 +411,8 @@ function keyRecordOf(
         : (flags & KEY_FLAGS.previousDisabled) !== 0
           ? 'disabled'
           : null,
-    entitledSince: dateOf(row[15]),
-    lastEndedAt: dateOf(row[16]),
+    entitledSinceMs: msOf(row[15]),
+    lastEndedAtMs: msOf(row[16]),
   };
   const fix = fixes.get(id);
   // The field is optional, never undefined.

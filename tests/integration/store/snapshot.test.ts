@@ -96,10 +96,10 @@ describe('the snapshot read', () => {
       latestPeriodId: periods[0]?.id,
       quotaBaseline: { periodId: periods[0]?.id, bytes: 300 },
       previousDesiredKind: 'enabled',
-      lastEndedAt: null,
+      lastEndedAtMs: null,
       recentFix: { kind: 'update', count: 2 },
     });
-    expect(byId.get(live!)?.entitledUntil).toBeInstanceOf(Date);
+    expect(byId.get(live!)?.entitledUntilMs).toBeGreaterThan(Date.now());
     expect(byId.get(revoked!)).toMatchObject({
       isRevoked: true,
       isEntitled: true,
@@ -107,14 +107,14 @@ describe('the snapshot read', () => {
       quotaBaseline: null,
     });
     expect(byId.get(revoked!)).not.toHaveProperty('recentFix');
-    expect(byId.get(ofBanned!)).toMatchObject({ isBanned: true, isEntitled: false, entitledUntil: null });
+    expect(byId.get(ofBanned!)).toMatchObject({ isBanned: true, isEntitled: false, entitledUntilMs: null });
     expect(byId.get(unpaid!)).toMatchObject({
       isEntitled: false,
       hasHadSubscription: false,
       quotaBytes: null,
       currentPeriodId: null,
       latestPeriodId: null,
-      entitledSince: null,
+      entitledSinceMs: null,
     });
     // Clients last recorded enabled: on panel a the live key's (the banned user's was recorded
     // disabled), on panel b the unpaid one's (the revoked key's was recorded disabled).
