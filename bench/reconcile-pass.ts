@@ -5,7 +5,8 @@
  *   DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres node --max-semi-space-size=8 bench/reconcile-pass.ts 1000 1
  *
  * `--max-semi-space-size=8` is what every start path of the daemon passes (docs/deploy.md, "Memory"),
- * so the process measured here is set up like the daemon; the output names the flags it ran with.
+ * so the process measured here is set up like the daemon (`npm run bench -- reconcile-pass 100000 10`
+ * passes it too); the output names the flags it ran with.
  * Old code in the same session: KW_BENCH_SRC=<the other checkout's src> before `node`.
  *
  * Seeds users, periods (a mix of entitled, expired, future, banned, revoked) and keys, and what a
