@@ -126,6 +126,8 @@ try {
 
   // The snapshot on a pool of one connection, so the CPU time of its Postgres backend can be read.
   const snapshotPool = new pg.Pool({ connectionString: db.url, max: 1 });
+  // Dropping the database terminates a connection that is still closing: not a result.
+  snapshotPool.on('error', () => undefined);
   const { rows: backend } = await snapshotPool.query<{ pid: number }>('select pg_backend_pid() as pid');
   const backendPid = backend[0]?.pid ?? 0;
   const dbCpuStarted = backendCpuMs(backendPid);
