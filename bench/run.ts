@@ -1,5 +1,6 @@
 /**
- * `npm run bench -- <name> [args...]` runs one benchmark of this folder in a child process;
+ * `npm run bench -- <name> [args...]` runs one benchmark of this folder in a child process (with the
+ * daemon's Node flags);
  * without a name it lists them with the first line of their description. Benchmarks that need a
  * database read DATABASE_URL.
  */
@@ -29,7 +30,14 @@ if (name === undefined || !benchmarks.includes(name)) {
   process.exit(name === undefined ? 0 : 2);
 }
 
-const result = spawnSync(process.execPath, [new URL(`${name}.ts`, folder).pathname, ...args], {
-  stdio: 'inherit',
-});
+// With the Node flags every start path of the daemon passes (docs/deploy.md, "Memory"), so a
+// benchmark's keywarden process is set up like the daemon.
+const DAEMON_NODE_FLAGS = ['--max-semi-space-size=8'];
+const result = spawnSync(
+  process.execPath,
+  [...DAEMON_NODE_FLAGS, new URL(`${name}.ts`, folder).pathname, ...args],
+  {
+    stdio: 'inherit',
+  },
+);
 process.exit(result.status ?? 1);

@@ -130,15 +130,15 @@ export function predictFirstPass(
       isRevoked: false,
       isBanned: user?.bannedAt != null && user.bannedAt.getTime() <= t,
       isEntitled: entitlement.isEntitled,
-      entitledUntil: entitlement.entitledUntil,
+      entitledUntilMs: entitlement.entitledUntil?.getTime() ?? null,
       hasHadSubscription: spans.some((span) => span.cancelledAt === null && span.startsAt.getTime() <= t),
       quotaBytes: covering?.quota ?? null,
       currentPeriodId: covering?.id ?? null,
       quotaBaseline: null,
       latestPeriodId: null,
       previousDesiredKind: null,
-      entitledSince: null,
-      lastEndedAt: null,
+      entitledSinceMs: null,
+      lastEndedAtMs: null,
     });
   });
   const panelIds = [...new Set(plan.verdicts.map((verdict) => verdict.panelId))];

@@ -75,8 +75,8 @@ export function quotaBaselineOf(key: KeyRecord, usedBytes: number | undefined): 
   }
   const stored = key.quotaBaseline;
   if (stored !== null && stored.periodId === periodId) {
-    const bytes = usedBytes !== undefined && usedBytes < stored.bytes ? 0 : stored.bytes;
-    return { periodId, bytes };
+    // Counters below the baseline: an admin reset them on the panel. Else the stored one holds.
+    return usedBytes !== undefined && usedBytes < stored.bytes ? { periodId, bytes: 0 } : stored;
   }
   return { periodId, bytes: usedBytes ?? 0 };
 }
@@ -133,9 +133,9 @@ export function computeDesired(
     panelClockOffsetMs !== undefined &&
     panelClockOffsetMs > skewToleranceMs(policy.expiryMarginMs);
   const expiryTimeMs =
-    policy.expiryMarginMs === undefined || key.entitledUntil === null || isPanelAhead
+    policy.expiryMarginMs === undefined || key.entitledUntilMs === null || isPanelAhead
       ? 0
-      : key.entitledUntil.getTime() + policy.expiryMarginMs;
+      : key.entitledUntilMs + policy.expiryMarginMs;
   return {
     kind: 'enabled',
     key,

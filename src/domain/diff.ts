@@ -65,7 +65,12 @@ function identityMatches(desired: DesiredKey, client: ObservedClient, protocol: 
   switch (protocol ?? '') {
     case 'vmess':
     case 'vless':
-      return client.uuid === undefined || client.uuid.toLowerCase() === desired.key.clientUuid.toLowerCase();
+      // Equal as stored (the usual case) needs no lower-cased copies.
+      return (
+        client.uuid === undefined ||
+        client.uuid === desired.key.clientUuid ||
+        client.uuid.toLowerCase() === desired.key.clientUuid.toLowerCase()
+      );
     case 'trojan':
     case 'shadowsocks':
       return client.password === undefined || client.password === desired.key.secret;
@@ -76,11 +81,31 @@ function identityMatches(desired: DesiredKey, client: ObservedClient, protocol: 
   }
 }
 
+/** No drift: one shared empty list (most keys of a pass have none). */
+const NO_DRIFT: ReadonlyArray<DriftKind> = Object.freeze([]);
+
 /** Lists the drift of one key against its observed client. */
 export function diffKey(
   desired: DesiredKey,
   observed: ObservedClient | null,
   inbound: ObservedInbound | null,
+): ReadonlyArray<DriftKind> {
+  return driftOf(desired, observed, inbound, false);
+}
+
+function finish(drift: DriftKind[], isDuplicate: boolean): ReadonlyArray<DriftKind> {
+  if (isDuplicate) {
+    drift.push('duplicate-email');
+  }
+  return drift.length === 0 ? NO_DRIFT : drift;
+}
+
+/** diffKey, plus `duplicate-email` when `isDuplicate`. */
+function driftOf(
+  desired: DesiredKey,
+  observed: ObservedClient | null,
+  inbound: ObservedInbound | null,
+  isDuplicate: boolean,
 ): ReadonlyArray<DriftKind> {
   const drift: DriftKind[] = [];
   if (inbound === null && desired.kind === 'enabled') {
@@ -92,7 +117,7 @@ export function diffKey(
     if (desired.kind === 'enabled') {
       drift.push('missing-client');
     }
-    return drift;
+    return finish(drift, isDuplicate);
   }
   if (!identityMatches(desired, observed, inbound?.protocol)) {
     drift.push('identity-mismatch');
@@ -105,7 +130,7 @@ export function diffKey(
     if (observed.isClientEnabled) {
       drift.push('enabled-should-be-off');
     }
-    return drift;
+    return finish(drift, isDuplicate);
   }
   if (!observed.isClientEnabled || !observed.isTrafficEnabled) {
     drift.push('disabled-should-be-on');
@@ -119,7 +144,7 @@ export function diffKey(
   if (observed.flow !== desired.fields.flow) {
     drift.push('flow-mismatch');
   }
-  return drift;
+  return finish(drift, isDuplicate);
 }
 
 /** Compares the desired keys of one panel with the panel's observation. */
@@ -131,6 +156,7 @@ export function diffPanel(
   const ours = new Set<string>();
   const inbounds = new Map(observation.inbounds.map((inbound) => [inbound.id, inbound]));
   let enabledCount = 0;
+  const duplicates = new Set<string>(observation.duplicateEmails);
   const keys = desired.map((entry): KeyDiff => {
     ours.add(entry.key.email);
     const observed = observation.clients.get(entry.key.email) ?? null;
@@ -138,12 +164,15 @@ export function diffPanel(
     if (observed?.isClientEnabled === true) {
       enabledCount += 1;
     }
-    const drift = [...diffKey(entry, observed, inbound)];
-    if (observation.duplicateEmails.includes(entry.key.email)) {
-      drift.push('duplicate-email');
-    }
-    return { desired: entry, observed, inbound, drift };
+    const isDuplicate = duplicates.size > 0 && duplicates.has(entry.key.email);
+    return { desired: entry, observed, inbound, drift: driftOf(entry, observed, inbound, isDuplicate) };
   });
-  const orphans = [...observation.clients.keys()].filter((email) => !ours.has(email)).sort();
+  const orphans: ClientEmail[] = [];
+  for (const email of observation.clients.keys()) {
+    if (!ours.has(email)) {
+      orphans.push(email);
+    }
+  }
+  orphans.sort();
   return { panelId, keys, orphans, duplicates: observation.duplicateEmails, enabledCount };
 }

@@ -3,7 +3,7 @@
  * then hold disables that look like an accident. Pure: no clock, no I/O.
  */
 import type { ClientEmail, InboundId, KeyId, PanelId, UserId } from './ids.ts';
-import type { ClientFields, DesiredReason } from './desired.ts';
+import type { ClientFields, DesiredKey, DesiredReason } from './desired.ts';
 import type { DriftKind, PanelDiff } from './diff.ts';
 import type { ObservedClient } from './observed.ts';
 import type { ReconcilePolicy } from './policy.ts';
@@ -11,7 +11,7 @@ import type { KeyRecord, ValveWindow } from './snapshot.ts';
 import { FIX_ATTEMPTS } from './needs-human.ts';
 import { fingerprintText } from './fingerprint.ts';
 import { assertNever } from './result.ts';
-import { noticesFor, statusOf, type KeyVerdict } from './verdict.ts';
+import { noticesFor, statusOf, type KeyVerdict, type Notice } from './verdict.ts';
 
 /** Kinds of action; the `action` label of `keywarden_actions_total`. */
 export type ActionKind = 'create' | 'enable' | 'disable' | 'update';
@@ -130,6 +130,9 @@ export function isFixNotSticking(action: Action, key: KeyRecord): boolean {
   );
 }
 
+/** No notices: one shared empty list (most keys of a pass need none). */
+const NO_NOTICES: ReadonlyArray<Notice> = Object.freeze([]);
+
 /**
  * Derives the actions that make a panel match its desired keys. Identity mismatches and duplicates
  * are drift to report, not actions (changing a client's identity would break a user's link).
@@ -152,24 +155,24 @@ export function planPanel(diff: PanelDiff, panelName: string): PanelPlan & { rea
       action,
       hold: null,
       status: statusOf(drift, action, null),
-      notices: action === null ? [] : noticesFor(entry.desired, action, panelName),
+      notices: action === null ? NO_NOTICES : noticesFor(entry.desired, action, panelName),
     });
   };
+  const baseOf = (desired: DesiredKey): Omit<ActionBase, 'fields'> => ({
+    panelId: diff.panelId,
+    keyId: desired.key.keyId,
+    userId: desired.key.userId,
+    email: desired.key.email,
+    inboundId: desired.key.inboundId,
+    reason: desired.reason,
+  });
   for (const entry of diff.keys) {
     const { desired, observed } = entry;
     const key = desired.key;
-    const base = {
-      panelId: diff.panelId,
-      keyId: key.keyId,
-      userId: key.userId,
-      email: key.email,
-      inboundId: key.inboundId,
-      reason: desired.reason,
-    };
     if (observed === null) {
       if (desired.kind === 'enabled' && entry.inbound !== null) {
         push(entry, {
-          ...base,
+          ...baseOf(desired),
           kind: 'create',
           fields: desired.fields,
           before: null,
@@ -195,7 +198,7 @@ export function planPanel(diff: PanelDiff, panelName: string): PanelPlan & { rea
     if (desired.kind === 'enabled') {
       const wasServed = observed.isClientEnabled && observed.isTrafficEnabled;
       push(entry, {
-        ...base,
+        ...baseOf(desired),
         kind: wasServed ? 'update' : 'enable',
         fields: desired.fields,
         before,
@@ -206,7 +209,7 @@ export function planPanel(diff: PanelDiff, panelName: string): PanelPlan & { rea
     // Disabling keeps the client's other fields as they are and clears auto-renew.
     const fields: ClientFields = { ...before, enable: false, resetDays: 0 };
     push(entry, {
-      ...base,
+      ...baseOf(desired),
       kind: observed.isClientEnabled ? 'disable' : 'update',
       fields,
       before,
@@ -336,7 +339,7 @@ export function fingerprintHeld(held: ReadonlyArray<HeldAction>): string {
 
 /** Removes from `plan.held` the disables an admin confirmed (their fingerprint matches) and runs them. */
 export function releaseConfirmed(plan: PanelPlan, confirmedFingerprints: ReadonlySet<string>): PanelPlan {
-  if (plan.kind === 'unknown' || plan.held.length === 0) {
+  if (plan.kind === 'unknown' || plan.held.length === 0 || confirmedFingerprints.size === 0) {
     return plan;
   }
   const fingerprint = fingerprintHeld(plan.held);

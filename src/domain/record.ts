@@ -159,7 +159,8 @@ function desiredJson(desired: DesiredKey, held: boolean): DesiredStateJson {
         expiryTimeMs: desired.fields.expiryTimeMs,
         totalBytes: desired.fields.totalBytes,
         flow: desired.fields.flow,
-        entitledUntil: desired.key.entitledUntil?.toISOString() ?? null,
+        entitledUntil:
+          desired.key.entitledUntilMs === null ? null : new Date(desired.key.entitledUntilMs).toISOString(),
         held,
       }
     : { kind: 'disabled', reason: desired.reason, held };

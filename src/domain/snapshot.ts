@@ -32,8 +32,8 @@ export interface KeyRecord {
   readonly isBanned: boolean;
   /** From `kw_entitlements` at `now` with the configured grace. */
   readonly isEntitled: boolean;
-  /** While entitled: when coverage ends (grace included). */
-  readonly entitledUntil: Date | null;
+  /** While entitled: when coverage ends (grace included), ms since the epoch. */
+  readonly entitledUntilMs: number | null;
   /** Whether the user ever had a live (non-cancelled) period that started by `now`. */
   readonly hasHadSubscription: boolean;
   /** Quota of the plan of the covering period, in bytes; null = unlimited. */
@@ -50,9 +50,9 @@ export interface KeyRecord {
   /** `key_state.desired.kind` written by the previous pass, if any (detects suspend/reactivate). */
   readonly previousDesiredKind: 'enabled' | 'disabled' | null;
   /** While entitled: when the covering period became effective (later of its start and its commit). */
-  readonly entitledSince: Date | null;
+  readonly entitledSinceMs: number | null;
   /** While not entitled: the latest end (grace included) of a live period that ended by `now`. */
-  readonly lastEndedAt: Date | null;
+  readonly lastEndedAtMs: number | null;
   /**
    * The correction applied most often to this key within the last FIX_WINDOW (same action, same
    * fields before and after): a count of FIX_ATTEMPTS means the panel keeps undoing it.

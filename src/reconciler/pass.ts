@@ -121,15 +121,15 @@ export function createPass(options: PassOptions): RunPass {
       if (
         result.action.kind === 'disable' &&
         result.action.reason === 'expired' &&
-        key.lastEndedAt !== null
+        key.lastEndedAtMs !== null
       ) {
-        events.expiryLag?.({ seconds: Math.max(0, (dbNowMs - key.lastEndedAt.getTime()) / 1000) });
+        events.expiryLag?.({ seconds: Math.max(0, (dbNowMs - key.lastEndedAtMs) / 1000) });
       }
       if (
         (result.action.kind === 'enable' || result.action.kind === 'create') &&
-        key.entitledSince !== null
+        key.entitledSinceMs !== null
       ) {
-        events.activationLag?.({ seconds: Math.max(0, (dbNowMs - key.entitledSince.getTime()) / 1000) });
+        events.activationLag?.({ seconds: Math.max(0, (dbNowMs - key.entitledSinceMs) / 1000) });
       }
     }
   }

@@ -37,109 +37,143 @@ interface PanelRow {
   suspended: boolean;
 }
 
-interface KeyRow {
-  id: string;
-  user_id: string;
-  telegram_id: string;
-  panel_id: string;
-  inbound_id: number;
-  email: string;
-  client_uuid: string;
-  secret: string;
-  sub_id: string;
-  flow: string;
-  revoked: boolean;
-  banned: boolean;
-  is_entitled: boolean;
-  entitled_until: Date | null;
-  has_had: boolean;
-  quota_bytes: string | null;
-  latest_period_id: string | null;
-  current_period_id: string | null;
-  entitled_since: Date | null;
-  last_ended_at: Date | null;
-  next_boundary: Date | null;
-  previous_kind: string | null;
-  quota_period_id: string | null;
-  quota_baseline_bytes: string | null;
-}
+/**
+ * One row of KEYS_SQL, fetched in array mode (no per-row object) in this column order (the SQL
+ * names each column after its label here, snake_cased; tests read them by name). Times are
+ * epoch milliseconds (float8: parsed as a number, not by a date parser); ids are text; byte counts
+ * are float8 (exact below 2^53).
+ */
+type KeyRow = [
+  id: string,
+  userId: string,
+  telegramId: number,
+  panelId: string,
+  inboundId: number,
+  email: string,
+  clientUuid: string,
+  secret: string,
+  subId: string,
+  flow: string,
+  flags: number,
+  entitledUntilMs: number | null,
+  quotaBytes: number | null,
+  latestPeriodId: string | null,
+  currentPeriodId: string | null,
+  entitledSinceMs: number | null,
+  lastEndedAtMs: number | null,
+  nextBoundaryMs: number | null,
+  quotaPeriodId: string | null,
+  quotaBaselineBytes: number | null,
+];
 
 /**
- * Entitlement, set-based: the same definition as `kw_entitlements` (migrations/001_schema.sql), one
- * pass over the live periods of the users in scope instead of correlated subqueries per user, so a
- * full pass over 100,000 keys stays well under a second. tests/integration/store/entitlement-set.test.ts
- * checks that both agree on the shared table of cases and on random data.
+ * The yes/no columns of a key row packed into one integer (`flags`): one value to parse per row
+ * instead of seven. `previousEnabled`/`previousDisabled`: `key_state.desired.kind` of the last pass.
+ */
+export const KEY_FLAGS = {
+  revoked: 1,
+  banned: 2,
+  entitled: 4,
+  hasHad: 8,
+  observedEnabled: 16,
+  previousEnabled: 32,
+  previousDisabled: 64,
+} as const;
+
+/**
+ * Entitlement, set-based: the same definition as `kw_entitlements` (migrations/001_schema.sql),
+ * evaluated in one ordered pass over the live periods of the users in scope instead of correlated
+ * subqueries per user: its cost grows with the number of keys, not keys times periods (about 0.7-1 s
+ * of Postgres CPU at 100,000 keys, bench/reconcile-pass.ts).
+ * tests/integration/store/entitlement-set.test.ts checks that both agree on the shared table of cases
+ * and on random data, and every other column against a per-user reading of its definition.
  *
- * - covered: a live period has starts_at <= at < ends_at + grace (entitled unless banned by `at`);
- * - entitled_until: the end of the merged run of live periods that covers `at` (periods that touch
- *   or overlap merge, as kw_entitlements' "first end no other period covers");
+ * Per user, the live periods are ordered by (starts_at, id) once (`ordered`); over that order:
+ * - `reach`: the latest end (grace included) so far. A period is the last of a merged run (periods
+ *   that touch or overlap merge, as kw_entitlements' "first end no other period covers") when the
+ *   next one starts after `reach`; the run ends at that `reach`.
+ * - covered: a live period has starts_at <= at < ends (entitled unless banned by `at`);
+ * - entitled_until: the end of the run that covers `at`, i.e. the first run end after `at` (runs
+ *   before the covering one end before it starts);
+ * - current period: of the periods covering `at`, the last in that order (`rn`);
  * - next_boundary: the next start, end (grace included) or ban after `at`.
+ *
+ * Only what a pass needs, as cheap to parse as possible (see KeyRow): epoch milliseconds instead of
+ * timestamptz text, ids as text, the yes/no columns in one integer (KEY_FLAGS), among them whether
+ * the key's client was last recorded enabled (`key_state.observed`), which the safety valve counts
+ * per panel.
  *
  * $1 at, $2 grace, $3 panel ids, $4 user ids (null = every user with a key on those panels).
  */
 export const KEYS_SQL = `
-  with scope_keys as materialized (
-    select k.id, k.user_id, k.panel_id, k.inbound_id, k.email, k.client_uuid, k.secret, k.sub_id, k.flow,
-           k.revoked_at
-    from vpn_keys k
-    where k.panel_id = any($3::bigint[]) and ($4::bigint[] is null or k.user_id = any($4::bigint[]))
-  ),
-  live as materialized (
+  with live as (
     select p.user_id, p.id, p.starts_at, p.ends_at + $2::interval as ends
     from subscription_periods p
     where p.cancelled_at is null
-      and p.user_id in (select user_id from scope_keys)
+      and ($4::bigint[] is null or p.user_id = any($4::bigint[]))
+      and exists (select from vpn_keys v where v.user_id = p.user_id and v.panel_id = any($3::bigint[]))
   ),
-  runs as (
-    select l.user_id, l.starts_at, l.ends,
-           sum(case when l.starts_at > l.prev_end then 1 else 0 end)
-             over (partition by l.user_id order by l.starts_at, l.id) as run
-    from (
-      select l.*, coalesce(max(l.ends) over (partition by l.user_id order by l.starts_at, l.id
-                                             rows between unbounded preceding and 1 preceding),
-                           '-infinity') as prev_end
-      from live l
-    ) l
-  ),
-  covering_run as (
-    select user_id, max(ends) as ends from runs group by user_id, run
-    having min(starts_at) <= $1 and $1 < max(ends)
+  ordered as (
+    select l.user_id, l.id, l.starts_at, l.ends,
+           max(l.ends) over w as reach,
+           lead(l.starts_at) over w as next_start,
+           row_number() over w as rn
+    from live l
+    window w as (partition by l.user_id order by l.starts_at, l.id
+                 rows between unbounded preceding and current row)
   ),
   per_user as (
-    select l.user_id,
-           bool_or(l.starts_at <= $1 and $1 < l.ends) as covered,
-           bool_or(l.starts_at <= $1) as has_had,
-           max(l.id) filter (where l.starts_at <= $1) as latest_period_id,
-           max(l.ends) filter (where l.ends <= $1) as last_ended_at,
-           least(min(l.starts_at) filter (where l.starts_at > $1), min(l.ends) filter (where l.ends > $1)) as next_moment,
-           (array_agg(l.id order by l.starts_at desc, l.id desc) filter (where l.starts_at <= $1 and $1 < l.ends))[1] as cover_id
-    from live l
-    group by l.user_id
+    select o.user_id,
+           bool_or(o.starts_at <= $1) as has_had,
+           max(o.id) filter (where o.starts_at <= $1) as latest_period_id,
+           max(o.ends) filter (where o.ends <= $1) as last_ended_at,
+           least(min(o.starts_at) filter (where o.starts_at > $1),
+                 min(o.ends) filter (where o.ends > $1)) as next_moment,
+           min(o.reach) filter (where o.reach > $1 and (o.next_start is null or o.next_start > o.reach))
+             as run_end,
+           (max(array[o.rn, o.id]) filter (where o.starts_at <= $1 and $1 < o.ends))[2] as cover_id
+    from ordered o
+    group by o.user_id
   )
-  select k.id, k.user_id, u.telegram_id, k.panel_id, k.inbound_id, k.email, k.client_uuid::text,
+  select k.id::text as id, k.user_id::text as user_id, u.telegram_id::float8 as telegram_id,
+         k.panel_id::text as panel_id, k.inbound_id, k.email, k.client_uuid::text as client_uuid,
          k.secret, k.sub_id, k.flow,
-         k.revoked_at is not null and k.revoked_at <= $1 as revoked,
-         u.banned_at is not null and u.banned_at <= $1 as banned,
-         coalesce(pu.covered, false) and (u.banned_at is null or u.banned_at > $1) as is_entitled,
-         case when coalesce(pu.covered, false) and (u.banned_at is null or u.banned_at > $1) then cr.ends end
-           as entitled_until,
-         coalesce(pu.has_had, false) as has_had,
-         pl.traffic_limit_bytes as quota_bytes,
+         -- KEY_FLAGS
+         case when k.revoked_at <= $1 then 1 else 0 end
+           | case when u.banned_at <= $1 then 2 else 0 end
+           | case when pu.cover_id is not null and (u.banned_at is null or u.banned_at > $1) then 4 else 0 end
+           | case when pu.has_had then 8 else 0 end
+           | case when s.is_observed_enabled then 16 else 0 end
+           | case s.desired_kind when 'enabled' then 32 when 'disabled' then 64 else 0 end as flags,
+         case when pu.cover_id is not null and (u.banned_at is null or u.banned_at > $1)
+              then (extract(epoch from pu.run_end) * 1000)::float8 end as entitled_until_ms,
+         pl.traffic_limit_bytes::float8 as quota_bytes,
          pu.latest_period_id::text as latest_period_id,
          pu.cover_id::text as current_period_id,
-         greatest(cp.starts_at, cp.created_at) as entitled_since,
-         pu.last_ended_at,
-         least(pu.next_moment, case when u.banned_at > $1 then u.banned_at end) as next_boundary,
-         s.desired ->> 'kind' as previous_kind,
+         (extract(epoch from greatest(cp.starts_at, cp.created_at)) * 1000)::float8 as entitled_since_ms,
+         (extract(epoch from pu.last_ended_at) * 1000)::float8 as last_ended_at_ms,
+         (extract(epoch from least(pu.next_moment, case when u.banned_at > $1 then u.banned_at end)) * 1000)::float8
+           as next_boundary_ms,
          s.quota_period_id::text as quota_period_id,
-         s.quota_baseline_bytes::text as quota_baseline_bytes
-  from scope_keys k
+         s.quota_baseline_bytes::float8 as quota_baseline_bytes
+  from vpn_keys k
   join users u on u.id = k.user_id
   left join per_user pu on pu.user_id = k.user_id
-  left join covering_run cr on cr.user_id = k.user_id
   left join subscription_periods cp on cp.id = pu.cover_id
   left join plans pl on pl.id = cp.plan_id
-  left join key_state s on s.key_id = k.id
+  left join (
+    -- The previous pass's state, its documents read down to what a pass needs here: evaluated in
+    -- this scan (offset 0 keeps the subquery apart), so the join carries a few narrow columns, not
+    -- every key's desired and observed documents (~50 MB at 100,000 keys).
+    select s.key_id, s.desired ->> 'kind' as desired_kind,
+           s.observed ->> 'kind' = 'present' and (s.observed ->> 'enable')::boolean as is_observed_enabled,
+           s.quota_period_id, s.quota_baseline_bytes
+    from key_state s
+    where s.key_id in (select v.id from vpn_keys v
+                       where v.panel_id = any($3::bigint[]) and ($4::bigint[] is null or v.user_id = any($4::bigint[])))
+    offset 0
+  ) s on s.key_id = k.id
+  where k.panel_id = any($3::bigint[]) and ($4::bigint[] is null or k.user_id = any($4::bigint[]))
   order by k.id`;
 
 /** Key rows fetched per round trip of the snapshot's cursor. */
@@ -195,44 +229,61 @@ export async function readSnapshot(
       const { rows: confirmed } = await client.query<{ fingerprint: string }>(
         'select fingerprint from held_plans where confirmed_at is not null and resolved_at is null',
       );
-      const valveWindow = await readValveWindow(client, now, valveWindowMs);
       const fixes = await readRecentFixes(client, now, panelIdList);
       // The key rows come through a cursor, a chunk at a time: 100,000 rows fetched at once would
       // hold the whole wire result, the parsed rows and the records in memory together.
       // Every row is read: plan for all of them, not for a fast first row (nested loops per key).
       await client.query('set local cursor_tuple_fraction = 1');
+      // Compiling this query costs more than it saves (~0.15 s at 100,000 keys): no JIT for it.
+      await client.query('set local jit = off');
       await client.query(`declare snapshot_keys no scroll cursor for ${KEYS_SQL}`, [
         now,
         grace,
         panelIdList,
         userIds === undefined ? null : [...userIds],
       ]);
+      // One string per panel id, shared by every key of the panel.
+      const panelIdOf = new Map(panels.map((panel) => [panel.panelId as string, panel.panelId]));
+      const enabledInScope = new Map<PanelId, number>();
       // Users without a live key cannot change any panel: their boundaries do not wake the timer.
-      let nextBoundaryAt: Date | null = null;
+      let nextBoundaryMs = Number.POSITIVE_INFINITY;
       const keys: KeyRecord[] = [];
       for (;;) {
-        const { rows } = await client.query<KeyRow>(
-          `fetch ${String(SNAPSHOT_CHUNK_ROWS)} from snapshot_keys`,
-        );
+        const { rows } = await client.query<KeyRow>({
+          text: `fetch ${String(SNAPSHOT_CHUNK_ROWS)} from snapshot_keys`,
+          rowMode: 'array',
+        });
         for (const row of rows) {
-          const boundary = row.next_boundary;
-          if (boundary !== null && !row.revoked && (nextBoundaryAt === null || boundary < nextBoundaryAt)) {
-            nextBoundaryAt = boundary;
+          const key = keyRecordOf(row, panelIdOf, fixes);
+          const boundary = row[17];
+          if (boundary !== null && !key.isRevoked && boundary < nextBoundaryMs) {
+            nextBoundaryMs = boundary;
           }
-          keys.push({ ...keyRecordOf(row), ...recentFixOf(fixes, row.id) });
+          if ((row[10] & KEY_FLAGS.observedEnabled) !== 0) {
+            enabledInScope.set(key.panelId, (enabledInScope.get(key.panelId) ?? 0) + 1);
+          }
+          keys.push(key);
         }
         if (rows.length < SNAPSHOT_CHUNK_ROWS) {
           break;
         }
       }
       await client.query('close snapshot_keys');
+      const valveWindow = await readValveWindow(
+        client,
+        now,
+        valveWindowMs,
+        panelIdList,
+        // A read of whole panels counted their enabled clients on the way; a targeted read did not.
+        userIds === undefined ? enabledInScope : undefined,
+      );
       const targeted = userIds === undefined ? undefined : await readTargetedExtras(client, panelIdList);
       return {
         snapshot: {
           now,
           panels,
           keys,
-          nextBoundaryAt,
+          nextBoundaryAt: nextBoundaryMs === Number.POSITIVE_INFINITY ? null : new Date(nextBoundaryMs),
           confirmedHolds: new Set(confirmed.map((row) => row.fingerprint)),
           valveWindow,
         },
@@ -247,9 +298,18 @@ export async function readSnapshot(
 /**
  * The safety valve's window (issue 11): disables applied within it per enabled panel, and the keys
  * last recorded enabled per panel. It covers every enabled panel, so per-panel and targeted passes
- * see each other's disables.
+ * see each other's disables. `enabledInScope`: the counts of the panels whose keys the snapshot read
+ * whole (taken from the key rows); only the other enabled panels are counted here (a scan of their
+ * keys' `key_state`). Without it (a targeted read), every enabled panel but the snapshot's own is
+ * counted: a pass never uses the recorded count of a panel it plans (applySafetyValve).
  */
-async function readValveWindow(client: pg.PoolClient, now: Date, windowMs: number): Promise<ValveWindow> {
+async function readValveWindow(
+  client: pg.PoolClient,
+  now: Date,
+  windowMs: number,
+  scopePanelIds: ReadonlyArray<string>,
+  enabledInScope: ReadonlyMap<PanelId, number> | undefined,
+): Promise<ValveWindow> {
   const { rows: recentDisables } = await client.query<{ panel_id: string; n: number }>(
     `select e.panel_id::text, count(*)::int as n from reconcile_events e join panels p on p.id = e.panel_id
      where p.is_enabled and e.action = 'disable' and e.outcome in ('applied', 'unconfirmed')
@@ -257,15 +317,31 @@ async function readValveWindow(client: pg.PoolClient, now: Date, windowMs: numbe
      group by e.panel_id`,
     [now, windowMs],
   );
-  const { rows: enabledRows } = await client.query<{ panel_id: string; n: number }>(
-    `select k.panel_id::text, count(*)::int as n
-     from key_state s join vpn_keys k on k.id = s.key_id join panels p on p.id = k.panel_id
-     where p.is_enabled and s.observed ->> 'kind' = 'present' and (s.observed ->> 'enable')::boolean
-     group by k.panel_id`,
+  const enabledByPanel = new Map(enabledInScope);
+  const { rows: others } = await client.query<{ id: string }>(
+    'select id::text from panels where is_enabled and not (id = any($1::bigint[]))',
+    [scopePanelIds],
   );
+  if (others.length > 0) {
+    // The filter in the count, not in a where clause: the planner cannot estimate a jsonb condition
+    // and, expecting a few rows, would look up every key by its id (~0.5 s at 100,000 keys).
+    const { rows: enabledRows } = await client.query<{ panel_id: string; n: number }>(
+      `select k.panel_id::text,
+              count(*) filter (where s.observed ->> 'kind' = 'present' and (s.observed ->> 'enable')::boolean)::int as n
+       from key_state s join vpn_keys k on k.id = s.key_id
+       where k.panel_id = any($1::bigint[])
+       group by k.panel_id`,
+      [others.map((row) => row.id)],
+    );
+    for (const row of enabledRows) {
+      if (row.n > 0) {
+        enabledByPanel.set(asPanelId(row.panel_id), row.n);
+      }
+    }
+  }
   return {
     disablesByPanel: new Map(recentDisables.map((row) => [asPanelId(row.panel_id), row.n])),
-    enabledByPanel: new Map(enabledRows.map((row) => [asPanelId(row.panel_id), row.n])),
+    enabledByPanel,
   };
 }
 
@@ -299,41 +375,60 @@ async function readRecentFixes(
   );
 }
 
-/** `{ recentFix }` when the key has one, else nothing (the field is optional, never undefined). */
-function recentFixOf(fixes: ReadonlyMap<string, RecentFix>, keyId: string): { recentFix?: RecentFix } {
-  const fix = fixes.get(keyId);
-  return fix === undefined ? {} : { recentFix: fix };
-}
+/** Whole milliseconds, as a Date would hold them (the column carries microseconds). */
+const msOf = (ms: number | null): number | null => (ms === null ? null : Math.trunc(ms));
 
-function keyRecordOf(row: KeyRow): KeyRecord {
-  const kind = row.previous_kind;
-  return {
-    keyId: asKeyId(row.id),
-    userId: asUserId(row.user_id),
-    telegramId: Number(row.telegram_id),
-    panelId: asPanelId(row.panel_id),
-    inboundId: asInboundId(row.inbound_id),
-    email: asClientEmail(row.email),
-    clientUuid: row.client_uuid,
-    secret: row.secret,
-    subId: row.sub_id,
-    flow: row.flow,
-    isRevoked: row.revoked,
-    isBanned: row.banned,
-    isEntitled: row.is_entitled,
-    entitledUntil: row.entitled_until,
-    hasHadSubscription: row.has_had,
-    quotaBytes: row.quota_bytes === null ? null : Number(row.quota_bytes),
-    latestPeriodId: row.latest_period_id,
-    currentPeriodId: row.current_period_id,
+/** Maps one KEYS_SQL row to a KeyRecord (panel ids shared through `panelIdOf`). */
+function keyRecordOf(
+  row: KeyRow,
+  panelIdOf: ReadonlyMap<string, PanelId>,
+  fixes: ReadonlyMap<string, RecentFix>,
+): KeyRecord {
+  const id = row[0];
+  const flags = row[10];
+  const quotaPeriodId = row[18];
+  const quotaBaselineBytes = row[19];
+  const latestPeriodId = row[13];
+  // Usually the same period as the latest, and as the stored baseline's: one string for all three.
+  const currentPeriodId = row[14] === latestPeriodId ? latestPeriodId : row[14];
+  const record: KeyRecord = {
+    keyId: asKeyId(id),
+    userId: asUserId(row[1]),
+    telegramId: row[2],
+    panelId: panelIdOf.get(row[3]) ?? asPanelId(row[3]),
+    inboundId: asInboundId(row[4]),
+    email: asClientEmail(row[5]),
+    clientUuid: row[6],
+    secret: row[7],
+    subId: row[8],
+    flow: row[9],
+    isRevoked: (flags & KEY_FLAGS.revoked) !== 0,
+    isBanned: (flags & KEY_FLAGS.banned) !== 0,
+    isEntitled: (flags & KEY_FLAGS.entitled) !== 0,
+    entitledUntilMs: msOf(row[11]),
+    hasHadSubscription: (flags & KEY_FLAGS.hasHad) !== 0,
+    quotaBytes: row[12],
+    latestPeriodId,
+    currentPeriodId,
     quotaBaseline:
-      row.quota_period_id !== null && row.quota_baseline_bytes !== null
-        ? { periodId: row.quota_period_id, bytes: Number(row.quota_baseline_bytes) }
+      quotaPeriodId !== null && quotaBaselineBytes !== null
+        ? {
+            periodId: quotaPeriodId === currentPeriodId ? currentPeriodId : quotaPeriodId,
+            bytes: quotaBaselineBytes,
+          }
         : null,
-    previousDesiredKind: kind === 'enabled' || kind === 'disabled' ? kind : null,
-    entitledSince: row.entitled_since,
-    lastEndedAt: row.last_ended_at,
+    previousDesiredKind:
+      (flags & KEY_FLAGS.previousEnabled) !== 0
+        ? 'enabled'
+        : (flags & KEY_FLAGS.previousDisabled) !== 0
+          ? 'disabled'
+          : null,
+    entitledSinceMs: msOf(row[15]),
+    lastEndedAtMs: msOf(row[16]),
   };
+  const fix = fixes.get(id);
+  // The field is optional, never undefined.
+  return fix === undefined ? record : { ...record, recentFix: fix };
 }
 
 /**

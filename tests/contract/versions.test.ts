@@ -129,7 +129,7 @@ describe.each(VERSION_PROFILES)('3x-ui %s', (profile) => {
       clientUuid: client.uuid,
       flow: 'xtls-rprx-vision',
       isEntitled: true,
-      entitledUntil: new Date(client.expiryTimeMs),
+      entitledUntilMs: client.expiryTimeMs,
     });
     const desired = computeDesired(key, POLICY, 0, inbound ?? null);
     expect(desired.kind === 'enabled' ? desired.fields.flow : undefined).toBe('');

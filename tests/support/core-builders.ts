@@ -35,15 +35,15 @@ export function keyRecord(id: number, overrides: Partial<KeyRecord> = {}): KeyRe
     isRevoked: false,
     isBanned: false,
     isEntitled: true,
-    entitledUntil: new Date(NOW.getTime() + 86_400_000),
+    entitledUntilMs: NOW.getTime() + 86_400_000,
     hasHadSubscription: true,
     quotaBytes: null,
     latestPeriodId: '1',
     currentPeriodId: '1',
     quotaBaseline: null,
     previousDesiredKind: null,
-    entitledSince: new Date(NOW.getTime() - 86_400_000),
-    lastEndedAt: null,
+    entitledSinceMs: NOW.getTime() - 86_400_000,
+    lastEndedAtMs: null,
     ...overrides,
   };
 }

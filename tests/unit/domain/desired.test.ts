@@ -26,13 +26,13 @@ describe('computeDesired', () => {
     },
     {
       name: 'user whose periods ended is expired',
-      key: { isEntitled: false, entitledUntil: null },
+      key: { isEntitled: false, entitledUntilMs: null },
       kind: 'disabled',
       reason: 'expired',
     },
     {
       name: 'user who never paid has no subscription',
-      key: { isEntitled: false, entitledUntil: null, hasHadSubscription: false },
+      key: { isEntitled: false, entitledUntilMs: null, hasHadSubscription: false },
       kind: 'disabled',
       reason: 'no-subscription',
     },
@@ -77,7 +77,7 @@ describe('computeDesired', () => {
   it('sets expiry to coverage end plus margin when a margin is configured', () => {
     const until = new Date(NOW.getTime() + 3_600_000);
     const desired = computeDesired(
-      keyRecord(1, { entitledUntil: until }),
+      keyRecord(1, { entitledUntilMs: until.getTime() }),
       { ...POLICY, expiryMarginMs: 60_000 },
       0,
     );
@@ -93,7 +93,7 @@ describe('computeDesired', () => {
   ] as const)('panel clock offset: $name → $expiry', ({ offsetMs, expiry }) => {
     const until = new Date(NOW.getTime() + 180_000);
     const desired = computeDesired(
-      keyRecord(1, { entitledUntil: until }),
+      keyRecord(1, { entitledUntilMs: until.getTime() }),
       { ...POLICY, expiryMarginMs: 60_000 },
       0,
       undefined,
@@ -188,7 +188,7 @@ describe('computeDesired with per-period quotas', () => {
     },
     {
       name: 'no covering period records no baseline (the stored one is kept)',
-      key: { isEntitled: false, entitledUntil: null, currentPeriodId: null, quotaBaseline: base('1', 700) },
+      key: { isEntitled: false, entitledUntilMs: null, currentPeriodId: null, quotaBaseline: base('1', 700) },
       used: 900,
       reason: 'expired',
       baseline: null,

@@ -124,7 +124,7 @@ describe('recordPanelPass', () => {
           expiryTimeMs: 0,
           totalBytes: 0,
           flow: '',
-          entitledUntil: keyRecord(1).entitledUntil?.toISOString(),
+          entitledUntil: new Date(keyRecord(1).entitledUntilMs ?? 0).toISOString(),
           held: false,
         },
         observed: expect.objectContaining({
