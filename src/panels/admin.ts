@@ -7,6 +7,10 @@
  *   add:    name rule → URL rule → name free → check (unless skipped) → insert → record inbounds
  *   test:   load the saved connection → check → record generation, version and inbounds
  *   update: name → URL rule → check the new reach (unless skipped or only the mode changes) → write
+ *
+ * The checks of a saved panel (test, update) log in through the failed-login state the daemon shares
+ * (src/store/login-guard.ts): withheld with one line while the back-off says wait. `add` has no row
+ * yet, so no shared state: it tries once.
  *   remove: refused while live keys are on it unless forced (which revokes them)
  *
  * Every failure is a value with one line that names no secret (no password, token or web base path);
@@ -31,6 +35,7 @@ import {
 } from '../db/index.ts';
 import type { PanelId } from '../domain/index.ts';
 import type { Logger } from '../shared/index.ts';
+import { createLoginGuard } from '../store/index.ts';
 import { checkPanel, type PanelCheckResult, type PanelCheckTarget, type PanelProblem } from './check.ts';
 import { checkPanelUrl, panelNameProblem } from './names.ts';
 import { TESTED_RANGE_TEXT } from './version.ts';
@@ -148,8 +153,17 @@ async function findSummary(
   return panel === null ? noPanel(name) : { ok: true, panel };
 }
 
+/**
+ * Runs a check. A saved panel's (`target.panelId`) login goes through the failed-login state shared
+ * with the daemon (src/store/login-guard.ts), so tests and edits never trip the panel's lockout.
+ */
 async function runCheck(context: PanelAdminContext, target: PanelCheckTarget): Promise<PanelCheckResult> {
-  return checkPanel(target, { timeoutMs: context.timeoutMs, logger: context.logger, signal: context.signal });
+  return checkPanel(target, {
+    timeoutMs: context.timeoutMs,
+    logger: context.logger,
+    signal: context.signal,
+    loginGuard: createLoginGuard(context.pool),
+  });
 }
 
 const checkFailed = (result: PanelCheckResult & { ok: false }): PanelAdminRefusal => ({
@@ -258,6 +272,7 @@ export async function testSavedPanel(
   const { stored, panel } = saved;
   const result = await runCheck(context, {
     name,
+    panelId: panel.id,
     baseUrl: stored.baseUrl,
     auth: stored.auth,
     tlsSkipVerify: stored.tlsSkipVerify,
@@ -332,6 +347,7 @@ export async function updateSavedPanel(
     const { stored } = saved;
     const result = await runCheck(context, {
       name,
+      panelId: panel.id,
       baseUrl: baseUrl ?? stored.baseUrl,
       auth: change.auth ?? stored.auth,
       tlsSkipVerify: change.tlsSkipVerify ?? stored.tlsSkipVerify,

@@ -6,9 +6,9 @@
  * password, no token).
  */
 import { errors as undiciErrors, request, type Dispatcher } from 'undici';
-import type { ApiGeneration, ObservedInbound } from '../domain/index.ts';
+import type { ApiGeneration, ObservedInbound, PanelId } from '../domain/index.ts';
 import { asPanelId } from '../domain/index.ts';
-import type { PanelVersionInfo } from '../reconciler/index.ts';
+import type { LoginBlock, LoginGuard, PanelVersionInfo } from '../reconciler/index.ts';
 import type { Logger } from '../shared/index.ts';
 import {
   AUTH_FAILURE_TEXT,
@@ -24,6 +24,11 @@ import {
 /** What is checked: a panel's address and credentials (saved or about to be). */
 export interface PanelCheckTarget {
   readonly name: string;
+  /**
+   * The saved panel's id, which keys its shared failed-login state; absent for a panel not saved
+   * yet (`panels add`), which has no such state and is tried once.
+   */
+  readonly panelId?: PanelId;
   /** Full URL with the web base path, ending in `/`. */
   readonly baseUrl: string;
   readonly auth:
@@ -41,6 +46,12 @@ export interface PanelCheckOptions {
   readonly signal: AbortSignal;
   /** Dispatcher to send through (tests); default: the panel agent with the target's TLS settings. */
   readonly dispatcher?: Dispatcher;
+  /**
+   * The failed-login state shared with the daemon and every other process (src/store): with a
+   * `panelId` on the target, the check's login goes through it exactly as the reconciler's does —
+   * withheld while the back-off says wait, a refusal recorded, a success clearing it.
+   */
+  readonly loginGuard?: LoginGuard;
 }
 
 /** Why a check failed. */
@@ -79,6 +90,16 @@ export const PANEL_PROBLEM_TEXT = {
   timeout: (timeoutMs: number) =>
     `host unreachable (no answer within ${String(Math.round(timeoutMs / 1000))} s)`,
   'not-3x-ui': 'the answer is not from a 3x-ui panel — check the URL and the web base path',
+  'login-backoff': (name: string, block: LoginBlock | undefined) => {
+    if (block === undefined) {
+      return `login withheld: the failed-login state of ${name} could not be read, so no login is tried — the panel could lock this address out`;
+    }
+    const next = `next try after ${block.until.toISOString().slice(11, 19)} UTC`;
+    const plural = (count: number): string => `${String(count)} failed login${count === 1 ? '' : 's'}`;
+    return block.recentFailures > 0
+      ? `login withheld: ${plural(block.recentFailures)} to ${name} in the last 5 min; ${next} — the panel would lock this address out`
+      : `login withheld: ${plural(block.failures)} to ${name} in a row; ${next} — backing off so the panel does not lock this address out`;
+  },
 } as const;
 
 /** Certificate errors of node:tls (a self-signed, expired, unknown-CA or wrong-name certificate). */
@@ -133,7 +154,10 @@ function transportProblem(error: unknown, timeoutMs: number): PanelCheckResult {
 }
 
 /** Maps what the panel client threw onto one line. */
-function clientProblem(error: unknown, timeoutMs: number): PanelCheckResult {
+function clientProblem(error: unknown, timeoutMs: number, name: string): PanelCheckResult {
+  if (error instanceof PanelAuthError && error.reason === 'login-backoff') {
+    return failed('login-backoff', PANEL_PROBLEM_TEXT['login-backoff'](name, error.loginBlock));
+  }
   if (error instanceof PanelAuthError) {
     if (error.reason === 'login-rejected' && error.status === 404) {
       return failed('no-panel', PANEL_PROBLEM_TEXT['no-panel'](404));
@@ -168,7 +192,7 @@ export async function checkPanel(
   options: PanelCheckOptions,
 ): Promise<PanelCheckResult> {
   const connection = {
-    id: asPanelId('0'),
+    id: target.panelId ?? asPanelId('0'),
     name: target.name,
     baseUrl: target.baseUrl,
     auth: target.auth,
@@ -182,6 +206,10 @@ export async function checkPanel(
     timeoutMs: options.timeoutMs,
     logger: options.logger,
     dispatcher,
+    // Only a saved panel has shared state; a new one is tried once (docs/runbook.md, login lockout).
+    ...(target.panelId === undefined || options.loginGuard === undefined
+      ? {}
+      : { loginGuard: options.loginGuard }),
   });
   try {
     try {
@@ -205,19 +233,19 @@ export async function checkPanel(
     try {
       generation = await client.detectGeneration(options.signal);
     } catch (error) {
-      return clientProblem(error, options.timeoutMs);
+      return clientProblem(error, options.timeoutMs, target.name);
     }
     let version: PanelVersionInfo;
     try {
       version = await client.readVersion(options.signal);
     } catch (error) {
-      return clientProblem(error, options.timeoutMs);
+      return clientProblem(error, options.timeoutMs, target.name);
     }
     try {
       const observation = await client.observe(options.signal);
       return { ok: true, generation, version, inbounds: observation.inbounds };
     } catch (error) {
-      return clientProblem(error, options.timeoutMs);
+      return clientProblem(error, options.timeoutMs, target.name);
     }
   } finally {
     await client.close();

@@ -5,6 +5,7 @@ export type {
   PanelClient,
   PanelClientFactory,
   LoginBlock,
+  LoginCredentials,
   LoginGuard,
   PanelVersionInfo,
 } from './ports.ts';

@@ -97,18 +97,27 @@ export interface LoginBlock {
   readonly recentFailures: number;
 }
 
+/** The credentials a login tries, as hashes (never the secrets themselves). */
+export interface LoginCredentials {
+  /** Identifies username and password together: a changed password starts a new back-off. */
+  readonly credentialsHash: string;
+  /** Identifies the username alone (trimmed, lower case), the key of the panel's own lockout count. */
+  readonly usernameHash: string;
+}
+
 /**
  * Failed-login state of each panel, shared by every keywarden process through the database, so that
- * neither the daemon's replicas nor repeated `plan` / `reconcile --once` runs trip the panel's login
- * lockout (reference/xui-api.md §2.1: 5 failures in 5 min block the account for 15 min).
- * `credentialsHash` identifies the credentials tried: new credentials are not held back by the
- * failures of old ones.
+ * neither the daemon's replicas, repeated `plan` / `reconcile --once` runs nor the panel checks
+ * (`panels test|update`, the console's Test and Edit) trip the panel's login lockout
+ * (reference/xui-api.md §2.1: 5 failures of one (address, username) in 5 min block it for 15 min).
+ * New credentials are not held back by the back-off of old ones, but failures of the same username
+ * still count towards the lockout, whatever the password was.
  */
 export interface LoginGuard {
   /** Before a login: null when it may be tried now (a retry after failures is reserved), else the block. */
-  beforeLogin(panelId: PanelId, credentialsHash: string): Promise<LoginBlock | null>;
+  beforeLogin(panelId: PanelId, credentials: LoginCredentials): Promise<LoginBlock | null>;
   /** A login was refused: records it and returns until when the next one is held back. */
-  loginRefused(panelId: PanelId, credentialsHash: string): Promise<LoginBlock>;
+  loginRefused(panelId: PanelId, credentials: LoginCredentials): Promise<LoginBlock>;
   /** A login succeeded: the failures are forgotten. */
   loginSucceeded(panelId: PanelId): Promise<void>;
 }

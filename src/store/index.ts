@@ -11,4 +11,10 @@ export {
   type AdvisoryLeadership,
   type AdvisoryLeadershipOptions,
 } from './leadership.ts';
-export { createLoginGuard, nextLoginAt, LOCKOUT_FAILURES, LOCKOUT_WINDOW_MS } from './login-guard.ts';
+export {
+  createLoginGuard,
+  lockoutClearsAt,
+  nextLoginAt,
+  LOCKOUT_FAILURES,
+  LOCKOUT_WINDOW_MS,
+} from './login-guard.ts';

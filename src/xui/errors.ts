@@ -5,6 +5,7 @@
  * operation; they never carry credentials.
  */
 import type { PanelId } from '../domain/ids.ts';
+import type { LoginBlock } from '../reconciler/ports.ts';
 
 /** Where an error happened. */
 export interface PanelErrorContext {
@@ -113,6 +114,11 @@ export class PanelAuthError extends PanelError {
   readonly status: number | undefined;
   /** ms until the next login attempt is allowed, for `login-backoff`. */
   readonly retryAfterMs: number | undefined;
+  /**
+   * For `login-backoff`: the shared failed-login state that held the login back (absent when this
+   * process's own back-off did, or the shared state could not be read).
+   */
+  readonly loginBlock: LoginBlock | undefined;
   /** Retryable only while backing off: the credentials may be fine once the lockout passes. */
   readonly retryable: boolean;
 
@@ -125,6 +131,7 @@ export class PanelAuthError extends PanelError {
       readonly cause?: unknown;
       /** One more sentence for the operator (what is held back and until when). */
       readonly detail?: string;
+      readonly loginBlock?: LoginBlock;
     } = {},
   ) {
     super(
@@ -135,6 +142,7 @@ export class PanelAuthError extends PanelError {
     this.reason = reason;
     this.status = details.status;
     this.retryAfterMs = details.retryAfterMs;
+    this.loginBlock = details.loginBlock;
     this.retryable = reason === 'login-backoff';
   }
 }

@@ -15,7 +15,7 @@ import { Agent, errors as undiciErrors, request, type Dispatcher } from 'undici'
 import type { Logger } from 'pino';
 import { backoffDelayMs, type BackoffPolicy } from '../shared/index.ts';
 import type { PanelId } from '../domain/ids.ts';
-import type { LoginBlock, LoginGuard, PanelConnection } from '../reconciler/ports.ts';
+import type { LoginBlock, LoginCredentials, LoginGuard, PanelConnection } from '../reconciler/ports.ts';
 import {
   PanelAuthError,
   PanelRefusedError,
@@ -255,11 +255,11 @@ export class PanelHttp {
       throw new PanelAuthError(this.context('login'), 'login-backoff', { retryAfterMs: waitMs });
     }
     const guard = this.options.loginGuard;
-    const credentialsHash = createHash('sha256').update(`${auth.username}\0${auth.password}`).digest('hex');
+    const credentials = loginCredentialsOf(auth.username, auth.password);
     if (guard !== undefined) {
       let block: LoginBlock | null;
       try {
-        block = await guard.beforeLogin(this.connection.id, credentialsHash);
+        block = await guard.beforeLogin(this.connection.id, credentials);
       } catch (thrown: unknown) {
         // Without the shared state another process may be failing right now: do not risk the lockout.
         this.noteLoginWithheld();
@@ -273,6 +273,7 @@ export class PanelHttp {
         throw new PanelAuthError(this.context('login'), 'login-backoff', {
           retryAfterMs: Math.max(0, block.until.getTime() - this.now()),
           detail: describeLoginBlock(block),
+          loginBlock: block,
         });
       }
     }
@@ -299,7 +300,7 @@ export class PanelHttp {
       let detail: string | undefined;
       if (guard !== undefined) {
         try {
-          const block = await guard.loginRefused(this.connection.id, credentialsHash);
+          const block = await guard.loginRefused(this.connection.id, credentials);
           this.loginBlockedUntilMs = Math.max(this.loginBlockedUntilMs, block.until.getTime());
           detail = `next login not before ${block.until.toISOString()}; check the panel's username and password`;
         } catch (thrown: unknown) {
@@ -487,6 +488,19 @@ function isJsonRefusal(response: RawResponse): boolean {
   } catch {
     return false; // An empty or HTML 403 body: CSRF or webDomain, not a token scope.
   }
+}
+
+/**
+ * The hashes a login guard keys its state by: username and password together (a changed password
+ * starts a new back-off), and the username alone as 3x-ui counts failures (trimmed, lower case:
+ * internal/web/controller/login_limiter.go, loginLimitKey).
+ */
+export function loginCredentialsOf(username: string, password: string): LoginCredentials {
+  const sha256 = (text: string): string => createHash('sha256').update(text).digest('hex');
+  return {
+    credentialsHash: sha256(`${username}\0${password}`),
+    usernameHash: sha256(username.trim().toLowerCase()),
+  };
 }
 
 /** The one-line reason a login is held back, for `plan`, `reconcile --once` and the logs. */
