@@ -45,6 +45,8 @@ export interface PassReport {
   readonly trigger: Trigger;
   /** DB clock at the snapshot. */
   readonly now: Date;
+  /** Wall-clock ms just after `now` was read (maps DB time to wall time: the expiry timer). */
+  readonly clockReadAtMs: number;
   readonly nextBoundaryAt: Date | null;
   readonly panels: ReadonlyArray<PanelRecord>;
   readonly plans: ReadonlyArray<PanelPlan>;
@@ -162,8 +164,9 @@ export function createPass(options: PassOptions): RunPass {
           : await options.store.readSnapshot([targeted.panelId], targeted.userIds);
       const { snapshot, connections } = read;
       const snapshotMs = performance.now() - started;
-      const wallAtSnapshot = Date.now();
-      const dbNowMs = (): number => snapshot.now.getTime() + (Date.now() - wallAtSnapshot);
+      // DB time now: the snapshot's clock plus the wall time since it was read (not since the whole
+      // snapshot was read, which can take a good part of a second).
+      const dbNowMs = (): number => snapshot.now.getTime() + (Date.now() - read.clockReadAtMs);
       const owned = snapshot.panels.filter((panel) => dryRun || options.leadership.isOwned(panel.panelId));
       const notOwned = snapshot.panels
         .filter((panel) => !owned.includes(panel))
@@ -216,6 +219,7 @@ export function createPass(options: PassOptions): RunPass {
           planId,
           trigger,
           now: snapshot.now,
+          clockReadAtMs: read.clockReadAtMs,
           nextBoundaryAt: snapshot.nextBoundaryAt,
           panels: snapshot.panels,
           plans,
@@ -361,6 +365,7 @@ export function createPass(options: PassOptions): RunPass {
         planId,
         trigger,
         now: snapshot.now,
+        clockReadAtMs: read.clockReadAtMs,
         nextBoundaryAt: snapshot.nextBoundaryAt,
         panels: snapshot.panels,
         plans,

@@ -163,6 +163,7 @@ export async function readSnapshot(
     async (client) => {
       const { rows: clock } = await client.query<{ now: Date }>('select now() as now');
       const now = clock[0]?.now;
+      const clockReadAtMs = Date.now();
       if (now === undefined) {
         throw new Error('snapshot: the clock query returned no row');
       }
@@ -237,6 +238,7 @@ export async function readSnapshot(
           valveWindow,
         },
         connections,
+        clockReadAtMs,
         ...(targeted === undefined ? {} : targeted),
       };
     },
