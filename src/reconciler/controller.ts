@@ -128,9 +128,6 @@ export function createController(options: ControllerOptions): Controller {
   });
 
   const pendingUsers = new Map<PanelId, Set<UserId>>();
-  // A batch larger than the valve's floor goes to a panel pass at once: it is most likely a mass
-  // expiry, whose disables the valve judges on the whole panel anyway.
-  const maxBatch = Math.max(1, options.policy.valveMin);
 
   function enqueueUsers(panelId: PanelId, userIds: ReadonlyArray<UserId>, trigger: Trigger): void {
     let batch = pendingUsers.get(panelId);
@@ -151,11 +148,6 @@ export function createController(options: ControllerOptions): Controller {
     pendingUsers.delete(panelId);
     if (batch === undefined || batch.size === 0) {
       queue.forget(key);
-      return;
-    }
-    if (batch.size > maxBatch) {
-      queue.forget(key);
-      queue.add(panelId, trigger, 'urgent');
       return;
     }
     try {

@@ -56,8 +56,9 @@ export interface PassReport {
   readonly outcome: RunOutcome;
   readonly scope: Scope;
   /**
-   * A targeted pass that handed its panel to a panel pass instead of acting, because its plan would
-   * disable something (the safety valve judges a whole panel, never a batch).
+   * A targeted pass that handed its panel to a panel pass instead of acting: the safety valve held
+   * some of its disables (only a panel pass records a held plan), or a timed-out write means the
+   * panel must be read whole.
    */
   readonly escalated: boolean;
 }
@@ -87,16 +88,14 @@ export interface PassOptions {
 }
 
 /**
- * Whether a targeted plan must go to a panel pass: it would disable something. Whether disables may
- * go through is the safety valve's call, and the valve judges a whole panel, never a batch (a mass
- * cancellation arriving as many small batches must still be held). Enables, creates and updates
- * never wait.
+ * Whether a targeted plan must go to a panel pass: the safety valve held some of its disables. The
+ * valve judged the batch against its whole panel and the sliding window (disables already applied
+ * count, so a mass cancellation arriving as many small batches is still held); a hold is recorded
+ * as a held plan for an admin only by a panel pass, which sees every pending disable of the panel.
+ * Disables the valve lets through are applied by the targeted pass itself.
  */
 function needsPanelPass(plan: PanelPlan): boolean {
-  return (
-    plan.kind === 'planned' &&
-    (plan.held.length > 0 || plan.actions.some((action) => action.kind === 'disable'))
-  );
+  return plan.kind === 'planned' && plan.held.length > 0;
 }
 
 /** Runs one pass over `scope`. `dryRun` reads and plans only: no writes anywhere. */
@@ -190,6 +189,13 @@ export function createPass(options: PassOptions): RunPass {
                   client,
                   snapshot.keys.map((key) => key.email),
                   read.storedInbounds?.get(panel.panelId),
+                  {
+                    // The panel's size (our keys on it) decides between single clients and one list.
+                    panelClients:
+                      snapshot.keys.length +
+                      (snapshot.valveWindow?.outsideBatch?.get(panel.panelId)?.keys ?? 0),
+                    recordedGeneration: connection.apiGeneration,
+                  },
                   signal,
                 );
           if (targeted === undefined && panelRead.kind === 'observed') {

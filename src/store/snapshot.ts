@@ -19,6 +19,7 @@ import {
   type PanelRecord,
   type UserId,
   type ValveWindow,
+  type OutsideBatch,
   type ClientFields,
   type RecentFix,
   FIX_WINDOW_MS,
@@ -227,7 +228,8 @@ export async function readSnapshot(
         }
       }
       await client.query('close snapshot_keys');
-      const targeted = userIds === undefined ? undefined : await readTargetedExtras(client, panelIdList);
+      const targeted =
+        userIds === undefined ? undefined : await readTargetedExtras(client, panelIdList, userIds);
       return {
         snapshot: {
           now,
@@ -235,11 +237,12 @@ export async function readSnapshot(
           keys,
           nextBoundaryAt,
           confirmedHolds: new Set(confirmed.map((row) => row.fingerprint)),
-          valveWindow,
+          valveWindow:
+            targeted === undefined ? valveWindow : { ...valveWindow, outsideBatch: targeted.outsideBatch },
         },
         connections,
         clockReadAtMs,
-        ...(targeted === undefined ? {} : targeted),
+        ...(targeted === undefined ? {} : { storedInbounds: targeted.storedInbounds }),
       };
     },
     { readOnly: true, isolation: 'repeatable read' },
@@ -339,13 +342,44 @@ function keyRecordOf(row: KeyRow): KeyRecord {
 }
 
 /**
- * What only a targeted pass reads: the inbounds as last observed (it reads single clients, not the
- * inbound list).
+ * What only a targeted pass reads: the inbounds as last observed (it may read single clients, not the
+ * inbound list), and the panel's keys outside the batch as last recorded (the valve judges a batch
+ * against its whole panel; the size of the panel decides how the batch's clients are read).
  */
 async function readTargetedExtras(
   client: pg.PoolClient,
   panelIds: ReadonlyArray<string>,
-): Promise<Pick<SnapshotRead, 'storedInbounds'>> {
+  userIds: ReadonlyArray<UserId>,
+): Promise<{
+  readonly storedInbounds: ReadonlyMap<PanelId, ReadonlyArray<ObservedInbound>>;
+  readonly outsideBatch: ReadonlyMap<PanelId, OutsideBatch>;
+}> {
+  const { rows: outside } = await client.query<{
+    panel_id: string;
+    keys: number;
+    enabled: number;
+    desired_enabled: number;
+  }>(
+    `select k.panel_id::text, count(*)::int as keys,
+            count(*) filter (where s.observed ->> 'kind' = 'present' and (s.observed ->> 'enable')::boolean)::int
+              as enabled,
+            count(*) filter (where s.desired ->> 'kind' = 'enabled')::int as desired_enabled
+     from vpn_keys k left join key_state s on s.key_id = k.id
+     where k.panel_id = any($1::bigint[])
+       and not exists (select 1 from unnest($2::bigint[]) as b(user_id) where b.user_id = k.user_id)
+     group by k.panel_id`,
+    [panelIds, [...userIds]],
+  );
+  const outsideBatch = new Map<PanelId, OutsideBatch>(
+    panelIds.map((id) => [asPanelId(id), { keys: 0, enabled: 0, desiredEnabled: 0 }]),
+  );
+  for (const row of outside) {
+    outsideBatch.set(asPanelId(row.panel_id), {
+      keys: row.keys,
+      enabled: row.enabled,
+      desiredEnabled: row.desired_enabled,
+    });
+  }
   const { rows } = await client.query<{
     panel_id: string;
     inbound_id: number;
@@ -379,5 +413,5 @@ async function readTargetedExtras(
     });
     storedInbounds.set(panelId, list);
   }
-  return { storedInbounds };
+  return { storedInbounds, outsideBatch };
 }
