@@ -97,11 +97,9 @@ export interface ValveWindow {
 
 /** A panel's keys outside a targeted pass's batch, as last recorded (`ValveWindow.outsideBatch`). */
 export interface OutsideBatch {
-  /** Every key of the panel outside the batch (revoked ones included: their clients still exist). */
-  readonly keys: number;
-  /** Of those, keys whose client was last recorded enabled. */
+  /** Keys outside the batch whose client was last recorded enabled. */
   readonly enabled: number;
-  /** Of those, keys last recorded as desired enabled. */
+  /** Keys outside the batch last recorded as desired enabled. */
   readonly desiredEnabled: number;
 }
 

@@ -5,6 +5,7 @@
 import type {
   ApiGeneration,
   ClientEmail,
+  PanelId,
   ObservedClient,
   ObservedInbound,
   PanelRead,
@@ -28,29 +29,20 @@ export type ReadPanel = (panel: PanelRecord, client: PanelClient, signal: AbortS
 /**
  * Reads only the clients of `emails` (a targeted pass): one `getClient` each, a few at a time, or one
  * whole-panel read narrowed to them, whichever `shouldReadWholePanel` says is faster for the batch on
- * a panel of `sizing.panelClients` (the generation as recorded, else probed). The inbounds are the
- * ones last observed (`stored`); without them the whole panel is read, as creating a missing client
- * needs its inbound's protocol. Never throws.
+ * the panel as big as its last whole read (a panel not read whole yet is read whole). The generation
+ * is `recordedGeneration` when the panel has one (it spares a probe; a wrong one only costs speed,
+ * the client re-probes on the other generation's 404), else probed. The inbounds are the ones last
+ * observed (`stored`); without them the whole panel is read, as creating a missing client needs its
+ * inbound's protocol. Never throws.
  */
 export type ReadClients = (
   panel: PanelRecord,
   client: PanelClient,
   emails: ReadonlyArray<ClientEmail>,
   stored: ReadonlyArray<ObservedInbound> | undefined,
-  sizing: TargetedReadSizing,
+  recordedGeneration: ApiGeneration | undefined,
   signal: AbortSignal,
 ) => Promise<PanelRead>;
-
-/** What the choice between single clients and one whole read goes by. */
-export interface TargetedReadSizing {
-  /** Clients on the panel (our keys on it, as recorded). */
-  readonly panelClients: number;
-  /**
-   * The API generation recorded for the panel, if any: it spares a probe. A wrong one only costs
-   * speed (the client re-probes on the other generation's 404).
-   */
-  readonly recordedGeneration: ApiGeneration | undefined;
-}
 
 /** Client reads in flight at once in a targeted read. */
 export const CLIENT_READS_IN_FLIGHT = 8;
@@ -104,6 +96,8 @@ export function createPanelReader(options: PanelReaderOptions): {
 
   /** Panels already warned about an untested version (by `panelId:version`): one warning each. */
   const warned = new Set<string>();
+  /** Clients each panel had at its last whole read: what a targeted read's choice goes by. */
+  const panelSizes = new Map<PanelId, number>();
 
   /**
    * The panel's version, checked against the tested range: a metric always, a warning once per panel
@@ -140,6 +134,7 @@ export function createPanelReader(options: PanelReaderOptions): {
       const observation = await client.observe(
         AbortSignal.any([signal, AbortSignal.timeout(options.panelReadTimeoutMs)]),
       );
+      panelSizes.set(panel.panelId, observation.clients.size);
       events.panelRead?.({
         panel: panel.name,
         up: true,
@@ -174,10 +169,10 @@ export function createPanelReader(options: PanelReaderOptions): {
     client: PanelClient,
     emails: ReadonlyArray<ClientEmail>,
     stored: ReadonlyArray<ObservedInbound> | undefined,
-    sizing: TargetedReadSizing,
+    recordedGeneration: ApiGeneration | undefined,
     signal: AbortSignal,
   ): Promise<PanelRead> {
-    let generation = sizing.recordedGeneration;
+    let generation = recordedGeneration;
     if (generation === undefined) {
       try {
         generation = await client.detectGeneration(
@@ -190,7 +185,7 @@ export function createPanelReader(options: PanelReaderOptions): {
     if (
       stored === undefined ||
       stored.length === 0 ||
-      shouldReadWholePanel(generation, emails.length, sizing.panelClients)
+      shouldReadWholePanel(generation, emails.length, panelSizes.get(panel.panelId) ?? 0)
     ) {
       const whole = await readPanel(panel, client, signal);
       if (whole.kind === 'unknown') {

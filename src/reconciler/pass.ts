@@ -189,13 +189,7 @@ export function createPass(options: PassOptions): RunPass {
                   client,
                   snapshot.keys.map((key) => key.email),
                   read.storedInbounds?.get(panel.panelId),
-                  {
-                    // The panel's size (our keys on it) decides between single clients and one list.
-                    panelClients:
-                      snapshot.keys.length +
-                      (snapshot.valveWindow?.outsideBatch?.get(panel.panelId)?.keys ?? 0),
-                    recordedGeneration: connection.apiGeneration,
-                  },
+                  connection.apiGeneration,
                   signal,
                 );
           if (targeted === undefined && panelRead.kind === 'observed') {

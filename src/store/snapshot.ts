@@ -197,7 +197,7 @@ export async function readSnapshot(
       const { rows: confirmed } = await client.query<{ fingerprint: string }>(
         'select fingerprint from held_plans where confirmed_at is not null and resolved_at is null',
       );
-      const valveWindow = await readValveWindow(client, now, valveWindowMs);
+      const { valveWindow, desiredEnabledByPanel } = await readValveWindow(client, now, valveWindowMs);
       const fixes = await readRecentFixes(client, now, panelIdList);
       // The key rows come through a cursor, a chunk at a time: 100,000 rows fetched at once would
       // hold the whole wire result, the parsed rows and the records in memory together.
@@ -229,7 +229,9 @@ export async function readSnapshot(
       }
       await client.query('close snapshot_keys');
       const targeted =
-        userIds === undefined ? undefined : await readTargetedExtras(client, panelIdList, userIds);
+        userIds === undefined
+          ? undefined
+          : await readTargetedExtras(client, panelIdList, userIds, valveWindow, desiredEnabledByPanel);
       return {
         snapshot: {
           now,
@@ -254,7 +256,15 @@ export async function readSnapshot(
  * last recorded enabled per panel. It covers every enabled panel, so per-panel and targeted passes
  * see each other's disables.
  */
-async function readValveWindow(client: pg.PoolClient, now: Date, windowMs: number): Promise<ValveWindow> {
+async function readValveWindow(
+  client: pg.PoolClient,
+  now: Date,
+  windowMs: number,
+): Promise<{
+  readonly valveWindow: ValveWindow;
+  /** Keys last recorded as desired enabled, per panel (a targeted pass's batch is judged with them). */
+  readonly desiredEnabledByPanel: ReadonlyMap<PanelId, number>;
+}> {
   const { rows: recentDisables } = await client.query<{ panel_id: string; n: number }>(
     `select e.panel_id::text, count(*)::int as n from reconcile_events e join panels p on p.id = e.panel_id
      where p.is_enabled and e.action = 'disable' and e.outcome in ('applied', 'unconfirmed')
@@ -262,15 +272,24 @@ async function readValveWindow(client: pg.PoolClient, now: Date, windowMs: numbe
      group by e.panel_id`,
     [now, windowMs],
   );
-  const { rows: enabledRows } = await client.query<{ panel_id: string; n: number }>(
-    `select k.panel_id::text, count(*)::int as n
+  // One scan for both counts: the rows either serve a client or should (mostly the same rows).
+  const { rows: enabledRows } = await client.query<{ panel_id: string; n: number; desired_enabled: number }>(
+    `select k.panel_id::text,
+            count(*) filter (where s.observed ->> 'kind' = 'present' and (s.observed ->> 'enable')::boolean)::int
+              as n,
+            count(*) filter (where s.desired ->> 'kind' = 'enabled')::int as desired_enabled
      from key_state s join vpn_keys k on k.id = s.key_id join panels p on p.id = k.panel_id
-     where p.is_enabled and s.observed ->> 'kind' = 'present' and (s.observed ->> 'enable')::boolean
+     where p.is_enabled
+       and ((s.observed ->> 'kind' = 'present' and (s.observed ->> 'enable')::boolean)
+            or s.desired ->> 'kind' = 'enabled')
      group by k.panel_id`,
   );
   return {
-    disablesByPanel: new Map(recentDisables.map((row) => [asPanelId(row.panel_id), row.n])),
-    enabledByPanel: new Map(enabledRows.map((row) => [asPanelId(row.panel_id), row.n])),
+    valveWindow: {
+      disablesByPanel: new Map(recentDisables.map((row) => [asPanelId(row.panel_id), row.n])),
+      enabledByPanel: new Map(enabledRows.map((row) => [asPanelId(row.panel_id), row.n])),
+    },
+    desiredEnabledByPanel: new Map(enabledRows.map((row) => [asPanelId(row.panel_id), row.desired_enabled])),
   };
 }
 
@@ -344,40 +363,38 @@ function keyRecordOf(row: KeyRow): KeyRecord {
 /**
  * What only a targeted pass reads: the inbounds as last observed (it may read single clients, not the
  * inbound list), and the panel's keys outside the batch as last recorded (the valve judges a batch
- * against its whole panel; the size of the panel decides how the batch's clients are read).
+ * against its whole panel): the panel's counts from the valve window less the batch's own, so only
+ * the batch's rows are read here.
  */
 async function readTargetedExtras(
   client: pg.PoolClient,
   panelIds: ReadonlyArray<string>,
   userIds: ReadonlyArray<UserId>,
+  window: ValveWindow,
+  desiredEnabledByPanel: ReadonlyMap<PanelId, number>,
 ): Promise<{
   readonly storedInbounds: ReadonlyMap<PanelId, ReadonlyArray<ObservedInbound>>;
   readonly outsideBatch: ReadonlyMap<PanelId, OutsideBatch>;
 }> {
-  const { rows: outside } = await client.query<{
-    panel_id: string;
-    keys: number;
-    enabled: number;
-    desired_enabled: number;
-  }>(
-    `select k.panel_id::text, count(*)::int as keys,
+  const { rows: batch } = await client.query<{ panel_id: string; enabled: number; desired_enabled: number }>(
+    `select k.panel_id::text,
             count(*) filter (where s.observed ->> 'kind' = 'present' and (s.observed ->> 'enable')::boolean)::int
               as enabled,
             count(*) filter (where s.desired ->> 'kind' = 'enabled')::int as desired_enabled
-     from vpn_keys k left join key_state s on s.key_id = k.id
-     where k.panel_id = any($1::bigint[])
-       and not exists (select 1 from unnest($2::bigint[]) as b(user_id) where b.user_id = k.user_id)
+     from vpn_keys k join key_state s on s.key_id = k.id
+     where k.panel_id = any($1::bigint[]) and k.user_id = any($2::bigint[])
      group by k.panel_id`,
     [panelIds, [...userIds]],
   );
-  const outsideBatch = new Map<PanelId, OutsideBatch>(
-    panelIds.map((id) => [asPanelId(id), { keys: 0, enabled: 0, desiredEnabled: 0 }]),
-  );
-  for (const row of outside) {
-    outsideBatch.set(asPanelId(row.panel_id), {
-      keys: row.keys,
-      enabled: row.enabled,
-      desiredEnabled: row.desired_enabled,
+  const inBatch = new Map(batch.map((row) => [asPanelId(row.panel_id), row]));
+  const outsideBatch = new Map<PanelId, OutsideBatch>();
+  for (const id of panelIds) {
+    const panelId = asPanelId(id);
+    const own = inBatch.get(panelId);
+    // Same snapshot, same conditions: the differences are exact.
+    outsideBatch.set(panelId, {
+      enabled: (window.enabledByPanel.get(panelId) ?? 0) - (own?.enabled ?? 0),
+      desiredEnabled: (desiredEnabledByPanel.get(panelId) ?? 0) - (own?.desired_enabled ?? 0),
     });
   }
   const { rows } = await client.query<{

@@ -153,7 +153,6 @@ describe('targeted passes agree with a full pass', () => {
               [
                 PANEL,
                 {
-                  keys: others.length,
                   enabled: others.filter((key) => enabledNow.has(key.keyId)).length,
                   desiredEnabled: others.filter((key) => desiredEnabled.has(key.keyId)).length,
                 },

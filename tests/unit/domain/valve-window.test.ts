@@ -90,7 +90,7 @@ describe('safety valve window', () => {
     function batchWith(
       batch: number,
       expiring: number,
-      outside: { keys: number; enabled: number; desiredEnabled: number },
+      outside: { enabled: number; desiredEnabled: number },
       recent: number,
     ) {
       const window: ValveWindow = {
@@ -115,7 +115,7 @@ describe('safety valve window', () => {
         valveWindow: {
           disablesByPanel: new Map(),
           enabledByPanel: new Map([[PANEL, 10_000]]),
-          outsideBatch: new Map([[PANEL, { keys: 9_000, enabled: 9_000, desiredEnabled: 9_000 }]]),
+          outsideBatch: new Map([[PANEL, { enabled: 9_000, desiredEnabled: 9_000 }]]),
         },
       };
       const reads = new Map<typeof PANEL, PanelRead>([
@@ -137,8 +137,8 @@ describe('safety valve window', () => {
 
     it('holds the batch that takes the window past the limit, counting the panel outside the batch', () => {
       // 100 keys on the panel: limit max(10, 20 % of 100) = 20.
-      expect(batchWith(3, 3, { keys: 97, enabled: 80, desiredEnabled: 80 }, 17).held).toHaveLength(0);
-      const over = batchWith(3, 3, { keys: 97, enabled: 79, desiredEnabled: 79 }, 18);
+      expect(batchWith(3, 3, { enabled: 80, desiredEnabled: 80 }, 17).held).toHaveLength(0);
+      const over = batchWith(3, 3, { enabled: 79, desiredEnabled: 79 }, 18);
       expect(over.held.map((entry) => entry.cause)).toEqual(['valve-panel', 'valve-panel', 'valve-panel']);
     });
 
@@ -153,7 +153,7 @@ describe('safety valve window', () => {
           [PANEL, 12],
           [asPanelId(2), 4],
         ]),
-        outsideBatch: new Map([[PANEL, { keys: 9, enabled: 9, desiredEnabled: 9 }]]),
+        outsideBatch: new Map([[PANEL, { enabled: 9, desiredEnabled: 9 }]]),
       };
       // Global: enabled 12 + 4 + 8 disabled in the window = 24, limit 10; 8 + 3 > 10.
       expect(passWith(3, 3, window).held.map((entry) => entry.cause)).toEqual([
@@ -164,7 +164,7 @@ describe('safety valve window', () => {
     });
 
     it('holds even a lone disable that would leave its panel with nothing enabled (a panel pass decides)', () => {
-      const plan = batchWith(1, 1, { keys: 5, enabled: 5, desiredEnabled: 0 }, 0);
+      const plan = batchWith(1, 1, { enabled: 5, desiredEnabled: 0 }, 0);
       expect(plan.held.map((entry) => entry.cause)).toEqual(['valve-empty-desired']);
       // A panel pass over the same panel lets a lone disable through.
       expect(passWith(6, 1, windowOf(0)).held).toHaveLength(0);
@@ -180,7 +180,6 @@ describe('safety valve window', () => {
           1,
           1,
           {
-            keys: panelKeys - 1,
             enabled: panelKeys - 1 - applied,
             desiredEnabled: panelKeys - 1 - user,
           },
