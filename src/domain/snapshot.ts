@@ -99,7 +99,11 @@ export interface ValveWindow {
 export interface OutsideBatch {
   /** Keys outside the batch whose client was last recorded enabled. */
   readonly enabled: number;
-  /** Keys outside the batch last recorded as desired enabled. */
+  /**
+   * Of those, keys also recorded as desired enabled. Keys waiting to be enabled are not counted: an
+   * undercount can only make the valve think the panel is emptying and hold, which hands the batch
+   * to a panel pass.
+   */
   readonly desiredEnabled: number;
 }
 

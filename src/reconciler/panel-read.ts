@@ -48,32 +48,34 @@ export type ReadClients = (
 export const CLIENT_READS_IN_FLIGHT = 8;
 
 /**
- * From this many emails on, a targeted read on G2 reads the whole panel once instead of each client.
- * Measured with bench/targeted-read.ts (simulated panel in its own process, 20 ms per request, one
- * inbound; median of 5, ms):
+ * The cost model a targeted read is chosen by, from bench/targeted-read.ts (simulated G2 panel in its
+ * own process, 20 ms per request, one inbound; medians of 5 runs, ms, machine load 2.5–3 and 8–10):
  *
- *   G2 clients/get + clients/traffic per email (2 round trips, 4 connections per panel):
- *     batch  1: 45   4: 46   8: 90   16: 190   32: 360
- *   G2 inbounds/list, parsed:  1,000 clients: 30    10,000 clients: 95
+ *   per email (clients/get + clients/traffic: 2 round trips; the client keeps 4 connections):
+ *     1: 44–50   2: 45–49   4: 49–52   8: 90–93   16: 184–227   32: 358–389   64: 720–788
+ *   whole panel (inbounds/list, parsed), 1,000 clients: 41–59 (62–104 loaded)
+ *                                        10,000 clients: 158–234 (131–357 loaded)
  *
- * Up to 4 emails cost one round of 2 requests (about 45 ms); each further 4 add about 45 ms, so from
- * 8 emails the whole list of a 10,000-client panel is as fast and from 16 clearly faster. A smaller
- * panel's list is cheaper: see WHOLE_READ_MAX_CLIENTS.
+ * So emails go in rounds of EMAILS_PER_ROUND at EMAIL_ROUND_MS each, and a whole read costs
+ * WHOLE_READ_BASE_MS plus WHOLE_READ_PER_CLIENT_MS per client. A 1,000-client panel is read whole
+ * for any batch (the list costs about one round, and is one request instead of two per email); a
+ * 10,000-client one from 13 emails (the measured crossover lies between 8 and 16); a 100,000-client
+ * one from 129. A longer latency makes rounds dearer and favours the whole read.
  */
-export const G2_WHOLE_READ_FROM_BATCH = 8;
+export const EMAILS_PER_ROUND = 4;
+/** One round of per-email reads, ms (see above). */
+export const EMAIL_ROUND_MS = 47;
+/** The fixed part of a whole G2 read, ms (see above). */
+export const WHOLE_READ_BASE_MS = 30;
+/** A whole G2 read's cost per client on the panel, ms (see above). */
+export const WHOLE_READ_PER_CLIENT_MS = 0.015;
 
 /**
- * A G2 panel holding at most this many clients is read whole for any batch: its list (about 30 ms
- * at 1,000 clients, 20 ms of it latency) costs no more than one per-email read (2 round trips).
- */
-export const WHOLE_READ_MAX_CLIENTS = 2_000;
-
-/**
- * Whether a targeted read of `batchSize` clients on a panel of `panelClients` clients should read the
- * whole panel (one list) rather than each client (numbers above). On G1 always: its per-email read is
- * `getClientTraffics/:email` plus the whole inbound that holds the client (G1 has no single-client
- * route), so with one inbound it already costs more than the list: 80 ms against 55 ms for one email
- * on a 1,000-client panel, 95 ms against 90 ms on a 10,000-client one.
+ * Whether a targeted read of `batchSize` clients on a panel of `panelClients` clients (0: not known
+ * yet) should read the whole panel (one list) rather than each client, by the cost model above. On
+ * G1 always: its per-email read is `getClientTraffics/:email` plus the whole inbound that holds the
+ * client (G1 has no single-client route), so with one inbound it costs more than the list for any
+ * batch: one email 55–80 ms against 35–54 ms at 1,000 clients, 180 against 118 ms at 10,000.
  */
 export function shouldReadWholePanel(
   generation: ApiGeneration,
@@ -83,7 +85,9 @@ export function shouldReadWholePanel(
   if (generation === 'g1') {
     return true;
   }
-  return batchSize >= G2_WHOLE_READ_FROM_BATCH || panelClients <= WHOLE_READ_MAX_CLIENTS;
+  const wholeMs = WHOLE_READ_BASE_MS + WHOLE_READ_PER_CLIENT_MS * panelClients;
+  const perEmailMs = EMAIL_ROUND_MS * Math.ceil(batchSize / EMAILS_PER_ROUND);
+  return wholeMs <= perEmailMs;
 }
 
 /** Creates the panel readers (whole panel, and single clients). */
