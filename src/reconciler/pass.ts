@@ -37,6 +37,14 @@ export type Scope = 'all' | PanelId | UsersScope;
 export interface UsersScope {
   readonly panelId: PanelId;
   readonly userIds: ReadonlyArray<UserId>;
+  /**
+   * Every user of the batch came from the expiry timer, which reads all the users whose access
+   * changes at a boundary at once: the batch holds every disable of that instant, so the valve may
+   * judge its disables as a batch. Otherwise (notifications: refunds, cancellations, bans, which
+   * arrive one at a time even when one transaction made them all) any disable goes to a panel pass,
+   * which sees every pending disable of the panel. Default false.
+   */
+  readonly isBoundary?: boolean;
 }
 
 /** What one pass saw, planned and did. */
@@ -88,14 +96,19 @@ export interface PassOptions {
 }
 
 /**
- * Whether a targeted plan must go to a panel pass: the safety valve held some of its disables. The
- * valve judged the batch against its whole panel and the sliding window (disables already applied
- * count, so a mass cancellation arriving as many small batches is still held); a hold is recorded
- * as a held plan for an admin only by a panel pass, which sees every pending disable of the panel.
- * Disables the valve lets through are applied by the targeted pass itself.
+ * Whether a targeted plan must go to a panel pass: the safety valve held some of its disables (a
+ * hold is recorded as a held plan for an admin only by a panel pass, which sees every pending
+ * disable of the panel), or it would disable something and its batch is not a boundary's (see
+ * `UsersScope.isBoundary`: a mass cancellation made by one transaction reaches us as many
+ * notifications, and only a panel pass sees it whole). A boundary batch's disables were judged
+ * against its whole panel and the sliding window, and are applied by the targeted pass itself.
  */
-function needsPanelPass(plan: PanelPlan): boolean {
-  return plan.kind === 'planned' && plan.held.length > 0;
+function needsPanelPass(plan: PanelPlan, scope: UsersScope): boolean {
+  return (
+    plan.kind === 'planned' &&
+    (plan.held.length > 0 ||
+      (scope.isBoundary !== true && plan.actions.some((action) => action.kind === 'disable')))
+  );
 }
 
 /** Runs one pass over `scope`. `dryRun` reads and plans only: no writes anywhere. */
@@ -209,7 +222,8 @@ export function createPass(options: PassOptions): RunPass {
       const panelsById = new Map(snapshot.panels.map((panel) => [panel.panelId, panel]));
       if (
         targeted !== undefined &&
-        (plans.some(needsPanelPass) || options.mustReadWholePanel?.(targeted.panelId) === true)
+        (plans.some((plan) => needsPanelPass(plan, targeted)) ||
+          options.mustReadWholePanel?.(targeted.panelId) === true)
       ) {
         log.debug(
           { reconcileId: planId, panelId: targeted.panelId, users: targeted.userIds.length },

@@ -1,8 +1,10 @@
 /**
- * Targeted disables stay targeted (issue 10) without weakening the safety valve (issue 11): a batch's
- * disables are judged against its whole panel and the valve window, so a mass expiry that reaches the
- * reconciler as many small targeted batches is still held once it exceeds the limit, and the hold is
- * recorded by a panel pass for an admin to confirm.
+ * Targeted disables of a boundary batch stay targeted (issue 10) without weakening the safety valve
+ * (issue 11): a batch's disables are judged against its whole panel and the valve window, so a mass
+ * expiry that reaches the reconciler as many small targeted batches is still held once it exceeds
+ * the limit, and the hold is recorded by a panel pass for an admin to confirm. Disables of batches
+ * named by notifications still go to a panel pass (tests/integration/reconciler/valve.test.ts holds
+ * a whole cancellation made by one transaction).
  */
 import { describe, expect, it } from 'vitest';
 import { controllerOptions, createXuiPanelClients } from '../../../src/app/index.ts';
@@ -59,10 +61,11 @@ describe('safety valve and targeted passes', () => {
     const reports: PassReport[] = [];
     for (const user of expiring) {
       reports.push(
-        await controller.reconcile({ panelId: panel.panelId, userIds: [asUserId(user.userId)] }, 'expiry', {
-          dryRun: false,
-          signal,
-        }),
+        await controller.reconcile(
+          { panelId: panel.panelId, userIds: [asUserId(user.userId)], isBoundary: true },
+          'expiry',
+          { dryRun: false, signal },
+        ),
       );
     }
 
@@ -94,7 +97,7 @@ describe('safety valve and targeted passes', () => {
     expect(users.slice(8).filter((user) => isOff(user.email))).toEqual([]);
   }, 30_000);
 
-  it('applies a targeted batch of expiries within the limit without a panel pass', async () => {
+  it('applies a boundary batch of expiries within the limit without a panel pass; a notified one goes to a panel pass', async () => {
     const db = await createTestDatabase();
     cleanups.push(db.drop);
     const panel = await addSimulatedPanel(db.pool, 'g2');
@@ -124,10 +127,21 @@ describe('safety valve and targeted passes', () => {
       `update subscription_periods set ends_at = now() - interval '1 second' where user_id = any($1::bigint[])`,
       [expiring.map((user) => user.userId)],
     );
+    const userIds = expiring.map((user) => asUserId(user.userId));
+    // The same users named by notifications (refunds, say): their disables go to a panel pass, which
+    // alone sees a mass cancellation that one transaction made whole.
+    const notified = await controller.reconcile({ panelId: panel.panelId, userIds }, 'notify', {
+      dryRun: false,
+      signal,
+    });
+    expect([notified.escalated, notified.results]).toEqual([true, []]);
     const report = await controller.reconcile(
-      { panelId: panel.panelId, userIds: expiring.map((user) => asUserId(user.userId)) },
+      { panelId: panel.panelId, userIds, isBoundary: true },
       'expiry',
-      { dryRun: false, signal },
+      {
+        dryRun: false,
+        signal,
+      },
     );
     expect(report.escalated).toBe(false);
     expect(disablesApplied(report)).toBe(5);
