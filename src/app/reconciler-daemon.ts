@@ -116,9 +116,9 @@ export async function startReconcilerDaemon(options: ReconcilerDaemonOptions): P
     enqueueUsers: (panelId, userIds, trigger) => {
       controller.enqueueUsers(panelId, userIds, trigger);
     },
-    onBoundaries: ({ now, nextBoundaryAt }) => {
+    onBoundaries: ({ now, nextBoundaryAt, clockReadAtMs }) => {
       // Read over every user with a live key: the next boundary anywhere.
-      expiryTimer.arm(now, nextBoundaryAt);
+      expiryTimer.arm(now, nextBoundaryAt, clockReadAtMs);
       events.nextBoundary({ at: nextBoundaryAt });
     },
     logger: log,
@@ -157,9 +157,9 @@ export async function startReconcilerDaemon(options: ReconcilerDaemonOptions): P
         }
         // A full pass saw every user; any other pass only some, whose boundaries can only be sooner.
         if (report.scope === 'all') {
-          expiryTimer.arm(report.now, report.nextBoundaryAt);
+          expiryTimer.arm(report.now, report.nextBoundaryAt, report.clockReadAtMs);
           events.nextBoundary({ at: report.nextBoundaryAt });
-        } else if (expiryTimer.armEarlier(report.now, report.nextBoundaryAt)) {
+        } else if (expiryTimer.armEarlier(report.now, report.nextBoundaryAt, report.clockReadAtMs)) {
           events.nextBoundary({ at: report.nextBoundaryAt });
         }
       },

@@ -274,6 +274,11 @@ function holdDisables(plan: PanelPlan, cause: HoldCause): PanelPlan {
  * expiry or ordinary churn goes through. Per panel they are also held when no key of the panel should
  * stay enabled while the panel serves more than one and more than one would be disabled. Enables,
  * creates and updates are never held.
+ *
+ * A targeted pass (a batch of users, `window.outsideBatch`) is judged against its whole panel: the
+ * panel's other keys count with what was last recorded of them. A batch cannot see the disables of
+ * the panel's other keys still pending, so when it would leave nothing enabled it holds even a lone
+ * disable; the controller then hands it to a panel pass, which counts them all.
  */
 export function applySafetyValve(
   plans: ReadonlyArray<PanelPlan>,
@@ -281,6 +286,9 @@ export function applySafetyValve(
   window?: ValveWindow,
 ): PanelPlan[] {
   const recentOf = (panelId: PanelId): number => window?.disablesByPanel.get(panelId) ?? 0;
+  // The panel's enabled keys: those read now, plus, for a batch, the rest of the panel as recorded.
+  const enabledOf = (plan: PanelPlan & { readonly kind: 'planned' }): number =>
+    plan.diff.enabledCount + (window?.outsideBatch?.get(plan.panelId)?.enabled ?? 0);
   const perPanel = plans.map((plan) => {
     if (plan.kind === 'unknown') {
       return plan;
@@ -290,11 +298,13 @@ export function applySafetyValve(
       return plan;
     }
     const recent = recentOf(plan.panelId);
-    if (disables + recent > valveLimit(plan.diff.enabledCount + recent, policy)) {
+    const outside = window?.outsideBatch?.get(plan.panelId);
+    if (disables + recent > valveLimit(enabledOf(plan) + recent, policy)) {
       return holdDisables(plan, 'valve-panel');
     }
-    const anyEnabledDesired = plan.diff.keys.some((entry) => entry.desired.kind === 'enabled');
-    if (!anyEnabledDesired && plan.diff.enabledCount > 1 && disables > 1) {
+    const anyEnabledDesired =
+      (outside?.desiredEnabled ?? 0) > 0 || plan.diff.keys.some((entry) => entry.desired.kind === 'enabled');
+    if (!anyEnabledDesired && enabledOf(plan) > 1 && disables > (outside === undefined ? 1 : 0)) {
       return holdDisables(plan, 'valve-empty-desired');
     }
     return plan;
@@ -305,7 +315,7 @@ export function applySafetyValve(
   for (const plan of perPanel) {
     inPass.add(plan.panelId);
     if (plan.kind === 'planned') {
-      enabled += plan.diff.enabledCount;
+      enabled += enabledOf(plan);
       disables += plan.actions.filter(isDisable).length;
     }
   }

@@ -87,6 +87,24 @@ export interface ValveWindow {
   readonly disablesByPanel: ReadonlyMap<PanelId, number>;
   /** Keys whose client was last recorded enabled, per panel (`key_state`), for panels not read now. */
   readonly enabledByPanel: ReadonlyMap<PanelId, number>;
+  /**
+   * Targeted passes only: per panel of the pass, the keys outside the batch as last recorded
+   * (`key_state`). The valve adds them to the batch's own, so a batch is judged against its whole
+   * panel, not against itself.
+   */
+  readonly outsideBatch?: ReadonlyMap<PanelId, OutsideBatch>;
+}
+
+/** A panel's keys outside a targeted pass's batch, as last recorded (`ValveWindow.outsideBatch`). */
+export interface OutsideBatch {
+  /** Keys outside the batch whose client was last recorded enabled. */
+  readonly enabled: number;
+  /**
+   * Of those, keys also recorded as desired enabled. Keys waiting to be enabled are not counted: an
+   * undercount can only make the valve think the panel is emptying and hold, which hands the batch
+   * to a panel pass.
+   */
+  readonly desiredEnabled: number;
 }
 
 /** A consistent read of the database at one moment of the DB clock. */

@@ -67,7 +67,8 @@ export interface Controller {
   /**
    * Queues a targeted pass over the keys of `userIds` on `panelId` (always urgent). Requests for one
    * panel that arrive while its batch waits or runs join the next batch: 10,000 expiries at one
-   * second are one or two batches, not 10,000 passes.
+   * second are one or two batches, not 10,000 passes. A batch whose users all came with trigger
+   * `expiry` (the expiry timer) applies its own disables; see `UsersScope.isBoundary`.
    */
   enqueueUsers(panelId: PanelId, userIds: ReadonlyArray<UserId>, trigger: Trigger): void;
   /** Runs one pass now (outside the queue). `dryRun` reads and plans only: no writes anywhere. */
@@ -128,9 +129,8 @@ export function createController(options: ControllerOptions): Controller {
   });
 
   const pendingUsers = new Map<PanelId, Set<UserId>>();
-  // A batch larger than the valve's floor goes to a panel pass at once: it is most likely a mass
-  // expiry, whose disables the valve judges on the whole panel anyway.
-  const maxBatch = Math.max(1, options.policy.valveMin);
+  // Panels whose pending batch holds users from anything but the expiry timer (see UsersScope.isBoundary).
+  const notBoundaryOnly = new Set<PanelId>();
 
   function enqueueUsers(panelId: PanelId, userIds: ReadonlyArray<UserId>, trigger: Trigger): void {
     let batch = pendingUsers.get(panelId);
@@ -141,6 +141,9 @@ export function createController(options: ControllerOptions): Controller {
     for (const userId of userIds) {
       batch.add(userId);
     }
+    if (trigger !== 'expiry') {
+      notBoundaryOnly.add(panelId);
+    }
     queue.add(`users:${panelId}`, trigger, 'urgent');
   }
 
@@ -149,17 +152,16 @@ export function createController(options: ControllerOptions): Controller {
     const panelId = asPanelId(key.slice('users:'.length));
     const batch = pendingUsers.get(panelId);
     pendingUsers.delete(panelId);
+    const isBoundary = !notBoundaryOnly.delete(panelId);
     if (batch === undefined || batch.size === 0) {
       queue.forget(key);
       return;
     }
-    if (batch.size > maxBatch) {
-      queue.forget(key);
-      queue.add(panelId, trigger, 'urgent');
-      return;
-    }
     try {
-      const report = await reconcile({ panelId, userIds: [...batch] }, trigger, { dryRun: false, signal });
+      const report = await reconcile({ panelId, userIds: [...batch], isBoundary }, trigger, {
+        dryRun: false,
+        signal,
+      });
       queue.forget(key);
       if (report.escalated) {
         queue.add(panelId, trigger, 'urgent');
@@ -188,6 +190,9 @@ export function createController(options: ControllerOptions): Controller {
         waiting.add(userId);
       }
       pendingUsers.set(panelId, waiting);
+      if (!isBoundary) {
+        notBoundaryOnly.add(panelId);
+      }
       const delayMs = queue.requeueWithBackoff(key, 'retry');
       log.error(
         { err: toError(error), panelId, users: batch.size, retryInMs: delayMs },

@@ -27,3 +27,4 @@ export {
   type Scope,
   type UsersScope,
 } from './controller.ts';
+export { CLIENT_READS_IN_FLIGHT } from './panel-read.ts';

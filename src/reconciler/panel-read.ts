@@ -3,7 +3,9 @@
  * panel gets no actions and is retried on its own).
  */
 import type {
+  ApiGeneration,
   ClientEmail,
+  PanelId,
   ObservedClient,
   ObservedInbound,
   PanelRead,
@@ -25,20 +27,68 @@ export interface PanelReaderOptions {
 export type ReadPanel = (panel: PanelRecord, client: PanelClient, signal: AbortSignal) => Promise<PanelRead>;
 
 /**
- * Reads only the clients of `emails` (a targeted pass), one `getClient` each, a few at a time. The
- * inbounds are the ones last observed (`stored`); without them the whole panel is read instead, as
- * creating a missing client needs its inbound's protocol. Never throws.
+ * Reads only the clients of `emails` (a targeted pass): one `getClient` each, a few at a time, or one
+ * whole-panel read narrowed to them, whichever `shouldReadWholePanel` says is faster for the batch on
+ * the panel as big as its last whole read (a panel not read whole yet is read whole). The generation
+ * is `recordedGeneration` when the panel has one (it spares a probe; a wrong one only costs speed,
+ * the client re-probes on the other generation's 404), else probed. The inbounds are the ones last
+ * observed (`stored`); without them the whole panel is read, as creating a missing client needs its
+ * inbound's protocol. Never throws.
  */
 export type ReadClients = (
   panel: PanelRecord,
   client: PanelClient,
   emails: ReadonlyArray<ClientEmail>,
   stored: ReadonlyArray<ObservedInbound> | undefined,
+  recordedGeneration: ApiGeneration | undefined,
   signal: AbortSignal,
 ) => Promise<PanelRead>;
 
 /** Client reads in flight at once in a targeted read. */
 export const CLIENT_READS_IN_FLIGHT = 8;
+
+/**
+ * The cost model a targeted read is chosen by, from bench/targeted-read.ts (simulated G2 panel in its
+ * own process, 20 ms per request, one inbound; medians of 5 runs, ms, machine load 2.5–3 and 8–10):
+ *
+ *   per email (clients/get + clients/traffic: 2 round trips; the client keeps 4 connections):
+ *     1: 44–50   2: 45–49   4: 49–52   8: 90–93   16: 184–227   32: 358–389   64: 720–788
+ *   whole panel (inbounds/list, parsed), 1,000 clients: 41–59 (62–104 loaded)
+ *                                        10,000 clients: 158–234 (131–357 loaded)
+ *
+ * So emails go in rounds of EMAILS_PER_ROUND at EMAIL_ROUND_MS each, and a whole read costs
+ * WHOLE_READ_BASE_MS plus WHOLE_READ_PER_CLIENT_MS per client. A 1,000-client panel is read whole
+ * for any batch (the list costs about one round, and is one request instead of two per email); a
+ * 10,000-client one from 13 emails (the measured crossover lies between 8 and 16); a 100,000-client
+ * one from 129. A longer latency makes rounds dearer and favours the whole read.
+ */
+export const EMAILS_PER_ROUND = 4;
+/** One round of per-email reads, ms (see above). */
+export const EMAIL_ROUND_MS = 47;
+/** The fixed part of a whole G2 read, ms (see above). */
+export const WHOLE_READ_BASE_MS = 30;
+/** A whole G2 read's cost per client on the panel, ms (see above). */
+export const WHOLE_READ_PER_CLIENT_MS = 0.015;
+
+/**
+ * Whether a targeted read of `batchSize` clients on a panel of `panelClients` clients (0: not known
+ * yet) should read the whole panel (one list) rather than each client, by the cost model above. On
+ * G1 always: its per-email read is `getClientTraffics/:email` plus the whole inbound that holds the
+ * client (G1 has no single-client route), so with one inbound it costs more than the list for any
+ * batch: one email 55–80 ms against 35–54 ms at 1,000 clients, 180 against 118 ms at 10,000.
+ */
+export function shouldReadWholePanel(
+  generation: ApiGeneration,
+  batchSize: number,
+  panelClients: number,
+): boolean {
+  if (generation === 'g1') {
+    return true;
+  }
+  const wholeMs = WHOLE_READ_BASE_MS + WHOLE_READ_PER_CLIENT_MS * panelClients;
+  const perEmailMs = EMAIL_ROUND_MS * Math.ceil(batchSize / EMAILS_PER_ROUND);
+  return wholeMs <= perEmailMs;
+}
 
 /** Creates the panel readers (whole panel, and single clients). */
 export function createPanelReader(options: PanelReaderOptions): {
@@ -50,6 +100,8 @@ export function createPanelReader(options: PanelReaderOptions): {
 
   /** Panels already warned about an untested version (by `panelId:version`): one warning each. */
   const warned = new Set<string>();
+  /** Clients each panel had at its last whole read: what a targeted read's choice goes by. */
+  const panelSizes = new Map<PanelId, number>();
 
   /**
    * The panel's version, checked against the tested range: a metric always, a warning once per panel
@@ -86,6 +138,7 @@ export function createPanelReader(options: PanelReaderOptions): {
       const observation = await client.observe(
         AbortSignal.any([signal, AbortSignal.timeout(options.panelReadTimeoutMs)]),
       );
+      panelSizes.set(panel.panelId, observation.clients.size);
       events.panelRead?.({
         panel: panel.name,
         up: true,
@@ -120,9 +173,24 @@ export function createPanelReader(options: PanelReaderOptions): {
     client: PanelClient,
     emails: ReadonlyArray<ClientEmail>,
     stored: ReadonlyArray<ObservedInbound> | undefined,
+    recordedGeneration: ApiGeneration | undefined,
     signal: AbortSignal,
   ): Promise<PanelRead> {
-    if (stored === undefined || stored.length === 0) {
+    let generation = recordedGeneration;
+    if (generation === undefined) {
+      try {
+        generation = await client.detectGeneration(
+          AbortSignal.any([signal, AbortSignal.timeout(options.panelReadTimeoutMs)]),
+        );
+      } catch (error) {
+        return unknown(panel, error);
+      }
+    }
+    if (
+      stored === undefined ||
+      stored.length === 0 ||
+      shouldReadWholePanel(generation, emails.length, panelSizes.get(panel.panelId) ?? 0)
+    ) {
       const whole = await readPanel(panel, client, signal);
       if (whole.kind === 'unknown') {
         return whole;
@@ -146,7 +214,6 @@ export function createPanelReader(options: PanelReaderOptions): {
     }
     try {
       const bounded = AbortSignal.any([signal, AbortSignal.timeout(options.panelReadTimeoutMs)]);
-      const generation = await client.detectGeneration(bounded);
       const clients = new Map<ClientEmail, ObservedClient>();
       let next = 0;
       const reader = async (): Promise<void> => {

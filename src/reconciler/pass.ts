@@ -37,6 +37,14 @@ export type Scope = 'all' | PanelId | UsersScope;
 export interface UsersScope {
   readonly panelId: PanelId;
   readonly userIds: ReadonlyArray<UserId>;
+  /**
+   * Every user of the batch came from the expiry timer, which reads all the users whose access
+   * changes at a boundary at once: the batch holds every disable of that instant, so the valve may
+   * judge its disables as a batch. Otherwise (notifications: refunds, cancellations, bans, which
+   * arrive one at a time even when one transaction made them all) any disable goes to a panel pass,
+   * which sees every pending disable of the panel. Default false.
+   */
+  readonly isBoundary?: boolean;
 }
 
 /** What one pass saw, planned and did. */
@@ -45,6 +53,8 @@ export interface PassReport {
   readonly trigger: Trigger;
   /** DB clock at the snapshot. */
   readonly now: Date;
+  /** Wall-clock ms just after `now` was read (maps DB time to wall time: the expiry timer). */
+  readonly clockReadAtMs: number;
   readonly nextBoundaryAt: Date | null;
   readonly panels: ReadonlyArray<PanelRecord>;
   readonly plans: ReadonlyArray<PanelPlan>;
@@ -54,8 +64,9 @@ export interface PassReport {
   readonly outcome: RunOutcome;
   readonly scope: Scope;
   /**
-   * A targeted pass that handed its panel to a panel pass instead of acting, because its plan would
-   * disable something (the safety valve judges a whole panel, never a batch).
+   * A targeted pass that handed its panel to a panel pass instead of acting: the safety valve held
+   * some of its disables (only a panel pass records a held plan), or a timed-out write means the
+   * panel must be read whole.
    */
   readonly escalated: boolean;
 }
@@ -85,15 +96,18 @@ export interface PassOptions {
 }
 
 /**
- * Whether a targeted plan must go to a panel pass: it would disable something. Whether disables may
- * go through is the safety valve's call, and the valve judges a whole panel, never a batch (a mass
- * cancellation arriving as many small batches must still be held). Enables, creates and updates
- * never wait.
+ * Whether a targeted plan must go to a panel pass: the safety valve held some of its disables (a
+ * hold is recorded as a held plan for an admin only by a panel pass, which sees every pending
+ * disable of the panel), or it would disable something and its batch is not a boundary's (see
+ * `UsersScope.isBoundary`: a mass cancellation made by one transaction reaches us as many
+ * notifications, and only a panel pass sees it whole). A boundary batch's disables were judged
+ * against its whole panel and the sliding window, and are applied by the targeted pass itself.
  */
-function needsPanelPass(plan: PanelPlan): boolean {
+function needsPanelPass(plan: PanelPlan, scope: UsersScope): boolean {
   return (
     plan.kind === 'planned' &&
-    (plan.held.length > 0 || plan.actions.some((action) => action.kind === 'disable'))
+    (plan.held.length > 0 ||
+      (scope.isBoundary !== true && plan.actions.some((action) => action.kind === 'disable')))
   );
 }
 
@@ -162,8 +176,9 @@ export function createPass(options: PassOptions): RunPass {
           : await options.store.readSnapshot([targeted.panelId], targeted.userIds);
       const { snapshot, connections } = read;
       const snapshotMs = performance.now() - started;
-      const wallAtSnapshot = Date.now();
-      const dbNowMs = (): number => snapshot.now.getTime() + (Date.now() - wallAtSnapshot);
+      // DB time now: the snapshot's clock plus the wall time since it was read (not since the whole
+      // snapshot was read, which can take a good part of a second).
+      const dbNowMs = (): number => snapshot.now.getTime() + (Date.now() - read.clockReadAtMs);
       const owned = snapshot.panels.filter((panel) => dryRun || options.leadership.isOwned(panel.panelId));
       const notOwned = snapshot.panels
         .filter((panel) => !owned.includes(panel))
@@ -187,6 +202,7 @@ export function createPass(options: PassOptions): RunPass {
                   client,
                   snapshot.keys.map((key) => key.email),
                   read.storedInbounds?.get(panel.panelId),
+                  connection.apiGeneration,
                   signal,
                 );
           if (targeted === undefined && panelRead.kind === 'observed') {
@@ -206,7 +222,8 @@ export function createPass(options: PassOptions): RunPass {
       const panelsById = new Map(snapshot.panels.map((panel) => [panel.panelId, panel]));
       if (
         targeted !== undefined &&
-        (plans.some(needsPanelPass) || options.mustReadWholePanel?.(targeted.panelId) === true)
+        (plans.some((plan) => needsPanelPass(plan, targeted)) ||
+          options.mustReadWholePanel?.(targeted.panelId) === true)
       ) {
         log.debug(
           { reconcileId: planId, panelId: targeted.panelId, users: targeted.userIds.length },
@@ -216,6 +233,7 @@ export function createPass(options: PassOptions): RunPass {
           planId,
           trigger,
           now: snapshot.now,
+          clockReadAtMs: read.clockReadAtMs,
           nextBoundaryAt: snapshot.nextBoundaryAt,
           panels: snapshot.panels,
           plans,
@@ -361,6 +379,7 @@ export function createPass(options: PassOptions): RunPass {
         planId,
         trigger,
         now: snapshot.now,
+        clockReadAtMs: read.clockReadAtMs,
         nextBoundaryAt: snapshot.nextBoundaryAt,
         panels: snapshot.panels,
         plans,

@@ -9,6 +9,11 @@ import type { PanelConnection } from './ports.ts';
 export interface SnapshotRead {
   readonly snapshot: Snapshot;
   readonly connections: ReadonlyMap<PanelId, PanelConnection>;
+  /**
+   * Wall-clock ms (this process's `Date.now()`) just after the DB clock (`snapshot.now`) was read: the
+   * pair maps DB time to wall time without counting the rest of the read (the expiry timer's deadline).
+   */
+  readonly clockReadAtMs: number;
   /** Targeted reads only: the panels' inbounds as last observed (`inbounds` table). */
   readonly storedInbounds?: ReadonlyMap<PanelId, ReadonlyArray<ObservedInbound>>;
 }
@@ -16,6 +21,8 @@ export interface SnapshotRead {
 /** What changed at the entitlement boundaries since a moment; see `usersChangedSince`. */
 export interface BoundaryChanges {
   readonly now: Date;
+  /** Wall-clock ms just after `now` was read (see `SnapshotRead.clockReadAtMs`). */
+  readonly clockReadAtMs: number;
   readonly changes: ReadonlyArray<{ readonly panelId: PanelId; readonly userId: UserId }>;
   readonly nextBoundaryAt: Date | null;
 }

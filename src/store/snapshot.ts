@@ -19,6 +19,7 @@ import {
   type PanelRecord,
   type UserId,
   type ValveWindow,
+  type OutsideBatch,
   type ClientFields,
   type RecentFix,
   FIX_WINDOW_MS,
@@ -197,6 +198,7 @@ export async function readSnapshot(
     async (client) => {
       const { rows: clock } = await client.query<{ now: Date }>('select now() as now');
       const now = clock[0]?.now;
+      const clockReadAtMs = Date.now();
       if (now === undefined) {
         throw new Error('snapshot: the clock query returned no row');
       }
@@ -269,7 +271,7 @@ export async function readSnapshot(
         }
       }
       await client.query('close snapshot_keys');
-      const valveWindow = await readValveWindow(
+      const { valveWindow, desiredEnabledByPanel } = await readValveWindow(
         client,
         now,
         valveWindowMs,
@@ -277,7 +279,10 @@ export async function readSnapshot(
         // A read of whole panels counted their enabled clients on the way; a targeted read did not.
         userIds === undefined ? enabledInScope : undefined,
       );
-      const targeted = userIds === undefined ? undefined : await readTargetedExtras(client, panelIdList);
+      const targeted =
+        userIds === undefined
+          ? undefined
+          : await readTargetedExtras(client, panelIdList, userIds, valveWindow, desiredEnabledByPanel);
       return {
         snapshot: {
           now,
@@ -285,10 +290,12 @@ export async function readSnapshot(
           keys,
           nextBoundaryAt: nextBoundaryMs === Number.POSITIVE_INFINITY ? null : new Date(nextBoundaryMs),
           confirmedHolds: new Set(confirmed.map((row) => row.fingerprint)),
-          valveWindow,
+          valveWindow:
+            targeted === undefined ? valveWindow : { ...valveWindow, outsideBatch: targeted.outsideBatch },
         },
         connections,
-        ...(targeted === undefined ? {} : targeted),
+        clockReadAtMs,
+        ...(targeted === undefined ? {} : { storedInbounds: targeted.storedInbounds }),
       };
     },
     { readOnly: true, isolation: 'repeatable read' },
@@ -309,7 +316,15 @@ async function readValveWindow(
   windowMs: number,
   scopePanelIds: ReadonlyArray<string>,
   enabledInScope: ReadonlyMap<PanelId, number> | undefined,
-): Promise<ValveWindow> {
+): Promise<{
+  readonly valveWindow: ValveWindow;
+  /**
+   * Of the keys recorded enabled, those also recorded as desired enabled, per panel (a targeted
+   * pass's batch is judged with them; see `OutsideBatch.desiredEnabled`). Empty for a read of
+   * whole panels, which judges every key of its panels itself.
+   */
+  readonly desiredEnabledByPanel: ReadonlyMap<PanelId, number>;
+}> {
   const { rows: recentDisables } = await client.query<{ panel_id: string; n: number }>(
     `select e.panel_id::text, count(*)::int as n from reconcile_events e join panels p on p.id = e.panel_id
      where p.is_enabled and e.action = 'disable' and e.outcome in ('applied', 'unconfirmed')
@@ -317,31 +332,55 @@ async function readValveWindow(
      group by e.panel_id`,
     [now, windowMs],
   );
-  const enabledByPanel = new Map(enabledInScope);
-  const { rows: others } = await client.query<{ id: string }>(
-    'select id::text from panels where is_enabled and not (id = any($1::bigint[]))',
-    [scopePanelIds],
-  );
-  if (others.length > 0) {
-    // The filter in the count, not in a where clause: the planner cannot estimate a jsonb condition
-    // and, expecting a few rows, would look up every key by its id (~0.5 s at 100,000 keys).
-    const { rows: enabledRows } = await client.query<{ panel_id: string; n: number }>(
-      `select k.panel_id::text,
-              count(*) filter (where s.observed ->> 'kind' = 'present' and (s.observed ->> 'enable')::boolean)::int as n
-       from key_state s join vpn_keys k on k.id = s.key_id
-       where k.panel_id = any($1::bigint[])
-       group by k.panel_id`,
-      [others.map((row) => row.id)],
+  if (enabledInScope !== undefined) {
+    // A read of whole panels: their counts came with the key rows; only the other enabled panels
+    // are counted here.
+    const enabledByPanel = new Map(enabledInScope);
+    const { rows: others } = await client.query<{ id: string }>(
+      'select id::text from panels where is_enabled and not (id = any($1::bigint[]))',
+      [scopePanelIds],
     );
-    for (const row of enabledRows) {
-      if (row.n > 0) {
-        enabledByPanel.set(asPanelId(row.panel_id), row.n);
+    if (others.length > 0) {
+      // The filter in the count, not in a where clause: the planner cannot estimate a jsonb condition
+      // and, expecting a few rows, would look up every key by its id (~0.5 s at 100,000 keys).
+      const { rows: enabledRows } = await client.query<{ panel_id: string; n: number }>(
+        `select k.panel_id::text,
+                count(*) filter (where s.observed ->> 'kind' = 'present' and (s.observed ->> 'enable')::boolean)::int as n
+         from key_state s join vpn_keys k on k.id = s.key_id
+         where k.panel_id = any($1::bigint[])
+         group by k.panel_id`,
+        [others.map((row) => row.id)],
+      );
+      for (const row of enabledRows) {
+        if (row.n > 0) {
+          enabledByPanel.set(asPanelId(row.panel_id), row.n);
+        }
       }
     }
+    return {
+      valveWindow: {
+        disablesByPanel: new Map(recentDisables.map((row) => [asPanelId(row.panel_id), row.n])),
+        enabledByPanel,
+      },
+      desiredEnabledByPanel: new Map(),
+    };
   }
+  // A targeted read judges its batch against its whole panel: every enabled panel is counted, its
+  // own included. The desired count rides on the same scan and filter (an OR over all rows cost
+  // activation ~20 ms at 100,000 keys), so it counts only keys that serve a client.
+  const { rows: enabledRows } = await client.query<{ panel_id: string; n: number; desired_enabled: number }>(
+    `select k.panel_id::text, count(*)::int as n,
+            count(*) filter (where s.desired ->> 'kind' = 'enabled')::int as desired_enabled
+     from key_state s join vpn_keys k on k.id = s.key_id join panels p on p.id = k.panel_id
+     where p.is_enabled and s.observed ->> 'kind' = 'present' and (s.observed ->> 'enable')::boolean
+     group by k.panel_id`,
+  );
   return {
-    disablesByPanel: new Map(recentDisables.map((row) => [asPanelId(row.panel_id), row.n])),
-    enabledByPanel,
+    valveWindow: {
+      disablesByPanel: new Map(recentDisables.map((row) => [asPanelId(row.panel_id), row.n])),
+      enabledByPanel: new Map(enabledRows.map((row) => [asPanelId(row.panel_id), row.n])),
+    },
+    desiredEnabledByPanel: new Map(enabledRows.map((row) => [asPanelId(row.panel_id), row.desired_enabled])),
   };
 }
 
@@ -432,13 +471,41 @@ function keyRecordOf(
 }
 
 /**
- * What only a targeted pass reads: the inbounds as last observed (it reads single clients, not the
- * inbound list).
+ * What only a targeted pass reads: the inbounds as last observed (it may read single clients, not the
+ * inbound list), and the panel's keys outside the batch as last recorded (the valve judges a batch
+ * against its whole panel): the panel's counts from the valve window less the batch's own, so only
+ * the batch's rows are read here.
  */
 async function readTargetedExtras(
   client: pg.PoolClient,
   panelIds: ReadonlyArray<string>,
-): Promise<Pick<SnapshotRead, 'storedInbounds'>> {
+  userIds: ReadonlyArray<UserId>,
+  window: ValveWindow,
+  desiredEnabledByPanel: ReadonlyMap<PanelId, number>,
+): Promise<{
+  readonly storedInbounds: ReadonlyMap<PanelId, ReadonlyArray<ObservedInbound>>;
+  readonly outsideBatch: ReadonlyMap<PanelId, OutsideBatch>;
+}> {
+  const { rows: batch } = await client.query<{ panel_id: string; enabled: number; desired_enabled: number }>(
+    `select k.panel_id::text, count(*)::int as enabled,
+            count(*) filter (where s.desired ->> 'kind' = 'enabled')::int as desired_enabled
+     from vpn_keys k join key_state s on s.key_id = k.id
+     where k.panel_id = any($1::bigint[]) and k.user_id = any($2::bigint[])
+       and s.observed ->> 'kind' = 'present' and (s.observed ->> 'enable')::boolean
+     group by k.panel_id`,
+    [panelIds, [...userIds]],
+  );
+  const inBatch = new Map(batch.map((row) => [asPanelId(row.panel_id), row]));
+  const outsideBatch = new Map<PanelId, OutsideBatch>();
+  for (const id of panelIds) {
+    const panelId = asPanelId(id);
+    const own = inBatch.get(panelId);
+    // Same snapshot, same conditions: the differences are exact.
+    outsideBatch.set(panelId, {
+      enabled: (window.enabledByPanel.get(panelId) ?? 0) - (own?.enabled ?? 0),
+      desiredEnabled: (desiredEnabledByPanel.get(panelId) ?? 0) - (own?.desired_enabled ?? 0),
+    });
+  }
   const { rows } = await client.query<{
     panel_id: string;
     inbound_id: number;
@@ -472,5 +539,5 @@ async function readTargetedExtras(
     });
     storedInbounds.set(panelId, list);
   }
-  return { storedInbounds };
+  return { storedInbounds, outsideBatch };
 }

@@ -174,45 +174,58 @@ const MOMENTS_SQL = `
   union all
   select u.id, u.banned_at from users u where u.banned_at is not null`;
 
-/** The (panel, user) pairs whose entitlement changed in (since, now], and the next boundary. */
+/**
+ * The (panel, user) pairs whose entitlement changed in (since, now], and the next boundary. One
+ * transaction, so `now()` is one instant for every statement; it is read first, alone, so that
+ * `clockReadAtMs` maps it to wall time within a round trip (the expiry timer arms from the pair).
+ */
 async function readBoundaryChanges(
   pool: pg.Pool,
   since: Date | null,
   graceMs: number,
 ): Promise<BoundaryChanges> {
   const grace = `${String(graceMs)} milliseconds`;
-  const { rows: clock } = await pool.query<{ now: Date; next: Date | null }>(
-    `with moments as (${MOMENTS_SQL})
-     select now() as now,
-            (select min(m.at) from moments m
-             where m.at > now() and exists (select 1 from vpn_keys v where v.user_id = m.user_id and v.revoked_at is null))
-              as next`,
-    [grace],
+  return withTransaction(
+    pool,
+    async (client) => {
+      const { rows: clock } = await client.query<{ now: Date }>('select now() as now');
+      const clockReadAtMs = Date.now();
+      const now = clock[0]?.now;
+      if (now === undefined) {
+        throw new Error('boundary changes: the clock query returned no row');
+      }
+      const { rows: next } = await client.query<{ next: Date | null }>(
+        `with moments as (${MOMENTS_SQL})
+         select min(m.at) as next from moments m
+         where m.at > now()
+           and exists (select 1 from vpn_keys v where v.user_id = m.user_id and v.revoked_at is null)`,
+        [grace],
+      );
+      const nextBoundaryAt = next[0]?.next ?? null;
+      if (since === null) {
+        return { now, clockReadAtMs, changes: [], nextBoundaryAt };
+      }
+      const { rows } = await client.query<{ panel_id: string; user_id: string }>(
+        `with moments as (${MOMENTS_SQL})
+         select distinct k.panel_id::text, k.user_id::text
+         from moments m
+         join vpn_keys k on k.user_id = m.user_id
+         join panels p on p.id = k.panel_id and p.is_enabled
+         where m.at > $2 and m.at <= $3`,
+        [grace, since, now],
+      );
+      return {
+        now,
+        clockReadAtMs,
+        changes: rows.map((change) => ({
+          panelId: asPanelId(change.panel_id),
+          userId: asUserId(change.user_id),
+        })),
+        nextBoundaryAt,
+      };
+    },
+    { readOnly: true },
   );
-  const row = clock[0];
-  if (row === undefined) {
-    throw new Error('boundary changes: the clock query returned no row');
-  }
-  if (since === null) {
-    return { now: row.now, changes: [], nextBoundaryAt: row.next };
-  }
-  const { rows } = await pool.query<{ panel_id: string; user_id: string }>(
-    `with moments as (${MOMENTS_SQL})
-     select distinct k.panel_id::text, k.user_id::text
-     from moments m
-     join vpn_keys k on k.user_id = m.user_id
-     join panels p on p.id = k.panel_id and p.is_enabled
-     where m.at > $2 and m.at <= $3`,
-    [grace, since, row.now],
-  );
-  return {
-    now: row.now,
-    changes: rows.map((change) => ({
-      panelId: asPanelId(change.panel_id),
-      userId: asUserId(change.user_id),
-    })),
-    nextBoundaryAt: row.next,
-  };
 }
 
 /** Creates the PostgreSQL store; `graceMs` is the entitlement grace (KEYWARDEN_GRACE). */

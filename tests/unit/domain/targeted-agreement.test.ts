@@ -1,43 +1,65 @@
 /**
  * A targeted pass plans with the same pure core as a full pass, on a snapshot of some users' keys and
- * an observation of only their clients. Property: for random keys and panel states, the actions of
- * targeted passes over every user, one user at a time, equal those of one full pass, applied or held
- * alike (which of them the valve holds is decided on the whole panel: a targeted pass hands any
- * disable to a panel pass).
+ * an observation of only their clients. Property: for random keys and panel states, targeted passes
+ * over every user, one user at a time, plan the same actions as one full pass, applied or held alike.
+ * Which of them the valve holds is judged per batch against the whole panel and the window (the keys
+ * outside the batch as last recorded, the disables of earlier batches as applied within it), so:
+ * when the full pass holds nothing, the batches hold nothing either (bar a lone disable that would
+ * empty its panel, which a batch holds to hand it to a panel pass); when the full pass holds, the
+ * batches hold some too and apply no more disables than the limit.
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
   asPanelId,
   planPass,
+  valveLimit,
   type Action,
+  type HeldAction,
+  type KeyId,
+  type PanelPlan,
   type ClientEmail,
   type KeyRecord,
   type ObservedClient,
   type PanelObservation,
   type PanelRead,
+  type ReconcilePolicy,
   type Snapshot,
+  type ValveWindow,
 } from '../../../src/domain/index.ts';
 import { keyRecord, NOW, observation, observedClient, POLICY } from '../../support/core-builders.ts';
 
 const PANEL = asPanelId(1);
 
-function snapshotOf(keys: readonly KeyRecord[]): Snapshot {
+function snapshotOf(keys: readonly KeyRecord[], valveWindow?: ValveWindow): Snapshot {
   return {
     now: NOW,
     panels: [{ panelId: PANEL, name: 'p1', isEnabled: true, isSuspended: false }],
     keys,
     nextBoundaryAt: null,
     confirmedHolds: new Set(),
+    ...(valveWindow === undefined ? {} : { valveWindow }),
   };
 }
 
-function actionsOf(keys: readonly KeyRecord[], observed: PanelObservation): Action[] {
+function planOf(
+  keys: readonly KeyRecord[],
+  observed: PanelObservation,
+  policy: ReconcilePolicy,
+  valveWindow?: ValveWindow,
+): PanelPlan & { readonly kind: 'planned' } {
   const reads = new Map<typeof PANEL, PanelRead>([[PANEL, { kind: 'observed', observation: observed }]]);
-  return planPass(snapshotOf(keys), [PANEL], reads, POLICY).flatMap((plan) =>
-    plan.kind === 'planned' ? [...plan.actions, ...plan.held.map((entry) => entry.action)] : [],
-  );
+  const [plan] = planPass(snapshotOf(keys, valveWindow), [PANEL], reads, policy);
+  if (plan?.kind !== 'planned') {
+    throw new Error('expected a planned panel');
+  }
+  return plan;
 }
+
+const allOf = (plan: {
+  readonly actions: ReadonlyArray<Action>;
+  readonly held: ReadonlyArray<HeldAction>;
+}) => [...plan.actions, ...plan.held.map((entry) => entry.action)];
 
 /** Only the clients of `emails`, as a targeted read sees the panel. */
 function narrowed(full: PanelObservation, emails: ReadonlySet<string>): PanelObservation {
@@ -82,6 +104,9 @@ const clientArbitrary = (id: number) =>
     { nil: null },
   );
 
+// The default valve, and a tight one (limit 2) so that holds are common.
+const policyArbitrary = fc.constantFrom<ReconcilePolicy>(POLICY, { ...POLICY, valveMin: 2 });
+
 const byKey = (actions: readonly Action[]): Action[] =>
   [...actions].sort((a, b) => Number(a.keyId) - Number(b.keyId));
 
@@ -98,17 +123,65 @@ describe('targeted passes agree with a full pass', () => {
         });
       });
     fc.assert(
-      fc.property(world, ({ keys, clients, orphans }) => {
+      fc.property(world, policyArbitrary, ({ keys, clients, orphans }, policy) => {
         const present = clients.filter((client): client is ObservedClient => client !== null);
         const extra = Array.from({ length: orphans }, (_, index) => observedClient(10_000 + index));
         const full = observation([...present, ...extra]);
-        const expected = byKey(actionsOf(keys, full));
+        const fullPlan = planOf(keys, full, policy);
+        const expected = byKey(allOf(fullPlan));
+        // What a batch finds recorded of the keys outside it: their clients' enable flag (as left
+        // by earlier batches) and their desired state.
+        const desiredEnabled = new Set<KeyId>(
+          fullPlan.verdicts
+            .filter((verdict) => verdict.desired.kind === 'enabled')
+            .map((v) => v.desired.key.keyId),
+        );
+        const enabledNow = new Set<KeyId>(
+          keys.filter((key) => full.clients.get(key.email)?.isClientEnabled === true).map((key) => key.keyId),
+        );
+        let recentDisables = 0;
+        const planned: Action[] = [];
+        const held: HeldAction[] = [];
         const users = [...new Set(keys.map((key) => key.userId))];
-        const targeted = users.flatMap((userId) => {
+        for (const userId of users) {
           const mine = keys.filter((key) => key.userId === userId);
-          return actionsOf(mine, narrowed(full, new Set(mine.map((key) => key.email))));
-        });
-        expect(byKey(targeted)).toEqual(expected);
+          const others = keys.filter((key) => key.userId !== userId);
+          const plan = planOf(mine, narrowed(full, new Set(mine.map((key) => key.email))), policy, {
+            disablesByPanel: new Map([[PANEL, recentDisables]]),
+            enabledByPanel: new Map([[PANEL, enabledNow.size]]),
+            outsideBatch: new Map([
+              [
+                PANEL,
+                {
+                  enabled: others.filter((key) => enabledNow.has(key.keyId)).length,
+                  desiredEnabled: others.filter(
+                    (key) => enabledNow.has(key.keyId) && desiredEnabled.has(key.keyId),
+                  ).length,
+                },
+              ],
+            ]),
+          });
+          for (const action of plan.actions) {
+            if (action.kind === 'disable') {
+              recentDisables += 1;
+              enabledNow.delete(action.keyId);
+            }
+          }
+          planned.push(...plan.actions);
+          held.push(...plan.held);
+        }
+        expect(byKey([...planned, ...held.map((entry) => entry.action)])).toEqual(expected);
+        if (fullPlan.held.length === 0) {
+          // A batch holds only a disable that might empty the panel (a panel pass then decides).
+          expect(held.filter((entry) => entry.cause !== 'valve-empty-desired')).toEqual([]);
+          if ([...desiredEnabled].some((keyId) => enabledNow.has(keyId))) {
+            expect(held).toEqual([]);
+          }
+        } else {
+          expect(held.length).toBeGreaterThan(0);
+          const applied = planned.filter((action) => action.kind === 'disable').length;
+          expect(applied).toBeLessThanOrEqual(valveLimit(fullPlan.diff.enabledCount, policy));
+        }
       }),
       { numRuns: 300 },
     );

@@ -26,25 +26,43 @@ describe('expiry timer', () => {
     const timer = createExpiryTimer({ logger, onBoundary: () => (fired += 1) });
     // The DB clock is an hour ahead of this process: only the difference counts.
     const dbNow = new Date(Date.now() + 3_600_000);
-    timer.arm(dbNow, new Date(dbNow.getTime() + 5_000));
+    timer.arm(dbNow, new Date(dbNow.getTime() + 5_000), Date.now());
     await vi.advanceTimersByTimeAsync(5_000 + BOUNDARY_SLACK_MS - 1);
     expect(fired).toBe(0);
     await vi.advanceTimersByTimeAsync(1);
     expect(fired).toBe(1);
   });
 
+  it('counts the delay from when the DB clock was read, not from when the pass that read it finished', async () => {
+    let fired = 0;
+    const timer = createExpiryTimer({ logger, onBoundary: () => (fired += 1) });
+    const dbNow = new Date(Date.now() + 3_600_000);
+    const readAtMs = Date.now();
+    // The pass that read the clock took 900 ms more before it armed the timer.
+    await vi.advanceTimersByTimeAsync(900);
+    timer.arm(dbNow, new Date(dbNow.getTime() + 5_000), readAtMs);
+    await vi.advanceTimersByTimeAsync(5_000 - 900 + BOUNDARY_SLACK_MS - 1);
+    expect(fired).toBe(0);
+    await vi.advanceTimersByTimeAsync(1);
+    expect(fired).toBe(1);
+    // A boundary already past when armed fires at once.
+    timer.arm(dbNow, new Date(dbNow.getTime() + 5_000), readAtMs);
+    expect(fired).toBe(2);
+    timer.close();
+  });
+
   it('re-arms from a targeted pass only when its boundary is sooner than the armed one', async () => {
     let fired = 0;
     const timer = createExpiryTimer({ logger, onBoundary: () => (fired += 1) });
     const dbNow = new Date();
-    timer.arm(dbNow, new Date(dbNow.getTime() + 10_000));
-    expect(timer.armEarlier(dbNow, new Date(dbNow.getTime() + 20_000))).toBe(false);
-    expect(timer.armEarlier(dbNow, null)).toBe(false);
-    expect(timer.armEarlier(dbNow, new Date(dbNow.getTime() + 3_000))).toBe(true);
+    timer.arm(dbNow, new Date(dbNow.getTime() + 10_000), Date.now());
+    expect(timer.armEarlier(dbNow, new Date(dbNow.getTime() + 20_000), Date.now())).toBe(false);
+    expect(timer.armEarlier(dbNow, null, Date.now())).toBe(false);
+    expect(timer.armEarlier(dbNow, new Date(dbNow.getTime() + 3_000), Date.now())).toBe(true);
     await vi.advanceTimersByTimeAsync(3_000 + BOUNDARY_SLACK_MS);
     expect(fired).toBe(1);
     // Nothing is armed after firing: a targeted pass's boundary arms it again.
-    expect(timer.armEarlier(new Date(), new Date(Date.now() + 20_000))).toBe(true);
+    expect(timer.armEarlier(new Date(), new Date(Date.now() + 20_000), Date.now())).toBe(true);
     timer.close();
   });
 
@@ -53,7 +71,7 @@ describe('expiry timer', () => {
     const timer = createExpiryTimer({ logger, onBoundary: () => (fired += 1) });
     const now = new Date();
     const spy = vi.spyOn(globalThis, 'setTimeout');
-    timer.arm(now, new Date(now.getTime() + 40 * 86_400_000));
+    timer.arm(now, new Date(now.getTime() + 40 * 86_400_000), Date.now());
     await vi.advanceTimersByTimeAsync(30 * 86_400_000);
     expect(fired).toBe(0);
     const delays = spy.mock.calls.map((call) => call[1] ?? 0);
@@ -68,11 +86,11 @@ describe('expiry timer', () => {
     let fired = 0;
     const timer = createExpiryTimer({ logger, onBoundary: () => (fired += 1) });
     const now = new Date();
-    timer.arm(now, new Date(now.getTime() + 1_000));
-    timer.arm(now, new Date(now.getTime() + 10_000));
+    timer.arm(now, new Date(now.getTime() + 1_000), Date.now());
+    timer.arm(now, new Date(now.getTime() + 10_000), Date.now());
     await vi.advanceTimersByTimeAsync(2_000);
     expect(fired).toBe(0);
-    timer.arm(now, null);
+    timer.arm(now, null, Date.now());
     await vi.advanceTimersByTimeAsync(20_000);
     expect(fired).toBe(0);
     expect(timer.deadlineMs).toBeUndefined();
