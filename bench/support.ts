@@ -18,7 +18,10 @@ export interface BenchDatabase {
   drop(): Promise<void>;
 }
 
-/** Creates and migrates `kw_bench_<random>`; `drop` removes it. */
+/**
+ * Creates and migrates `kw_bench_<random>`; `drop` removes it, or, with KW_BENCH_KEEP=1, keeps it
+ * and prints its name on stderr (to EXPLAIN the benchmark's queries on its data; drop it by hand).
+ */
 export async function createBenchDatabase(): Promise<BenchDatabase> {
   const adminUrl = process.env['DATABASE_URL'] ?? process.env['TEST_DATABASE_URL'];
   if (adminUrl === undefined) {
@@ -41,6 +44,11 @@ export async function createBenchDatabase(): Promise<BenchDatabase> {
     pool,
     async drop() {
       await pool.end();
+      if (process.env['KW_BENCH_KEEP'] === '1') {
+        process.stderr.write(`kept database ${name}\n`);
+        await admin.end();
+        return;
+      }
       await admin.query(`drop database if exists ${name} with (force)`);
       await admin.end();
     },

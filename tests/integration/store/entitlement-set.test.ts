@@ -118,9 +118,16 @@ async function evaluate(
     const grace = `${String(graceHours)} hours`;
     const result = await client.query<unknown[]>({
       text: KEYS_SQL,
-      values: [at, grace, [panelId], null],
+      values: [at, grace, [panelId], null, false],
       rowMode: 'array',
     });
+    // A full pass reads the same rows without the scope checks ($5: every enabled panel, every user).
+    const whole = await client.query<unknown[]>({
+      text: KEYS_SQL,
+      values: [at, grace, [panelId], null, true],
+      rowMode: 'array',
+    });
+    expect(whole.rows).toEqual(result.rows);
     const columns = result.fields.map((field) => field.name);
     const set = result.rows.map((row) =>
       Object.fromEntries(columns.map((name, index) => [name, row[index]])),
