@@ -64,6 +64,7 @@ import { createIpAllowlist } from '../net/index.ts';
 import {
   addCheckedPanel,
   describePanelCheck,
+  panelCheckAuditDetail,
   displayPanelUrl,
   removeSavedPanel,
   testSavedPanel,
@@ -376,16 +377,7 @@ export async function startConsole(options: ConsoleOptions): Promise<ConsoleServ
       await audit(session, {
         action: 'panel.add',
         panelId: outcome.id,
-        detail: {
-          ...detail,
-          ...(outcome.check === undefined
-            ? {}
-            : {
-                generation: outcome.check.generation,
-                version: outcome.check.version.panelVersion,
-                inbounds: outcome.check.inbounds.length,
-              }),
-        },
+        detail: { ...detail, ...panelCheckAuditDetail(outcome.check) },
         outcome: 'ok',
       });
       return panelsReply(request, session, {
@@ -421,12 +413,7 @@ export async function startConsole(options: ConsoleOptions): Promise<ConsoleServ
         await audit(session, {
           ...base,
           action: 'panel.test',
-          detail: {
-            ...base.detail,
-            generation: outcome.check.generation,
-            version: outcome.check.version.panelVersion,
-            inbounds: outcome.check.inbounds.length,
-          },
+          detail: { ...base.detail, ...panelCheckAuditDetail(outcome.check) },
           outcome: 'ok',
         });
         return panelsReply(request, session, {

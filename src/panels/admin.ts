@@ -173,6 +173,15 @@ const checkFailed = (result: PanelCheckResult & { ok: false }): PanelAdminRefusa
   message: result.message,
 });
 
+/** What an admin audit row records of a passed check (the CLI and the console write the same). */
+export function panelCheckAuditDetail(
+  check: PanelCheckPassed | undefined,
+): Readonly<Record<string, unknown>> {
+  return check === undefined
+    ? {}
+    : { generation: check.generation, version: check.version.panelVersion, inbounds: check.inbounds.length };
+}
+
 /** What a passed check found, as the operator reads it: `g2, v3.6.0, 2 inbounds`. */
 export function describePanelCheck(result: PanelCheckPassed): string {
   const version = result.version.panelVersion ?? 'version not reported';

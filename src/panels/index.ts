@@ -17,6 +17,7 @@ export {
   addCheckedPanel,
   caPemProblem,
   describePanelCheck,
+  panelCheckAuditDetail,
   removeSavedPanel,
   testSavedPanel,
   updateSavedPanel,

@@ -12,6 +12,7 @@ import {
   addCheckedPanel,
   checkPanelUrl,
   describePanelCheck,
+  panelCheckAuditDetail,
   displayPanelUrl,
   panelNameProblem,
   isTestedPanelVersion,
@@ -177,16 +178,7 @@ async function add(context: CommandContext): Promise<number> {
       ...by,
       action: 'panel.add',
       panelId: outcome.id,
-      detail: {
-        ...detail,
-        ...(outcome.check === undefined
-          ? {}
-          : {
-              generation: outcome.check.generation,
-              version: outcome.check.version.panelVersion,
-              inbounds: outcome.check.inbounds.length,
-            }),
-      },
+      detail: { ...detail, ...panelCheckAuditDetail(outcome.check) },
       outcome: 'ok',
     });
     println(
@@ -211,12 +203,7 @@ async function test(context: CommandContext): Promise<number> {
         action: 'panel.test',
         panelId: panelId ?? null,
         detail: outcome.ok
-          ? {
-              name,
-              generation: outcome.check.generation,
-              version: outcome.check.version.panelVersion,
-              inbounds: outcome.check.inbounds.length,
-            }
+          ? { name, ...panelCheckAuditDetail(outcome.check) }
           : { name, problem: outcome.problem },
         outcome: outcome.ok ? 'ok' : 'check-failed',
       });

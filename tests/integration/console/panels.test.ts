@@ -234,6 +234,15 @@ describe('console panels page', () => {
     });
     expect(added.status).toBe(200);
     expect(added.body).toContain('Panel edge-1 added: g2, 3.6.0, 1 inbound.');
+    // The audit row says what the check found.
+    const addedRow = (await auditRows('panel.add')).find(
+      (row) => row.outcome === 'ok' && row.detail.includes('edge-1'),
+    );
+    expect(JSON.parse(addedRow?.detail ?? '{}')).toMatchObject({
+      generation: 'g2',
+      version: '3.6.0',
+      inbounds: 1,
+    });
     const viaToken = await post('panels', { name: 'tok-1', url: main.url, token: TOKEN });
     expect(viaToken.body).toContain('Panel tok-1 added: g2');
     const stored = (await panelRows()).find((row) => row.name === 'edge-1');
