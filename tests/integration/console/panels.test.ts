@@ -7,9 +7,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../../src/config/index.ts';
 import { startConsole, type ConsoleServer } from '../../../src/console/index.ts';
-import { createLoginToken } from '../../../src/db/index.ts';
 import { startSimulatedPanel, type SimulatedPanel } from '../../../src/simulator/index.ts';
 import { insertUser } from '../../support/builders.ts';
+import { adminSession } from '../../support/console.ts';
 import { useTestDatabase } from '../../support/database.ts';
 import { testLogger } from '../../support/reconciler-harness.ts';
 
@@ -60,16 +60,7 @@ describe('console panels page', () => {
       lockClass: 1,
       logger: testLogger(),
     });
-    const { token } = await createLoginToken(database().pool, ADMIN, 600_000);
-    const login = await fetch(`${server.url}login`, {
-      method: 'POST',
-      body: new URLSearchParams({ token }),
-      redirect: 'manual',
-    });
-    cookie = (login.headers.get('set-cookie') ?? '').split(';')[0] ?? '';
-    const page = await get('panels');
-    csrf = /name="_csrf" value="([^"]+)"/.exec(page.body)?.[1] ?? '';
-    expect(csrf).not.toBe('');
+    ({ cookie, csrf } = await adminSession(database().pool, server.url, ADMIN, '/panels'));
   });
 
   afterAll(async () => {

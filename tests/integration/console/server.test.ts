@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../../src/config/index.ts';
 import { startConsole, type ConsoleServer } from '../../../src/console/index.ts';
 import { createLoginToken, createPlan, grantPeriod } from '../../../src/db/index.ts';
+import { csrfOf as pageCsrf, loginWithLink, sessionCookie } from '../../support/console.ts';
 import { insertUser } from '../../support/builders.ts';
 import { useTestDatabase } from '../../support/database.ts';
 import { testLogger } from '../../support/reconciler-harness.ts';
@@ -22,28 +23,10 @@ async function start(env: Record<string, string> = {}): Promise<ConsoleServer> {
   });
 }
 
-async function login(server: ConsoleServer, telegramId = ADMIN): Promise<Response> {
-  const { token } = await createLoginToken(database().pool, telegramId, 600_000);
-  return fetch(`${server.url}login`, {
-    method: 'POST',
-    body: new URLSearchParams({ token }),
-    redirect: 'manual',
-  });
-}
-
-function sessionCookie(response: Response): string {
-  const header = response.headers.get('set-cookie') ?? '';
-  return header.split(';')[0] ?? '';
-}
-
-async function csrfOf(server: ConsoleServer, cookie: string, path = '/'): Promise<string> {
-  const page = await (await fetch(`${server.url}${path.slice(1)}`, { headers: { cookie } })).text();
-  const match = /name="_csrf" value="([^"]+)"/.exec(page);
-  if (match === null) {
-    throw new Error('no csrf token on the page');
-  }
-  return match[1]!;
-}
+const login = (server: ConsoleServer, telegramId = ADMIN): Promise<Response> =>
+  loginWithLink(database().pool, server.url, telegramId);
+const csrfOf = (server: ConsoleServer, cookie: string, path = '/'): Promise<string> =>
+  pageCsrf(server.url, cookie, path);
 
 describe('console over HTTP', () => {
   let server: ConsoleServer;
